@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Installs exactly the Debian packages this project needs to build, test and run.
+# Idempotent: when everything is already installed it only checks and returns (~1 s).
+# Usage: scripts/install-deps.sh   (as root, or with sudo available)
+set -euo pipefail
+
+PACKAGES=(
+  # toolchain
+  build-essential cmake ninja-build ccache pkg-config git ca-certificates
+  # libraries
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  libabsl-dev libtorch-dev prometheus-cpp-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  # optimised single-threaded BLAS (no thread-local storage; see docs/architecture.md)
+  libopenblas0-serial
+  # tools used by tests and deployment checks
+  prometheus docker-compose iproute2 procps curl python3
+)
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]})); then
+  echo "install-deps: installing ${#missing[@]} package(s): ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q
+  $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+else
+  echo "install-deps: all ${#PACKAGES[@]} packages present"
+fi
+
+# LibTorch must use the serial OpenBLAS: the pthread/openmp variants carry ~60 KB of
+# thread-local storage that stops prometheus-cpp's exposer threads from starting.
+blas=libblas.so.3-x86_64-linux-gnu
+serial=/usr/lib/x86_64-linux-gnu/openblas-serial/libblas.so.3
+if [[ -e $serial ]]; then
+  current=$(readlink -f /etc/alternatives/$blas 2>/dev/null || true)
+  if [[ $current != "$serial" ]]; then
+    $SUDO update-alternatives --set $blas "$serial" >/dev/null
+    echo "install-deps: libblas.so.3 -> $serial"
+  fi
+  lapack=liblapack.so.3-x86_64-linux-gnu
+  lserial=/usr/lib/x86_64-linux-gnu/openblas-serial/liblapack.so.3
+  if [[ -e $lserial && $(readlink -f /etc/alternatives/$lapack 2>/dev/null) != "$lserial" ]]; then
+    $SUDO update-alternatives --set $lapack "$lserial" >/dev/null
+  fi
+fi
