@@ -36,9 +36,18 @@ struct Space {
   bool is_discrete() const { return kind == Kind::kDiscrete; }
   // Elements in one observation/action (1 for discrete).
   int64_t flat_size() const;
+  // A 1-D box; low and high must have the same length (aborts otherwise: a
+  // programming error, not a runtime condition).
   static Space Box(std::vector<float> low, std::vector<float> high);
   static Space Discrete(int64_t n);
 };
+
+// Checks an action against an action space: the element count must be
+// flat_size(); every element must be finite; a discrete action must be an
+// integer in [0, n); a box action must lie within [low, high] element-wise.
+// Returns INVALID_ARGUMENT naming the problem (e.g. "action[0] = 2 is out of
+// range [0, 2)"), OK otherwise.
+absl::Status ValidateAction(const Space& space, absl::Span<const float> action);
 
 struct EnvSpec {
   std::string name;            // registry name, e.g. "CartPole-v1"

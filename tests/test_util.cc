@@ -65,6 +65,13 @@ bool WaitFor(const std::function<bool()>& pred, absl::Duration timeout) {
 std::string BinaryPath(const std::string& name) {
   const char* dir = std::getenv("RLX_BIN_DIR");
   if (dir != nullptr) return absl::StrCat(dir, "/", name);
+  // Tests and binaries share build/bin.
+  char exe[4096];
+  const ssize_t n = ::readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+  if (n > 0) {
+    std::string path(exe, n);
+    return absl::StrCat(path.substr(0, path.rfind('/')), "/", name);
+  }
   return name;
 }
 

@@ -26,7 +26,8 @@ std::string MakeTempDir(const std::string& prefix = "rlx_test");
 bool WaitFor(const std::function<bool()>& pred, absl::Duration timeout);
 
 // Path of a built binary: $RLX_BIN_DIR/name, or name next to the test binary's
-// build tree (CMake passes RLX_BIN_DIR through the test environment).
+// build tree (CMake passes RLX_BIN_DIR through the test environment), else
+// the directory of the running test binary.
 std::string BinaryPath(const std::string& name);
 
 class Subprocess {

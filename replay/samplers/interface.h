@@ -7,10 +7,15 @@
 // every call should be O(log n) or better.
 //
 // The value passed to Insert/Update means:
-//   prioritized:     the item's priority (finite, >= 0)
+//   prioritized:     the item's priority (finite, >= 0; 0 = never chosen while
+//                    any priority is positive)
 //   return_weighted: the item's episode return (finite)
 //   uniform/fifo/lifo: ignored
-// Invalid values return INVALID_ARGUMENT (the Table validates earlier too).
+// Invalid values return INVALID_ARGUMENT and leave the sampler unchanged (the
+// Table validates earlier too).
+//
+// Implementations: uniform.h, fifo.h, lifo.h, prioritized.h, return_weighted.h;
+// CreateSampler is in factory.cc.
 #ifndef RLX_REPLAY_SAMPLERS_INTERFACE_H_
 #define RLX_REPLAY_SAMPLERS_INTERFACE_H_
 
@@ -48,7 +53,8 @@ class Sampler {
 
 // Builds the sampler a config names; INVALID_ARGUMENT for a bad config (no kind
 // set, temperature <= 0, negative exponents), naming the field. seed fixes the
-// sampler's random stream (tests use it; servers pass a random one).
+// sampler's random stream (tests use it; servers pass a random one): the same
+// seed and the same sequence of calls give the same choices.
 absl::StatusOr<std::unique_ptr<Sampler>> CreateSampler(const SamplerConfig& config,
                                                        uint64_t seed);
 

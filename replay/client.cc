@@ -1,0 +1,264 @@
+#include "replay/client.h"
+
+#include "absl/strings/str_cat.h"
+#include "core/grpc_status.h"
+
+namespace rlx {
+namespace {
+
+std::unique_ptr<grpc::ClientContext> MakeContext(absl::Duration timeout) {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  if (timeout != absl::InfiniteDuration()) {
+    ctx->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  }
+  return ctx;
+}
+
+}  // namespace
+
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, int max_message_bytes) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(max_message_bytes);
+  args.SetMaxSendMessageSize(max_message_bytes);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 20000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+}
+
+// ---- InsertStream ----------------------------------------------------------
+
+InsertStream::InsertStream(std::unique_ptr<grpc::ClientContext> ctx, ReplayService::Stub* stub,
+                           int max_in_flight, bool keep_keys)
+    : ctx_(std::move(ctx)), max_in_flight_(std::max(1, max_in_flight)), keep_keys_(keep_keys) {
+  stream_ = stub->Insert(ctx_.get());
+  reader_ = std::thread([this] { ReadLoop(); });
+}
+
+InsertStream::~InsertStream() {
+  if (!finished_) {
+    ctx_->TryCancel();
+    (void)Finish();
+  }
+}
+
+void InsertStream::ReadLoop() {
+  InsertResponse response;
+  while (stream_->Read(&response)) {
+    absl::MutexLock lock(&mu_);
+    ++acked_;
+    if (keep_keys_) keys_.insert(keys_.end(), response.keys().begin(), response.keys().end());
+  }
+  absl::MutexLock lock(&mu_);
+  read_done_ = true;
+}
+
+absl::Status InsertStream::Send(const InsertRequest& request) {
+  {
+    absl::MutexLock lock(&mu_);
+    auto room = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return read_done_ || sent_ - acked_ < max_in_flight_;
+    };
+    mu_.Await(absl::Condition(&room));
+    if (read_done_) return Finish();
+    ++sent_;
+  }
+  if (!stream_->Write(request)) return Finish();
+  return absl::OkStatus();
+}
+
+absl::Status InsertStream::Flush() {
+  absl::MutexLock lock(&mu_);
+  auto all_acked = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return read_done_ || acked_ == sent_;
+  };
+  mu_.Await(absl::Condition(&all_acked));
+  if (acked_ == sent_) return absl::OkStatus();
+  mu_.Unlock();
+  absl::Status s = Finish();
+  mu_.Lock();
+  return s.ok() ? absl::UnavailableError("insert stream ended early") : s;
+}
+
+absl::Status InsertStream::Finish() {
+  if (finished_) return final_status_;
+  finished_ = true;
+  stream_->WritesDone();
+  if (reader_.joinable()) reader_.join();
+  final_status_ = FromGrpcStatus(stream_->Finish());
+  return final_status_;
+}
+
+int64_t InsertStream::acknowledged() const {
+  absl::MutexLock lock(&mu_);
+  return acked_;
+}
+
+std::vector<uint64_t> InsertStream::TakeKeys() {
+  absl::MutexLock lock(&mu_);
+  return std::move(keys_);
+}
+
+// ---- SampleStream ----------------------------------------------------------
+
+SampleStream::SampleStream(std::unique_ptr<grpc::ClientContext> ctx, ReplayService::Stub* stub,
+                           const SampleRequest& first, int64_t credit)
+    : ctx_(std::move(ctx)), credit_(credit) {
+  stream_ = stub->Sample(ctx_.get());
+  stream_->Write(first);
+  outstanding_ = first.num_items();
+}
+
+SampleStream::~SampleStream() {
+  if (!done_) {
+    ctx_->TryCancel();
+    SampleResponse drain;
+    while (stream_->Read(&drain)) {
+    }
+    (void)stream_->Finish();
+  }
+}
+
+void SampleStream::Cancel() { ctx_->TryCancel(); }
+
+absl::Status SampleStream::Next(std::vector<SampledItem>* items) {
+  items->clear();
+  if (done_) return absl::FailedPreconditionError("sample stream already ended");
+  // Top the credit back up before blocking so the server always has work.
+  if (outstanding_ < credit_) {
+    SampleRequest more;
+    more.set_num_items(credit_ - outstanding_);
+    if (stream_->Write(more)) outstanding_ = credit_;
+  }
+  if (!stream_->Read(&response_)) {
+    done_ = true;
+    absl::Status s = FromGrpcStatus(stream_->Finish());
+    return s.ok() ? absl::OutOfRangeError("sample stream ended") : s;
+  }
+  outstanding_ -= response_.items_size();
+  items->reserve(response_.items_size());
+  for (auto& item : *response_.mutable_items()) items->push_back(std::move(item));
+  return absl::OkStatus();
+}
+
+// ---- ReplayClient ----------------------------------------------------------
+
+ReplayClient::ReplayClient(std::shared_ptr<grpc::Channel> channel)
+    : channel_(std::move(channel)), stub_(ReplayService::NewStub(channel_)) {}
+
+std::unique_ptr<InsertStream> ReplayClient::NewInsertStream(int max_in_flight, bool keep_keys,
+                                                            absl::Duration timeout) {
+  return std::unique_ptr<InsertStream>(
+      new InsertStream(MakeContext(timeout), stub_.get(), max_in_flight, keep_keys));
+}
+
+std::unique_ptr<SampleStream> ReplayClient::NewSampleStream(const std::string& table,
+                                                            int64_t credit, int32_t max_batch,
+                                                            int64_t timeout_ms,
+                                                            bool partial_batches) {
+  SampleRequest first;
+  first.set_table(table);
+  first.set_num_items(credit);
+  first.set_max_batch(max_batch);
+  first.set_timeout_ms(timeout_ms);
+  first.set_partial_batches(partial_batches);
+  return std::unique_ptr<SampleStream>(
+      new SampleStream(MakeContext(absl::InfiniteDuration()), stub_.get(), first, credit));
+}
+
+absl::StatusOr<std::vector<uint64_t>> ReplayClient::Insert(const std::string& table,
+                                                           std::vector<Item> items,
+                                                           absl::Duration timeout) {
+  auto stream = NewInsertStream(/*max_in_flight=*/1, /*keep_keys=*/true, timeout);
+  InsertRequest request;
+  request.set_table(table);
+  for (Item& item : items) *request.add_items() = std::move(item);
+  absl::Status s = stream->Send(request);
+  if (s.ok()) s = stream->Flush();
+  absl::Status f = stream->Finish();
+  if (!s.ok()) return s;
+  if (!f.ok()) return f;
+  return stream->TakeKeys();
+}
+
+absl::StatusOr<std::vector<SampledItem>> ReplayClient::Sample(const std::string& table, int64_t n,
+                                                              absl::Duration timeout) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  auto stream = stub_->Sample(&ctx);
+  SampleRequest request;
+  request.set_table(table);
+  request.set_num_items(n);
+  request.set_timeout_ms(absl::ToInt64Milliseconds(timeout));
+  request.set_partial_batches(true);
+  stream->Write(request);
+  stream->WritesDone();
+  std::vector<SampledItem> out;
+  SampleResponse response;
+  while (static_cast<int64_t>(out.size()) < n && stream->Read(&response)) {
+    for (auto& item : *response.mutable_items()) out.push_back(std::move(item));
+  }
+  absl::Status s = FromGrpcStatus(stream->Finish());
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<InfoResponse> ReplayClient::Info(const std::string& table) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  InfoRequest request;
+  request.set_table(table);
+  InfoResponse response;
+  grpc::Status s = stub_->Info(&ctx, request, &response);
+  if (!s.ok()) return FromGrpcStatus(s);
+  return response;
+}
+
+absl::Status ReplayClient::CreateTable(const TableConfig& config) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  CreateTableRequest request;
+  *request.mutable_config() = config;
+  CreateTableResponse response;
+  return FromGrpcStatus(stub_->CreateTable(&ctx, request, &response));
+}
+
+absl::StatusOr<std::vector<uint64_t>> ReplayClient::UpdatePriorities(
+    const std::string& table, const std::vector<uint64_t>& keys,
+    const std::vector<double>& priorities) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  UpdatePrioritiesRequest request;
+  request.set_table(table);
+  *request.mutable_keys() = {keys.begin(), keys.end()};
+  *request.mutable_priorities() = {priorities.begin(), priorities.end()};
+  UpdatePrioritiesResponse response;
+  grpc::Status s = stub_->UpdatePriorities(&ctx, request, &response);
+  if (!s.ok()) return FromGrpcStatus(s);
+  return std::vector<uint64_t>(response.missing_keys().begin(), response.missing_keys().end());
+}
+
+absl::StatusOr<CheckpointResponse> ReplayClient::Checkpoint() {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(120)));
+  CheckpointResponse response;
+  grpc::Status s = stub_->Checkpoint(&ctx, CheckpointRequest(), &response);
+  if (!s.ok()) return FromGrpcStatus(s);
+  return response;
+}
+
+absl::Status ReplayClient::Reset(const std::string& table) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  ResetRequest request;
+  request.set_table(table);
+  ResetResponse response;
+  return FromGrpcStatus(stub_->Reset(&ctx, request, &response));
+}
+
+bool ReplayClient::WaitUntilServing(absl::Duration timeout) {
+  return channel_->WaitForConnected(absl::ToChronoTime(absl::Now() + timeout));
+}
+
+}  // namespace rlx

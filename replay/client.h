@@ -1,0 +1,124 @@
+// ReplayClient: the C++ client of the replay server, used by actors (insert),
+// learners (sample), benchmarks and tests.
+//
+// InsertStream pipelines requests: Send() writes without waiting for the
+// acknowledgement of earlier requests, up to max_in_flight unacknowledged ones
+// (then it blocks: the server's backpressure reaches the caller). Flush() waits
+// for every acknowledgement. SampleStream keeps `credit` items requested ahead
+// and returns server batches as they arrive.
+//
+// A ReplayClient is thread-safe; each stream object is used by one thread.
+// Errors come back as absl::Status with the server's code and message.
+#ifndef RLX_REPLAY_CLIENT_H_
+#define RLX_REPLAY_CLIENT_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "replay.grpc.pb.h"
+
+namespace rlx {
+
+// A channel with the project's limits (large messages, keepalive).
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address,
+                                           int max_message_bytes = 256 << 20);
+
+class InsertStream {
+ public:
+  ~InsertStream();
+  // Writes a request; blocks while max_in_flight requests are unacknowledged.
+  absl::Status Send(const InsertRequest& request);
+  // Waits until every sent request is acknowledged.
+  absl::Status Flush();
+  // Half-closes, waits for the remaining acknowledgements and the final status.
+  absl::Status Finish();
+  int64_t acknowledged() const;
+  // Keys of acknowledged requests, in order (kept only with keep_keys).
+  std::vector<uint64_t> TakeKeys();
+
+ private:
+  friend class ReplayClient;
+  InsertStream(std::unique_ptr<grpc::ClientContext> ctx, ReplayService::Stub* stub,
+               int max_in_flight, bool keep_keys);
+  void ReadLoop();
+
+  std::unique_ptr<grpc::ClientContext> ctx_;
+  std::unique_ptr<grpc::ClientReaderWriter<InsertRequest, InsertResponse>> stream_;
+  const int max_in_flight_;
+  const bool keep_keys_;
+  std::thread reader_;
+  mutable absl::Mutex mu_;
+  int64_t sent_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t acked_ ABSL_GUARDED_BY(mu_) = 0;
+  bool read_done_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<uint64_t> keys_ ABSL_GUARDED_BY(mu_);
+  bool finished_ = false;
+  absl::Status final_status_;
+};
+
+class SampleStream {
+ public:
+  ~SampleStream();
+  // Next batch of items (blocks). An error ends the stream (e.g.
+  // DEADLINE_EXCEEDED when the server waited longer than timeout_ms).
+  absl::Status Next(std::vector<SampledItem>* items);
+  // Cancels the stream.
+  void Cancel();
+
+ private:
+  friend class ReplayClient;
+  SampleStream(std::unique_ptr<grpc::ClientContext> ctx, ReplayService::Stub* stub,
+               const SampleRequest& first, int64_t credit);
+
+  std::unique_ptr<grpc::ClientContext> ctx_;
+  std::unique_ptr<grpc::ClientReaderWriter<SampleRequest, SampleResponse>> stream_;
+  const int64_t credit_;
+  int64_t outstanding_ = 0;
+  SampleResponse response_;
+  bool done_ = false;
+};
+
+class ReplayClient {
+ public:
+  explicit ReplayClient(std::shared_ptr<grpc::Channel> channel);
+
+  std::unique_ptr<InsertStream> NewInsertStream(int max_in_flight = 8, bool keep_keys = false,
+                                                absl::Duration timeout = absl::InfiniteDuration());
+  // credit: items requested ahead of consumption; max_batch per response;
+  // timeout_ms: how long the server may wait for items (0 = no limit).
+  std::unique_ptr<SampleStream> NewSampleStream(const std::string& table, int64_t credit,
+                                                int32_t max_batch, int64_t timeout_ms = 0,
+                                                bool partial_batches = true);
+
+  // One-shot insert of items into a table; returns their keys.
+  absl::StatusOr<std::vector<uint64_t>> Insert(const std::string& table, std::vector<Item> items,
+                                               absl::Duration timeout = absl::Seconds(30));
+  // Samples exactly n items (waiting up to timeout).
+  absl::StatusOr<std::vector<SampledItem>> Sample(const std::string& table, int64_t n,
+                                                  absl::Duration timeout = absl::Seconds(30));
+  absl::StatusOr<InfoResponse> Info(const std::string& table = "");
+  absl::Status CreateTable(const TableConfig& config);
+  absl::StatusOr<std::vector<uint64_t>> UpdatePriorities(const std::string& table,
+                                                         const std::vector<uint64_t>& keys,
+                                                         const std::vector<double>& priorities);
+  absl::StatusOr<CheckpointResponse> Checkpoint();
+  absl::Status Reset(const std::string& table);
+  // True when the server's health service answers SERVING within timeout.
+  bool WaitUntilServing(absl::Duration timeout);
+
+ private:
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<ReplayService::Stub> stub_;
+};
+
+}  // namespace rlx
+
+#endif  // RLX_REPLAY_CLIENT_H_

@@ -1,0 +1,89 @@
+#include "replay/rate_limiter.h"
+
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+
+namespace rlx {
+
+absl::StatusOr<RateLimiter> RateLimiter::Create(const RateLimiterConfig& config,
+                                                int64_t max_size) {
+  RateLimiter limiter;
+  limiter.max_size_ = max_size;
+  switch (config.kind_case()) {
+    case RateLimiterConfig::KIND_NOT_SET:
+      break;
+    case RateLimiterConfig::kMinSize:
+      if (config.min_size().min_size() < 1) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "rate_limiter.min_size.min_size must be >= 1, got ", config.min_size().min_size()));
+      }
+      limiter.min_size_ = config.min_size().min_size();
+      break;
+    case RateLimiterConfig::kSampleToInsertRatio: {
+      const auto& c = config.sample_to_insert_ratio();
+      if (!(c.samples_per_insert() > 0) || !std::isfinite(c.samples_per_insert())) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("rate_limiter.sample_to_insert_ratio.samples_per_insert must be > 0, got ",
+                         c.samples_per_insert()));
+      }
+      if (c.min_size_to_sample() < 1) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("rate_limiter.sample_to_insert_ratio.min_size_to_sample must be >= 1, got ",
+                         c.min_size_to_sample()));
+      }
+      if (!(c.error_buffer() >= 1.0) || !std::isfinite(c.error_buffer())) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("rate_limiter.sample_to_insert_ratio.error_buffer must be >= 1, got ",
+                         c.error_buffer()));
+      }
+      limiter.kind_ = Kind::kRatio;
+      limiter.min_size_ = c.min_size_to_sample();
+      limiter.samples_per_insert_ = c.samples_per_insert();
+      const double center = c.samples_per_insert() * c.min_size_to_sample();
+      limiter.min_diff_ = center - c.error_buffer();
+      limiter.max_diff_ = center + c.error_buffer();
+      break;
+    }
+    case RateLimiterConfig::kQueue:
+      if (max_size < 1) {
+        return absl::InvalidArgumentError("max_size must be >= 1 for a queue table");
+      }
+      limiter.kind_ = Kind::kQueue;
+      break;
+  }
+  return limiter;
+}
+
+bool RateLimiter::CanInsert(int64_t size) const {
+  switch (kind_) {
+    case Kind::kMinSize:
+      return true;
+    case Kind::kQueue:
+      return size < max_size_;
+    case Kind::kRatio: {
+      if (inserts_ + 1 <= min_size_) return true;
+      const double diff = inserts_ * samples_per_insert_ - samples_;
+      return diff + samples_per_insert_ <= max_diff_;
+    }
+  }
+  return false;
+}
+
+bool RateLimiter::CanSample(int64_t size) const {
+  if (size < 1) return false;
+  switch (kind_) {
+    case Kind::kMinSize:
+      return size >= min_size_;
+    case Kind::kQueue:
+      return true;
+    case Kind::kRatio: {
+      if (inserts_ - deletes_ < min_size_) return false;
+      const double diff = inserts_ * samples_per_insert_ - samples_;
+      return diff - 1 >= min_diff_;
+    }
+  }
+  return false;
+}
+
+}  // namespace rlx

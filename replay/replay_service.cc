@@ -1,0 +1,605 @@
+#include "replay/replay_service.h"
+
+#include <chrono>
+#include <deque>
+#include <random>
+
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl.h>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "absl/strings/str_cat.h"
+#include "core/file_util.h"
+#include "core/grpc_status.h"
+#include "core/status_macros.h"
+#include "core/tensor_codec.h"
+
+namespace rlx {
+namespace {
+
+constexpr char kCheckpointMagic[] = "RLXREPLAY1";
+constexpr size_t kMaxQueuedAcks = 16;
+constexpr int64_t kDefaultMaxBatch = 256;
+
+absl::Time RpcDeadline(const grpc::CallbackServerContext* ctx) {
+  const auto deadline = ctx->deadline();
+  const auto far = std::chrono::system_clock::now() + std::chrono::hours(24 * 365);
+  if (deadline > far) return absl::InfiniteFuture();
+  return absl::FromChrono(deadline);
+}
+
+grpc::ServerUnaryReactor* FinishUnary(grpc::CallbackServerContext* ctx,
+                                      const absl::Status& status) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+// Insert stream. Steps:
+//  1. StartRead(request).
+//  2. OnReadDone: validate the whole request (nothing stored on error), move its
+//     items into Table::InsertAsync.
+//  3. Insert callback: queue the ack (keys), start writing it if no write is in
+//     flight, and read the next request while fewer than kMaxQueuedAcks acks wait.
+//  4. OnWriteDone: write the next queued ack; resume a held read.
+//  Finish once the client half-closed and every ack is written, or after an
+//  error (queued acks are written first), or on cancellation. Finish never
+//  happens while a table operation is pending, so callbacks never outlive us.
+class InsertReactor : public grpc::ServerBidiReactor<InsertRequest, InsertResponse> {
+ public:
+  InsertReactor(ReplayServiceImpl* service, grpc::CallbackServerContext* ctx)
+      : service_(service), ctx_(ctx) {
+    StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      absl::MutexLock lock(&mu_);
+      reads_done_ = true;
+      MaybeFinishLocked();
+      return;
+    }
+    std::shared_ptr<Table> table = service_->FindTable(request_.table());
+    absl::Status status;
+    if (table == nullptr) {
+      status = absl::NotFoundError(absl::StrCat("table: unknown table '", request_.table(), "'"));
+    } else {
+      status = service_->ValidateInsert(request_, *table);
+    }
+    if (!status.ok()) {
+      if (service_->metrics() != nullptr) service_->metrics()->invalid_requests().Increment();
+      absl::MutexLock lock(&mu_);
+      reads_done_ = true;
+      if (final_status_.ok()) final_status_ = status;
+      MaybeFinishLocked();
+      return;
+    }
+    std::vector<std::unique_ptr<Item>> items(request_.items_size());
+    for (int i = request_.items_size() - 1; i >= 0; --i) {
+      items[i].reset(request_.mutable_items()->ReleaseLast());
+    }
+    {
+      absl::MutexLock lock(&mu_);
+      op_pending_ = true;
+    }
+    const Table::OpId id = table->InsertAsync(
+        std::move(items), RpcDeadline(ctx_),
+        [this](absl::StatusOr<std::vector<uint64_t>> keys) { OnInserted(std::move(keys)); });
+    bool cancel = false;
+    {
+      absl::MutexLock lock(&mu_);
+      if (op_pending_) {
+        op_id_ = id;
+        table_ = table;
+        cancel = cancelled_;
+      }
+    }
+    if (cancel) table->Cancel(id);
+  }
+
+  void OnInserted(absl::StatusOr<std::vector<uint64_t>> keys) {
+    bool read = false;
+    absl::MutexLock lock(&mu_);
+    op_pending_ = false;
+    op_id_ = 0;
+    table_.reset();
+    if (!keys.ok()) {
+      reads_done_ = true;
+      if (final_status_.ok()) final_status_ = keys.status();
+    } else if (!cancelled_) {
+      InsertResponse response;
+      *response.mutable_keys() = {keys->begin(), keys->end()};
+      acks_.push_back(std::move(response));
+      StartNextWriteLocked();
+      if (acks_.size() < kMaxQueuedAcks) {
+        read = true;
+      } else {
+        read_held_ = true;
+      }
+    }
+    if (read) StartRead(&request_);
+    MaybeFinishLocked();
+  }
+
+  void OnWriteDone(bool ok) override {
+    absl::MutexLock lock(&mu_);
+    write_in_flight_ = false;
+    if (!acks_.empty()) acks_.pop_front();
+    if (!ok) {
+      cancelled_ = true;
+      acks_.clear();
+    } else {
+      StartNextWriteLocked();
+      if (read_held_ && acks_.size() < kMaxQueuedAcks) {
+        read_held_ = false;
+        StartRead(&request_);
+      }
+    }
+    MaybeFinishLocked();
+  }
+
+  void OnCancel() override {
+    std::shared_ptr<Table> table;
+    Table::OpId id = 0;
+    {
+      absl::MutexLock lock(&mu_);
+      cancelled_ = true;
+      acks_.clear();
+      if (op_pending_ && op_id_ != 0) {
+        table = table_;
+        id = op_id_;
+      }
+      MaybeFinishLocked();
+    }
+    if (table != nullptr) table->Cancel(id);
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  void StartNextWriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (write_in_flight_ || acks_.empty() || cancelled_) return;
+    write_in_flight_ = true;
+    StartWrite(&acks_.front());
+  }
+
+  void MaybeFinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_ || op_pending_ || write_in_flight_) return;
+    if (cancelled_) {
+      finished_ = true;
+      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "insert stream cancelled"));
+    } else if (reads_done_ && acks_.empty()) {
+      finished_ = true;
+      Finish(ToGrpcStatus(final_status_));
+    }
+  }
+
+  ReplayServiceImpl* const service_;
+  grpc::CallbackServerContext* const ctx_;
+  InsertRequest request_;
+  absl::Mutex mu_;
+  std::deque<InsertResponse> acks_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<Table> table_ ABSL_GUARDED_BY(mu_);
+  Table::OpId op_id_ ABSL_GUARDED_BY(mu_) = 0;
+  bool op_pending_ ABSL_GUARDED_BY(mu_) = false;
+  bool write_in_flight_ ABSL_GUARDED_BY(mu_) = false;
+  bool read_held_ ABSL_GUARDED_BY(mu_) = false;
+  bool reads_done_ ABSL_GUARDED_BY(mu_) = false;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status final_status_ ABSL_GUARDED_BY(mu_);
+};
+
+// Sample stream. Steps:
+//  1. StartRead(request); the first request names the table (NOT_FOUND ends
+//     the stream), every request adds num_items of credit. A read is always
+//     outstanding until the client half-closes.
+//  2. While credit > 0 and no sample or write is in flight: Table::SampleAsync
+//     for min(credit, max_batch) items (deadline: timeout_ms or the RPC's).
+//  3. Sample callback: build the response, StartWrite; OnWriteDone goes to 2.
+//  Finish when the client half-closed and the credit is spent, on a table
+//  error (DEADLINE_EXCEEDED on timeout), or on cancellation; never while a
+//  table operation is pending.
+class SampleReactor : public grpc::ServerBidiReactor<SampleRequest, SampleResponse> {
+ public:
+  SampleReactor(ReplayServiceImpl* service, grpc::CallbackServerContext* ctx)
+      : service_(service), ctx_(ctx) {
+    StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      absl::MutexLock lock(&mu_);
+      reads_done_ = true;
+      MaybeFinishLocked();
+      return;
+    }
+    absl::Status status;
+    {
+      absl::MutexLock lock(&mu_);
+      const bool first = table_ == nullptr;
+      if (first) {
+        table_ = service_->FindTable(request_.table());
+        if (table_ == nullptr) {
+          status = absl::NotFoundError(
+              absl::StrCat("table: unknown table '", request_.table(), "'"));
+        }
+      }
+      if (status.ok() && request_.num_items() < 0) {
+        status = absl::InvalidArgumentError(
+            absl::StrCat("num_items must be >= 0, got ", request_.num_items()));
+      }
+      if (status.ok() && (request_.max_batch() < 0 || request_.timeout_ms() < 0)) {
+        status = absl::InvalidArgumentError("max_batch and timeout_ms must be >= 0");
+      }
+      if (!status.ok()) {
+        reads_done_ = true;
+        if (final_status_.ok()) final_status_ = status;
+        MaybeFinishLocked();
+      } else {
+        credit_ += request_.num_items();
+        if (first) {  // later requests only add credit
+          max_batch_ = request_.max_batch() > 0 ? request_.max_batch() : kDefaultMaxBatch;
+          partial_ = request_.partial_batches();
+          timeout_ms_ = request_.timeout_ms();
+        }
+      }
+    }
+    if (!status.ok()) {
+      if (service_->metrics() != nullptr) service_->metrics()->invalid_requests().Increment();
+      return;
+    }
+    StartRead(&request_);
+    MaybeSample();
+  }
+
+  void OnWriteDone(bool ok) override {
+    {
+      absl::MutexLock lock(&mu_);
+      write_in_flight_ = false;
+      if (!ok) cancelled_ = true;
+      MaybeFinishLocked();
+    }
+    MaybeSample();
+  }
+
+  void OnCancel() override {
+    std::shared_ptr<Table> table;
+    Table::OpId id = 0;
+    {
+      absl::MutexLock lock(&mu_);
+      cancelled_ = true;
+      if (op_pending_ && op_id_ != 0) {
+        table = table_;
+        id = op_id_;
+      }
+      MaybeFinishLocked();
+    }
+    if (table != nullptr) table->Cancel(id);
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  void MaybeSample() {
+    std::shared_ptr<Table> table;
+    int64_t n = 0;
+    bool partial = false;
+    absl::Time deadline;
+    {
+      absl::MutexLock lock(&mu_);
+      if (finished_ || cancelled_ || op_pending_ || write_in_flight_ || credit_ <= 0 ||
+          !final_status_.ok() || table_ == nullptr) {
+        return;
+      }
+      op_pending_ = true;
+      table = table_;
+      n = std::min(credit_, max_batch_);
+      partial = partial_;
+      deadline = RpcDeadline(ctx_);
+      if (timeout_ms_ > 0) deadline = std::min(deadline, absl::Now() + absl::Milliseconds(timeout_ms_));
+    }
+    const Table::OpId id = table->SampleAsync(
+        n, partial, deadline,
+        [this](absl::StatusOr<std::vector<SampledEntry>> r) { OnSampled(std::move(r)); });
+    bool cancel = false;
+    {
+      absl::MutexLock lock(&mu_);
+      if (op_pending_) {
+        op_id_ = id;
+        cancel = cancelled_;
+      }
+    }
+    if (cancel) table->Cancel(id);
+  }
+
+  void OnSampled(absl::StatusOr<std::vector<SampledEntry>> result) {
+    absl::MutexLock lock(&mu_);
+    op_pending_ = false;
+    op_id_ = 0;
+    if (!result.ok()) {
+      if (final_status_.ok()) final_status_ = result.status();
+      MaybeFinishLocked();
+      return;
+    }
+    if (cancelled_) {
+      MaybeFinishLocked();
+      return;
+    }
+    response_.Clear();
+    auto* items = response_.mutable_items();
+    items->Reserve(static_cast<int>(result->size()));
+    for (SampledEntry& e : *result) {
+      SampledItem* out = items->Add();
+      out->set_key(e.key);
+      *out->mutable_item() = *e.item;
+      out->set_probability(e.probability);
+      out->set_weight(e.weight);
+      out->set_times_sampled(e.times_sampled);
+      out->set_table_size(e.table_size);
+    }
+    credit_ -= static_cast<int64_t>(result->size());
+    write_in_flight_ = true;
+    StartWrite(&response_);
+  }
+
+  void MaybeFinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_ || op_pending_ || write_in_flight_) return;
+    if (cancelled_) {
+      finished_ = true;
+      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "sample stream cancelled"));
+    } else if (!final_status_.ok() || (reads_done_ && credit_ <= 0)) {
+      finished_ = true;
+      Finish(ToGrpcStatus(final_status_));
+    }
+  }
+
+  ReplayServiceImpl* const service_;
+  grpc::CallbackServerContext* const ctx_;
+  SampleRequest request_;
+  SampleResponse response_;
+  absl::Mutex mu_;
+  std::shared_ptr<Table> table_ ABSL_GUARDED_BY(mu_);
+  int64_t credit_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t max_batch_ ABSL_GUARDED_BY(mu_) = kDefaultMaxBatch;
+  bool partial_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t timeout_ms_ ABSL_GUARDED_BY(mu_) = 0;
+  Table::OpId op_id_ ABSL_GUARDED_BY(mu_) = 0;
+  bool op_pending_ ABSL_GUARDED_BY(mu_) = false;
+  bool write_in_flight_ ABSL_GUARDED_BY(mu_) = false;
+  bool reads_done_ ABSL_GUARDED_BY(mu_) = false;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status final_status_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace
+
+ReplayServiceImpl::ReplayServiceImpl(ReplayServiceOptions options, prometheus::Registry* registry)
+    : options_(std::move(options)) {
+  if (registry != nullptr) metrics_ = std::make_unique<ReplayMetrics>(*registry);
+}
+
+ReplayServiceImpl::~ReplayServiceImpl() { Close(); }
+
+absl::StatusOr<std::unique_ptr<ReplayServiceImpl>> ReplayServiceImpl::Create(
+    const ReplayConfig& config, const ReplayServiceOptions& options,
+    prometheus::Registry* registry) {
+  std::unique_ptr<ReplayServiceImpl> service(new ReplayServiceImpl(options, registry));
+  if (!options.checkpoint_dir.empty()) {
+    RETURN_IF_ERROR(MakeDirs(options.checkpoint_dir));
+    const std::string path = service->CheckpointPath();
+    if (FileExists(path)) RETURN_IF_ERROR(service->RestoreFromCheckpoint(path));
+  }
+  for (const TableConfig& table : config.tables()) {
+    if (service->FindTable(table.name()) != nullptr) continue;  // restored
+    RETURN_IF_ERROR(service->AddTable(table));
+  }
+  return service;
+}
+
+uint64_t ReplayServiceImpl::NextSeed() {
+  absl::MutexLock lock(&mu_);
+  if (options_.seed == 0) return std::random_device{}() ^ (uint64_t{std::random_device{}()} << 32);
+  return options_.seed + 7919 * (seed_counter_++);
+}
+
+std::string ReplayServiceImpl::CheckpointPath() const {
+  return absl::StrCat(options_.checkpoint_dir, "/replay.ckpt");
+}
+
+std::shared_ptr<Table> ReplayServiceImpl::FindTable(const std::string& name) const {
+  absl::MutexLock lock(&mu_);
+  auto it = tables_.find(name);
+  return it == tables_.end() ? nullptr : it->second;
+}
+
+absl::Status ReplayServiceImpl::AddTable(const TableConfig& config) {
+  const uint64_t seed = NextSeed();
+  absl::MutexLock lock(&mu_);
+  if (tables_.count(config.name()) > 0) {
+    return absl::AlreadyExistsError(absl::StrCat("table '", config.name(), "' already exists"));
+  }
+  TableMetrics* tm = nullptr;
+  if (metrics_ != nullptr) {
+    auto& slot = table_metrics_[config.name()];
+    if (slot == nullptr) slot = metrics_->ForTable(config.name());
+    tm = slot.get();
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<Table> table, Table::Create(config, seed, tm));
+  tables_[config.name()] = std::move(table);
+  return absl::OkStatus();
+}
+
+absl::Status ReplayServiceImpl::ValidateInsert(const InsertRequest& request,
+                                               const Table& table) const {
+  for (int i = 0; i < request.items_size(); ++i) {
+    const Item& item = request.items(i);
+    const std::string field = absl::StrCat("items[", i, "]");
+    int64_t bytes = 0;
+    for (int j = 0; j < item.tensors_size(); ++j) {
+      const std::string tfield = absl::StrCat(field, ".tensors[", j, "]");
+      RETURN_IF_ERROR(ValidateTensor(item.tensors(j).tensor(), tfield, options_.max_item_bytes));
+      bytes += static_cast<int64_t>(item.tensors(j).tensor().data().size());
+    }
+    if (bytes > options_.max_item_bytes) {
+      return absl::InvalidArgumentError(absl::StrCat(field, ": ", bytes,
+                                                     " bytes exceeds --max_item_bytes=",
+                                                     options_.max_item_bytes));
+    }
+    RETURN_IF_ERROR(table.ValidateItem(item, field));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> ReplayServiceImpl::CheckpointNow() {
+  if (options_.checkpoint_dir.empty()) {
+    return absl::FailedPreconditionError("checkpoints are disabled (no --checkpoint_dir)");
+  }
+  absl::MutexLock checkpoint_lock(&checkpoint_mu_);
+  std::vector<std::shared_ptr<Table>> tables;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [name, t] : tables_) tables.push_back(t);
+  }
+  int64_t items = 0;
+  RETURN_IF_ERROR(WriteFileAtomically(
+      CheckpointPath(), [&](google::protobuf::io::ZeroCopyOutputStream* raw) -> absl::Status {
+        {
+          google::protobuf::io::CodedOutputStream out(raw);
+          out.WriteRaw(kCheckpointMagic, sizeof(kCheckpointMagic) - 1);
+          out.WriteVarint32(static_cast<uint32_t>(tables.size()));
+          if (out.HadError()) return absl::InternalError("checkpoint write failed");
+        }
+        for (const auto& t : tables) {
+          google::protobuf::io::CodedOutputStream out(raw);
+          items += t->size();
+          RETURN_IF_ERROR(t->Checkpoint(&out));
+        }
+        return absl::OkStatus();
+      }));
+  return items;
+}
+
+absl::Status ReplayServiceImpl::RestoreFromCheckpoint(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return absl::NotFoundError(absl::StrCat("cannot open ", path));
+  google::protobuf::io::FileInputStream raw(fd);
+  raw.SetCloseOnDelete(true);
+  uint32_t num_tables = 0;
+  {
+    google::protobuf::io::CodedInputStream in(&raw);
+    std::string magic;
+    if (!in.ReadString(&magic, sizeof(kCheckpointMagic) - 1) || magic != kCheckpointMagic ||
+        !in.ReadVarint32(&num_tables)) {
+      return absl::DataLossError(absl::StrCat(path, " is not a replay checkpoint"));
+    }
+  }
+  for (uint32_t i = 0; i < num_tables; ++i) {
+    google::protobuf::io::CodedInputStream in(&raw);
+    TableMetrics* tm = nullptr;
+    ASSIGN_OR_RETURN(std::unique_ptr<Table> table, Table::Restore(&in, NextSeed(), nullptr));
+    const std::string name = table->name();
+    const TableConfig config = table->config();
+    if (metrics_ != nullptr) {
+      // Re-create with metrics attached: restore again is wasteful, so attach by
+      // rebuilding only the metric handle.
+      absl::MutexLock lock(&mu_);
+      auto& slot = table_metrics_[name];
+      if (slot == nullptr) slot = metrics_->ForTable(name);
+      tm = slot.get();
+    }
+    table->AttachMetrics(tm);
+    absl::MutexLock lock(&mu_);
+    tables_[name] = std::move(table);
+  }
+  return absl::OkStatus();
+}
+
+void ReplayServiceImpl::Close() {
+  std::vector<std::shared_ptr<Table>> tables;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [name, t] : tables_) tables.push_back(t);
+  }
+  for (const auto& t : tables) t->Close();
+}
+
+grpc::ServerBidiReactor<InsertRequest, InsertResponse>* ReplayServiceImpl::Insert(
+    grpc::CallbackServerContext* context) {
+  return new InsertReactor(this, context);
+}
+
+grpc::ServerBidiReactor<SampleRequest, SampleResponse>* ReplayServiceImpl::Sample(
+    grpc::CallbackServerContext* context) {
+  return new SampleReactor(this, context);
+}
+
+grpc::ServerUnaryReactor* ReplayServiceImpl::Info(grpc::CallbackServerContext* context,
+                                                  const InfoRequest* request,
+                                                  InfoResponse* response) {
+  if (!request->table().empty()) {
+    std::shared_ptr<Table> table = FindTable(request->table());
+    if (table == nullptr) {
+      return FinishUnary(context, absl::NotFoundError(
+                                      absl::StrCat("table: unknown table '", request->table(), "'")));
+    }
+    *response->add_tables() = table->Info();
+    return FinishUnary(context, absl::OkStatus());
+  }
+  std::vector<std::shared_ptr<Table>> tables;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [name, t] : tables_) tables.push_back(t);
+  }
+  for (const auto& t : tables) *response->add_tables() = t->Info();
+  return FinishUnary(context, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* ReplayServiceImpl::CreateTable(grpc::CallbackServerContext* context,
+                                                         const CreateTableRequest* request,
+                                                         CreateTableResponse* response) {
+  return FinishUnary(context, AddTable(request->config()));
+}
+
+grpc::ServerUnaryReactor* ReplayServiceImpl::UpdatePriorities(
+    grpc::CallbackServerContext* context, const UpdatePrioritiesRequest* request,
+    UpdatePrioritiesResponse* response) {
+  std::shared_ptr<Table> table = FindTable(request->table());
+  if (table == nullptr) {
+    return FinishUnary(context, absl::NotFoundError(
+                                    absl::StrCat("table: unknown table '", request->table(), "'")));
+  }
+  auto missing = table->UpdatePriorities({request->keys().begin(), request->keys().end()},
+                                         {request->priorities().begin(), request->priorities().end()});
+  if (!missing.ok()) return FinishUnary(context, missing.status());
+  *response->mutable_missing_keys() = {missing->begin(), missing->end()};
+  return FinishUnary(context, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* ReplayServiceImpl::Checkpoint(grpc::CallbackServerContext* context,
+                                                        const CheckpointRequest* request,
+                                                        CheckpointResponse* response) {
+  absl::StatusOr<int64_t> items = CheckpointNow();
+  if (items.ok()) {
+    response->set_path(CheckpointPath());
+    response->set_items(*items);
+  }
+  return FinishUnary(context, items.status());
+}
+
+grpc::ServerUnaryReactor* ReplayServiceImpl::Reset(grpc::CallbackServerContext* context,
+                                                   const ResetRequest* request,
+                                                   ResetResponse* response) {
+  std::shared_ptr<Table> table = FindTable(request->table());
+  if (table == nullptr) {
+    return FinishUnary(context, absl::NotFoundError(
+                                    absl::StrCat("table: unknown table '", request->table(), "'")));
+  }
+  table->Reset();
+  return FinishUnary(context, absl::OkStatus());
+}
+
+}  // namespace rlx

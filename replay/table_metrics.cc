@@ -1,0 +1,59 @@
+#include "replay/table_metrics.h"
+
+#include "core/metrics.h"
+
+namespace rlx {
+
+ReplayMetrics::ReplayMetrics(prometheus::Registry& registry)
+    : inserts_(prometheus::BuildCounter()
+                   .Name("rl_replay_inserts_total")
+                   .Help("Items inserted into a replay table.")
+                   .Register(registry)),
+      samples_(prometheus::BuildCounter()
+                   .Name("rl_replay_samples_total")
+                   .Help("Items sampled from a replay table.")
+                   .Register(registry)),
+      removals_(prometheus::BuildCounter()
+                    .Name("rl_replay_removals_total")
+                    .Help("Items removed from a replay table (max_size or max_times_sampled).")
+                    .Register(registry)),
+      size_items_(prometheus::BuildGauge()
+                      .Name("rl_replay_size_items")
+                      .Help("Items currently stored in a replay table.")
+                      .Register(registry)),
+      size_bytes_(prometheus::BuildGauge()
+                      .Name("rl_replay_size_bytes")
+                      .Help("Serialized bytes of the items stored in a replay table.")
+                      .Register(registry)),
+      blocked_seconds_(prometheus::BuildCounter()
+                           .Name("rl_replay_rate_limiter_blocked_seconds_total")
+                           .Help("Time operations spent waiting on the rate limiter, by op.")
+                           .Register(registry)),
+      sample_latency_(prometheus::BuildHistogram()
+                          .Name("rl_replay_sample_latency_seconds")
+                          .Help("Time from a sample request to its items being taken.")
+                          .Register(registry)),
+      insert_latency_(prometheus::BuildHistogram()
+                          .Name("rl_replay_insert_latency_seconds")
+                          .Help("Time from an insert request to all its items being stored.")
+                          .Register(registry)),
+      invalid_requests_(prometheus::BuildCounter()
+                            .Name("rl_replay_invalid_requests_total")
+                            .Help("Requests rejected as invalid (unknown table, bad tensor, ...).")
+                            .Register(registry)
+                            .Add({})) {}
+
+std::unique_ptr<TableMetrics> ReplayMetrics::ForTable(const std::string& table) {
+  const prometheus::Labels labels{{"table", table}};
+  prometheus::Labels insert_labels = labels;
+  insert_labels["op"] = "insert";
+  prometheus::Labels sample_labels = labels;
+  sample_labels["op"] = "sample";
+  return std::unique_ptr<TableMetrics>(new TableMetrics{
+      inserts_.Add(labels), samples_.Add(labels), removals_.Add(labels),
+      size_items_.Add(labels), size_bytes_.Add(labels), blocked_seconds_.Add(insert_labels),
+      blocked_seconds_.Add(sample_labels), sample_latency_.Add(labels, LatencyBuckets()),
+      insert_latency_.Add(labels, LatencyBuckets())});
+}
+
+}  // namespace rlx

@@ -1,0 +1,111 @@
+#include <cstdint>
+#include <deque>
+
+#include <gtest/gtest.h>
+
+#include "replay/samplers/fifo.h"
+#include "replay/samplers/lifo.h"
+#include "replay/samplers/sampler_rng.h"
+
+namespace rlx {
+namespace {
+
+uint64_t SampleKey(Sampler& sampler) {
+  auto choice = sampler.Sample();
+  EXPECT_TRUE(choice.ok()) << choice.status();
+  if (!choice.ok()) return ~uint64_t{0};
+  EXPECT_EQ(choice->probability, 1.0);
+  EXPECT_EQ(choice->weight, 1.0);
+  return choice->key;
+}
+
+TEST(FifoSamplerTest, SamplesTheOldestKeyAsKeysComeAndGo) {
+  FifoSampler sampler;
+  ASSERT_TRUE(sampler.Insert(1, 0).ok());
+  ASSERT_TRUE(sampler.Insert(2, 0).ok());
+  ASSERT_TRUE(sampler.Insert(3, 0).ok());
+  EXPECT_EQ(SampleKey(sampler), 1u);
+  EXPECT_EQ(SampleKey(sampler), 1u) << "sampling must not remove the key";
+  ASSERT_TRUE(sampler.Delete(1).ok());
+  EXPECT_EQ(SampleKey(sampler), 2u);
+  ASSERT_TRUE(sampler.Insert(4, 0).ok());
+  ASSERT_TRUE(sampler.Delete(3).ok());
+  EXPECT_EQ(SampleKey(sampler), 2u);
+  ASSERT_TRUE(sampler.Delete(2).ok());
+  EXPECT_EQ(SampleKey(sampler), 4u);
+}
+
+TEST(LifoSamplerTest, SamplesTheNewestKeyAsKeysComeAndGo) {
+  LifoSampler sampler;
+  ASSERT_TRUE(sampler.Insert(1, 0).ok());
+  ASSERT_TRUE(sampler.Insert(2, 0).ok());
+  ASSERT_TRUE(sampler.Insert(3, 0).ok());
+  EXPECT_EQ(SampleKey(sampler), 3u);
+  EXPECT_EQ(SampleKey(sampler), 3u) << "sampling must not remove the key";
+  ASSERT_TRUE(sampler.Delete(3).ok());
+  EXPECT_EQ(SampleKey(sampler), 2u);
+  ASSERT_TRUE(sampler.Insert(4, 0).ok());
+  EXPECT_EQ(SampleKey(sampler), 4u);
+  ASSERT_TRUE(sampler.Delete(2).ok());
+  ASSERT_TRUE(sampler.Delete(4).ok());
+  EXPECT_EQ(SampleKey(sampler), 1u);
+}
+
+TEST(FifoSamplerTest, UpdateDoesNotMoveAKeyButReinsertingDoes) {
+  FifoSampler sampler;
+  ASSERT_TRUE(sampler.Insert(1, 0).ok());
+  ASSERT_TRUE(sampler.Insert(2, 0).ok());
+  ASSERT_TRUE(sampler.Update(1, 5.0).ok());
+  EXPECT_EQ(SampleKey(sampler), 1u);
+  ASSERT_TRUE(sampler.Delete(1).ok());
+  ASSERT_TRUE(sampler.Insert(1, 0).ok());
+  EXPECT_EQ(SampleKey(sampler), 2u);
+}
+
+TEST(LifoSamplerTest, UpdateDoesNotMoveAKeyButReinsertingDoes) {
+  LifoSampler sampler;
+  ASSERT_TRUE(sampler.Insert(1, 0).ok());
+  ASSERT_TRUE(sampler.Insert(2, 0).ok());
+  ASSERT_TRUE(sampler.Update(1, 5.0).ok());
+  EXPECT_EQ(SampleKey(sampler), 2u);
+  ASSERT_TRUE(sampler.Delete(1).ok());
+  ASSERT_TRUE(sampler.Insert(1, 0).ok());
+  EXPECT_EQ(SampleKey(sampler), 1u);
+}
+
+// Random interleaved inserts and deletes (of the oldest, newest or a middle
+// key), checked against a deque of keys in insertion order.
+template <typename SamplerT>
+void CheckAgainstModel(bool newest) {
+  SamplerT sampler;
+  SamplerRng rng(5);
+  std::deque<uint64_t> model;
+  uint64_t next_key = 100;
+  for (int step = 0; step < 20000; ++step) {
+    if (model.empty() || rng.UniformIndex(2) == 0) {
+      ASSERT_TRUE(sampler.Insert(next_key, 0).ok());
+      model.push_back(next_key++);
+    } else {
+      const auto position = model.begin() + rng.UniformIndex(model.size());
+      ASSERT_TRUE(sampler.Delete(*position).ok());
+      model.erase(position);
+    }
+    ASSERT_EQ(sampler.size(), static_cast<int64_t>(model.size()));
+    if (model.empty()) {
+      ASSERT_EQ(sampler.Sample().status().code(), absl::StatusCode::kFailedPrecondition);
+    } else {
+      ASSERT_EQ(SampleKey(sampler), newest ? model.back() : model.front()) << "step " << step;
+    }
+  }
+}
+
+TEST(FifoSamplerTest, MatchesAQueueUnderRandomInsertsAndDeletes) {
+  CheckAgainstModel<FifoSampler>(/*newest=*/false);
+}
+
+TEST(LifoSamplerTest, MatchesAStackUnderRandomInsertsAndDeletes) {
+  CheckAgainstModel<LifoSampler>(/*newest=*/true);
+}
+
+}  // namespace
+}  // namespace rlx
