@@ -103,42 +103,65 @@ std::vector<uint64_t> InsertStream::TakeKeys() {
 // ---- SampleStream ----------------------------------------------------------
 
 SampleStream::SampleStream(std::unique_ptr<grpc::ClientContext> ctx, ReplayService::Stub* stub,
-                           const SampleRequest& first, int64_t credit)
-    : ctx_(std::move(ctx)), credit_(credit) {
+                           const SampleRequest& first, int64_t credit, int64_t max_total)
+    : ctx_(std::move(ctx)), credit_(credit), max_total_(max_total) {
   stream_ = stub->Sample(ctx_.get());
   stream_->Write(first);
-  outstanding_ = first.num_items();
+  outstanding_ = requested_ = first.num_items();
+}
+
+absl::Status SampleStream::Close(std::vector<SampledItem>* leftovers) {
+  leftovers->clear();
+  if (done_) return absl::OkStatus();
+  stream_->WritesDone();
+  SampleResponse response;
+  while (stream_->Read(&response)) {
+    for (const auto& item : response.items()) leftovers->push_back(item);
+  }
+  done_ = true;
+  return FromGrpcStatus(stream_->Finish());
 }
 
 SampleStream::~SampleStream() {
   if (!done_) {
     ctx_->TryCancel();
     SampleResponse drain;
-    while (stream_->Read(&drain)) {
-    }
+    while (stream_->Read(&drain)) drain.Clear();
     (void)stream_->Finish();
   }
 }
 
 void SampleStream::Cancel() { ctx_->TryCancel(); }
 
-absl::Status SampleStream::Next(std::vector<SampledItem>* items) {
-  items->clear();
+absl::StatusOr<const SampleResponse*> SampleStream::NextResponse() {
   if (done_) return absl::FailedPreconditionError("sample stream already ended");
   // Top the credit back up before blocking so the server always has work.
-  if (outstanding_ < credit_) {
+  const int64_t more_items = std::min(credit_ - outstanding_, max_total_ - requested_);
+  if (more_items > 0) {
     SampleRequest more;
-    more.set_num_items(credit_ - outstanding_);
-    if (stream_->Write(more)) outstanding_ = credit_;
+    more.set_num_items(more_items);
+    if (stream_->Write(more)) {
+      outstanding_ += more_items;
+      requested_ += more_items;
+    }
   }
-  if (!stream_->Read(&response_)) {
+  arena_.Reset();
+  response_ = google::protobuf::Arena::CreateMessage<SampleResponse>(&arena_);
+  if (!stream_->Read(response_)) {
     done_ = true;
     absl::Status s = FromGrpcStatus(stream_->Finish());
     return s.ok() ? absl::OutOfRangeError("sample stream ended") : s;
   }
-  outstanding_ -= response_.items_size();
-  items->reserve(response_.items_size());
-  for (auto& item : *response_.mutable_items()) items->push_back(std::move(item));
+  outstanding_ -= response_->items_size();
+  return response_;
+}
+
+absl::Status SampleStream::Next(std::vector<SampledItem>* items) {
+  items->clear();
+  absl::StatusOr<const SampleResponse*> response = NextResponse();
+  if (!response.ok()) return response.status();
+  items->reserve((*response)->items_size());
+  for (const auto& item : (*response)->items()) items->push_back(item);
   return absl::OkStatus();
 }
 
@@ -156,15 +179,17 @@ std::unique_ptr<InsertStream> ReplayClient::NewInsertStream(int max_in_flight, b
 std::unique_ptr<SampleStream> ReplayClient::NewSampleStream(const std::string& table,
                                                             int64_t credit, int32_t max_batch,
                                                             int64_t timeout_ms,
-                                                            bool partial_batches) {
+                                                            bool partial_batches,
+                                                            int64_t max_total) {
   SampleRequest first;
   first.set_table(table);
-  first.set_num_items(credit);
+  first.set_num_items(std::min(credit, max_total));
   first.set_max_batch(max_batch);
   first.set_timeout_ms(timeout_ms);
   first.set_partial_batches(partial_batches);
   return std::unique_ptr<SampleStream>(
-      new SampleStream(MakeContext(absl::InfiniteDuration()), stub_.get(), first, credit));
+      new SampleStream(MakeContext(absl::InfiniteDuration()), stub_.get(), first, credit,
+                       max_total));
 }
 
 absl::StatusOr<std::vector<uint64_t>> ReplayClient::Insert(const std::string& table,
@@ -184,22 +209,18 @@ absl::StatusOr<std::vector<uint64_t>> ReplayClient::Insert(const std::string& ta
 
 absl::StatusOr<std::vector<SampledItem>> ReplayClient::Sample(const std::string& table, int64_t n,
                                                               absl::Duration timeout) {
-  grpc::ClientContext ctx;
-  ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
-  auto stream = stub_->Sample(&ctx);
-  SampleRequest request;
-  request.set_table(table);
-  request.set_num_items(n);
-  request.set_timeout_ms(absl::ToInt64Milliseconds(timeout));
-  request.set_partial_batches(true);
-  stream->Write(request);
-  stream->WritesDone();
+  auto stream = NewSampleStream(table, n, /*max_batch=*/256,
+                                std::max<int64_t>(1, absl::ToInt64Milliseconds(timeout)),
+                                /*partial_batches=*/true, /*max_total=*/n);
   std::vector<SampledItem> out;
-  SampleResponse response;
-  while (static_cast<int64_t>(out.size()) < n && stream->Read(&response)) {
-    for (auto& item : *response.mutable_items()) out.push_back(std::move(item));
+  while (static_cast<int64_t>(out.size()) < n) {
+    absl::StatusOr<const SampleResponse*> response = stream->NextResponse();
+    if (!response.ok()) return response.status();
+    for (const auto& item : (*response)->items()) out.push_back(item);
   }
-  absl::Status s = FromGrpcStatus(stream->Finish());
+  std::vector<SampledItem> leftovers;
+  absl::Status s = stream->Close(&leftovers);
+  out.insert(out.end(), leftovers.begin(), leftovers.end());
   if (!s.ok()) return s;
   return out;
 }

@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include <google/protobuf/arena.h>
 #include <grpcpp/grpcpp.h>
 
 #include "absl/status/statusor.h"
@@ -70,19 +71,28 @@ class SampleStream {
   // Next batch of items (blocks). An error ends the stream (e.g.
   // DEADLINE_EXCEEDED when the server waited longer than timeout_ms).
   absl::Status Next(std::vector<SampledItem>* items);
-  // Cancels the stream.
+  // The next server batch without copying it out: valid until the next call.
+  absl::StatusOr<const SampleResponse*> NextResponse();
+  // Cancels the stream. Items the server already took for it are lost, which
+  // matters for queue tables: prefer Close().
   void Cancel();
+  // Half-closes and collects the batches still in flight (queue tables hand
+  // each item out once: these must not be dropped). Ends the stream.
+  absl::Status Close(std::vector<SampledItem>* leftovers);
 
  private:
   friend class ReplayClient;
   SampleStream(std::unique_ptr<grpc::ClientContext> ctx, ReplayService::Stub* stub,
-               const SampleRequest& first, int64_t credit);
+               const SampleRequest& first, int64_t credit, int64_t max_total);
 
   std::unique_ptr<grpc::ClientContext> ctx_;
   std::unique_ptr<grpc::ClientReaderWriter<SampleRequest, SampleResponse>> stream_;
   const int64_t credit_;
+  const int64_t max_total_;  // never request more than this many in all
+  int64_t requested_ = 0;
   int64_t outstanding_ = 0;
-  SampleResponse response_;
+  google::protobuf::Arena arena_;       // holds response_, reset per batch
+  SampleResponse* response_ = nullptr;
   bool done_ = false;
 };
 
@@ -94,9 +104,11 @@ class ReplayClient {
                                                 absl::Duration timeout = absl::InfiniteDuration());
   // credit: items requested ahead of consumption; max_batch per response;
   // timeout_ms: how long the server may wait for items (0 = no limit).
+  // max_total bounds the items requested over the stream's life.
   std::unique_ptr<SampleStream> NewSampleStream(const std::string& table, int64_t credit,
                                                 int32_t max_batch, int64_t timeout_ms = 0,
-                                                bool partial_batches = true);
+                                                bool partial_batches = true,
+                                                int64_t max_total = INT64_MAX);
 
   // One-shot insert of items into a table; returns their keys.
   absl::StatusOr<std::vector<uint64_t>> Insert(const std::string& table, std::vector<Item> items,

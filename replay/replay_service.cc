@@ -4,6 +4,7 @@
 #include <deque>
 #include <random>
 
+#include <google/protobuf/arena.h>
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl.h>
 
@@ -22,6 +23,13 @@ namespace {
 constexpr char kCheckpointMagic[] = "RLXREPLAY1";
 constexpr size_t kMaxQueuedAcks = 16;
 constexpr int64_t kDefaultMaxBatch = 256;
+
+google::protobuf::ArenaOptions RequestArenaOptions() {
+  google::protobuf::ArenaOptions options;
+  options.start_block_size = 512;  // a one-item request retains little
+  options.max_block_size = 64 << 10;
+  return options;
+}
 
 absl::Time RpcDeadline(const grpc::CallbackServerContext* ctx) {
   const auto deadline = ctx->deadline();
@@ -51,7 +59,8 @@ class InsertReactor : public grpc::ServerBidiReactor<InsertRequest, InsertRespon
  public:
   InsertReactor(ReplayServiceImpl* service, grpc::CallbackServerContext* ctx)
       : service_(service), ctx_(ctx) {
-    StartRead(&request_);
+    NewRequest();
+    StartRead(request_);
   }
 
   void OnReadDone(bool ok) override {
@@ -61,12 +70,12 @@ class InsertReactor : public grpc::ServerBidiReactor<InsertRequest, InsertRespon
       MaybeFinishLocked();
       return;
     }
-    std::shared_ptr<Table> table = service_->FindTable(request_.table());
+    std::shared_ptr<Table> table = service_->FindTable(request_->table());
     absl::Status status;
     if (table == nullptr) {
-      status = absl::NotFoundError(absl::StrCat("table: unknown table '", request_.table(), "'"));
+      status = absl::NotFoundError(absl::StrCat("table: unknown table '", request_->table(), "'"));
     } else {
-      status = service_->ValidateInsert(request_, *table);
+      status = service_->ValidateInsert(*request_, *table);
     }
     if (!status.ok()) {
       if (service_->metrics() != nullptr) service_->metrics()->invalid_requests().Increment();
@@ -76,10 +85,12 @@ class InsertReactor : public grpc::ServerBidiReactor<InsertRequest, InsertRespon
       MaybeFinishLocked();
       return;
     }
-    std::vector<std::unique_ptr<Item>> items(request_.items_size());
-    for (int i = request_.items_size() - 1; i >= 0; --i) {
-      items[i].reset(request_.mutable_items()->ReleaseLast());
-    }
+    // The items stay where they were parsed: each stored item shares
+    // ownership of the request's arena (no copy, no per-item allocation).
+    std::vector<ItemPtr> items;
+    items.reserve(request_->items_size());
+    for (const Item& item : request_->items()) items.emplace_back(arena_, &item);
+    NewRequest();
     {
       absl::MutexLock lock(&mu_);
       op_pending_ = true;
@@ -119,7 +130,7 @@ class InsertReactor : public grpc::ServerBidiReactor<InsertRequest, InsertRespon
         read_held_ = true;
       }
     }
-    if (read) StartRead(&request_);
+    if (read) StartRead(request_);
     MaybeFinishLocked();
   }
 
@@ -134,7 +145,7 @@ class InsertReactor : public grpc::ServerBidiReactor<InsertRequest, InsertRespon
       StartNextWriteLocked();
       if (read_held_ && acks_.size() < kMaxQueuedAcks) {
         read_held_ = false;
-        StartRead(&request_);
+        StartRead(request_);
       }
     }
     MaybeFinishLocked();
@@ -159,6 +170,13 @@ class InsertReactor : public grpc::ServerBidiReactor<InsertRequest, InsertRespon
   void OnDone() override { delete this; }
 
  private:
+  // A fresh arena-allocated request for the next read. Called only when no
+  // read is outstanding.
+  void NewRequest() {
+    arena_ = std::make_shared<google::protobuf::Arena>(RequestArenaOptions());
+    request_ = google::protobuf::Arena::CreateMessage<InsertRequest>(arena_.get());
+  }
+
   void StartNextWriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (write_in_flight_ || acks_.empty() || cancelled_) return;
     write_in_flight_ = true;
@@ -178,7 +196,8 @@ class InsertReactor : public grpc::ServerBidiReactor<InsertRequest, InsertRespon
 
   ReplayServiceImpl* const service_;
   grpc::CallbackServerContext* const ctx_;
-  InsertRequest request_;
+  std::shared_ptr<google::protobuf::Arena> arena_;
+  InsertRequest* request_ = nullptr;  // on arena_
   absl::Mutex mu_;
   std::deque<InsertResponse> acks_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<Table> table_ ABSL_GUARDED_BY(mu_);
@@ -211,9 +230,22 @@ class SampleReactor : public grpc::ServerBidiReactor<SampleRequest, SampleRespon
 
   void OnReadDone(bool ok) override {
     if (!ok) {
-      absl::MutexLock lock(&mu_);
-      reads_done_ = true;
-      MaybeFinishLocked();
+      // Half-close: the client wants nothing more. A waiting sample is
+      // cancelled (a partial one holds no items; a batch one hands over what
+      // it took, which is still written), and unused credit is dropped.
+      std::shared_ptr<Table> table;
+      Table::OpId id = 0;
+      {
+        absl::MutexLock lock(&mu_);
+        reads_done_ = true;
+        credit_ = 0;
+        if (op_pending_ && op_id_ != 0) {
+          table = table_;
+          id = op_id_;
+        }
+        MaybeFinishLocked();
+      }
+      if (table != nullptr) table->Cancel(id);
       return;
     }
     absl::Status status;
@@ -320,7 +352,10 @@ class SampleReactor : public grpc::ServerBidiReactor<SampleRequest, SampleRespon
     op_pending_ = false;
     op_id_ = 0;
     if (!result.ok()) {
-      if (final_status_.ok()) final_status_ = result.status();
+      // A sample cancelled by the client's half-close ends the stream cleanly.
+      if (final_status_.ok() && !(reads_done_ && absl::IsCancelled(result.status()))) {
+        final_status_ = result.status();
+      }
       MaybeFinishLocked();
       return;
     }
@@ -328,21 +363,26 @@ class SampleReactor : public grpc::ServerBidiReactor<SampleRequest, SampleRespon
       MaybeFinishLocked();
       return;
     }
-    response_.Clear();
-    auto* items = response_.mutable_items();
-    items->Reserve(static_cast<int>(result->size()));
-    for (SampledEntry& e : *result) {
+    // The response references the stored items instead of copying them; the
+    // entries in taken_ keep them alive until the write completes, and the
+    // arena-allocated response never deletes what it references.
+    taken_ = std::move(*result);
+    arena_.Reset();
+    response_ = google::protobuf::Arena::CreateMessage<SampleResponse>(&arena_);
+    auto* items = response_->mutable_items();
+    items->Reserve(static_cast<int>(taken_.size()));
+    for (const SampledEntry& e : taken_) {
       SampledItem* out = items->Add();
       out->set_key(e.key);
-      *out->mutable_item() = *e.item;
+      out->unsafe_arena_set_allocated_item(const_cast<Item*>(e.item.get()));
       out->set_probability(e.probability);
       out->set_weight(e.weight);
       out->set_times_sampled(e.times_sampled);
       out->set_table_size(e.table_size);
     }
-    credit_ -= static_cast<int64_t>(result->size());
+    credit_ -= static_cast<int64_t>(taken_.size());
     write_in_flight_ = true;
-    StartWrite(&response_);
+    StartWrite(response_);
   }
 
   void MaybeFinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -359,7 +399,9 @@ class SampleReactor : public grpc::ServerBidiReactor<SampleRequest, SampleRespon
   ReplayServiceImpl* const service_;
   grpc::CallbackServerContext* const ctx_;
   SampleRequest request_;
-  SampleResponse response_;
+  google::protobuf::Arena arena_;
+  SampleResponse* response_ = nullptr;  // on arena_
+  std::vector<SampledEntry> taken_;     // what response_ references
   absl::Mutex mu_;
   std::shared_ptr<Table> table_ ABSL_GUARDED_BY(mu_);
   int64_t credit_ ABSL_GUARDED_BY(mu_) = 0;
@@ -435,21 +477,27 @@ absl::Status ReplayServiceImpl::AddTable(const TableConfig& config) {
 
 absl::Status ReplayServiceImpl::ValidateInsert(const InsertRequest& request,
                                                const Table& table) const {
+  // Field paths are only built for the error message (this loop is hot).
   for (int i = 0; i < request.items_size(); ++i) {
     const Item& item = request.items(i);
-    const std::string field = absl::StrCat("items[", i, "]");
     int64_t bytes = 0;
     for (int j = 0; j < item.tensors_size(); ++j) {
-      const std::string tfield = absl::StrCat(field, ".tensors[", j, "]");
-      RETURN_IF_ERROR(ValidateTensor(item.tensors(j).tensor(), tfield, options_.max_item_bytes));
+      absl::Status s = ValidateTensor(item.tensors(j).tensor(), "", options_.max_item_bytes);
+      if (!s.ok()) {
+        return ValidateTensor(item.tensors(j).tensor(),
+                              absl::StrCat("items[", i, "].tensors[", j, "]"),
+                              options_.max_item_bytes);
+      }
       bytes += static_cast<int64_t>(item.tensors(j).tensor().data().size());
     }
     if (bytes > options_.max_item_bytes) {
-      return absl::InvalidArgumentError(absl::StrCat(field, ": ", bytes,
+      return absl::InvalidArgumentError(absl::StrCat("items[", i, "]: ", bytes,
                                                      " bytes exceeds --max_item_bytes=",
                                                      options_.max_item_bytes));
     }
-    RETURN_IF_ERROR(table.ValidateItem(item, field));
+    if (absl::Status s = table.ValidateItem(item, ""); !s.ok()) {
+      return table.ValidateItem(item, absl::StrCat("items[", i, "]"));
+    }
   }
   return absl::OkStatus();
 }

@@ -45,6 +45,16 @@ absl::Status ValidateConfig(TableConfig* config) {
   return absl::OkStatus();
 }
 
+// Tensor bytes plus a fixed per-item allowance for metadata and framing: a
+// cheap stand-in for ByteSizeLong (a full traversal) on the insert path.
+int64_t PayloadBytes(const Item& item) {
+  int64_t bytes = 64;
+  for (const NamedTensor& t : item.tensors()) {
+    bytes += static_cast<int64_t>(t.tensor().data().size()) + 16;
+  }
+  return bytes;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Table>> Table::Create(const TableConfig& config, uint64_t seed,
@@ -115,17 +125,17 @@ double Table::SamplerValue(const Item& item) const {
   return uses_return_ ? item.metadata().episode_return() : item.priority();
 }
 
-void Table::InsertOneLocked(std::unique_ptr<Item> item, std::vector<uint64_t>* keys) {
+void Table::InsertOneLocked(ItemPtr item, std::vector<uint64_t>* keys) {
   if (static_cast<int64_t>(entries_.size()) >= config_.max_size()) {
     RemoveLocked(entries_.begin());
   }
   const uint64_t key = next_key_++;
   Entry entry;
   entry.priority = item->priority();
-  entry.bytes = static_cast<int64_t>(item->ByteSizeLong());
+  entry.bytes = PayloadBytes(*item);
   absl::Status s = sampler_->Insert(key, SamplerValue(*item));
   (void)s;  // Values were validated by ValidateItem; keys are fresh.
-  entry.item = std::shared_ptr<const Item>(std::move(item));
+  entry.item = std::move(item);
   bytes_ += entry.bytes;
   entries_.emplace_hint(entries_.end(), key, std::move(entry));
   limiter_.RecordInsert();
@@ -228,7 +238,7 @@ void Table::UpdateGaugesLocked() {
   metrics_->size_bytes.Set(static_cast<double>(bytes_));
 }
 
-Table::OpId Table::InsertAsync(std::vector<std::unique_ptr<Item>> items, absl::Time deadline,
+Table::OpId Table::InsertAsync(std::vector<ItemPtr> items, absl::Time deadline,
                                InsertCallback done) {
   std::vector<Completion> completions;
   OpId id;
@@ -314,9 +324,17 @@ void Table::Cancel(OpId id) {
     }
     for (auto it = pending_samples_.begin(); it != pending_samples_.end(); ++it) {
       if (it->id == id) {
-        completions.push_back([done = std::move(it->done)] {
-          done(absl::CancelledError("sample cancelled"));
-        });
+        if (!it->taken.empty()) {
+          // Items already taken are handed over, never dropped.
+          completions.push_back(
+              [done = std::move(it->done), taken = std::move(it->taken)]() mutable {
+                done(std::move(taken));
+              });
+        } else {
+          completions.push_back([done = std::move(it->done)] {
+            done(absl::CancelledError("sample cancelled"));
+          });
+        }
         pending_samples_.erase(it);
         break;
       }
@@ -327,7 +345,7 @@ void Table::Cancel(OpId id) {
   for (auto& c : completions) c();
 }
 
-absl::StatusOr<std::vector<uint64_t>> Table::Insert(std::vector<std::unique_ptr<Item>> items,
+absl::StatusOr<std::vector<uint64_t>> Table::Insert(std::vector<ItemPtr> items,
                                                     absl::Time deadline) {
   absl::Notification done;
   absl::StatusOr<std::vector<uint64_t>> result;
@@ -575,7 +593,7 @@ absl::StatusOr<std::unique_ptr<Table>> Table::Restore(CodedInputStream* in, uint
     e.times_sampled = ci.times_sampled();
     auto item = std::make_shared<Item>(std::move(*ci.mutable_item()));
     item->set_priority(ci.priority());
-    e.bytes = static_cast<int64_t>(item->ByteSizeLong());
+    e.bytes = PayloadBytes(*item);
     RETURN_IF_ERROR(table->sampler_->Insert(ci.key(), table->SamplerValue(*item)));
     e.item = std::move(item);
     table->bytes_ += e.bytes;

@@ -48,6 +48,10 @@ class CodedOutputStream;
 
 namespace rlx {
 
+// Stored items are immutable and shared: the service parses a request's items
+// onto one arena and hands out aliasing pointers that keep that arena alive.
+using ItemPtr = std::shared_ptr<const Item>;
+
 struct SampledEntry {
   uint64_t key = 0;
   std::shared_ptr<const Item> item;
@@ -78,17 +82,18 @@ class Table {
 
   // Inserts the items in order; done gets their keys once all are stored.
   // Items are not validated here: call ValidateItem first.
-  OpId InsertAsync(std::vector<std::unique_ptr<Item>> items, absl::Time deadline,
+  OpId InsertAsync(std::vector<ItemPtr> items, absl::Time deadline,
                    InsertCallback done);
   // Samples up to max_items (>= 1). With partial, completes as soon as at least
   // one item is taken and no more can be taken right now.
   OpId SampleAsync(int64_t max_items, bool partial, absl::Time deadline, SampleCallback done);
-  // Ends a waiting operation with CANCELLED (its callback runs in this thread).
-  // No effect if it already completed.
+  // Ends a waiting operation with CANCELLED (its callback runs in this thread);
+  // a sample that already took items completes with them instead. No effect
+  // if it already completed.
   void Cancel(OpId op);
 
   // Blocking wrappers around the asynchronous calls.
-  absl::StatusOr<std::vector<uint64_t>> Insert(std::vector<std::unique_ptr<Item>> items,
+  absl::StatusOr<std::vector<uint64_t>> Insert(std::vector<ItemPtr> items,
                                                absl::Time deadline = absl::InfiniteFuture());
   absl::StatusOr<std::vector<SampledEntry>> Sample(int64_t max_items, bool partial = false,
                                                    absl::Time deadline = absl::InfiniteFuture());
@@ -122,7 +127,7 @@ class Table {
   };
   struct PendingInsert {
     OpId id;
-    std::vector<std::unique_ptr<Item>> items;
+    std::vector<ItemPtr> items;
     size_t next = 0;
     std::vector<uint64_t> keys;
     absl::Time deadline;
@@ -150,7 +155,7 @@ class Table {
   // Moves insert op items into the table while allowed; true when finished.
   bool AdvanceInsertLocked(PendingInsert* op) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool AdvanceSampleLocked(PendingSample* op) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void InsertOneLocked(std::unique_ptr<Item> item, std::vector<uint64_t>* keys)
+  void InsertOneLocked(ItemPtr item, std::vector<uint64_t>* keys)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SampleOneLocked(std::vector<SampledEntry>* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RemoveLocked(absl::btree_map<uint64_t, Entry>::iterator it)

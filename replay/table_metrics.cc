@@ -23,7 +23,7 @@ ReplayMetrics::ReplayMetrics(prometheus::Registry& registry)
                       .Register(registry)),
       size_bytes_(prometheus::BuildGauge()
                       .Name("rl_replay_size_bytes")
-                      .Help("Serialized bytes of the items stored in a replay table.")
+                      .Help("Approximate bytes (tensor payloads plus per-item overhead) stored in a replay table.")
                       .Register(registry)),
       blocked_seconds_(prometheus::BuildCounter()
                            .Name("rl_replay_rate_limiter_blocked_seconds_total")

@@ -15,9 +15,9 @@
 // best episode being deleted), the sampler rebases: G_ref becomes the current
 // maximum return and every weight is recomputed from the stored returns, O(n).
 // A rebase needs the returns to move by about kMaxExponent temperatures, so it
-// is rare in practice; every other call is O(log n). Keys whose return is so
-// far below the maximum that their weight underflows to 0 (more than ~500 T
-// below) are never chosen, which is exact to double precision.
+// is rare in practice; every other call is O(log n). A key more than about
+// 500 T below the maximum return may get weight 0 and is then never chosen;
+// its true probability is below e^-500 (~1e-217).
 //
 // Returns must be finite (INVALID_ARGUMENT otherwise, sampler unchanged). Not
 // thread-safe: the owning Table calls it under its mutex (see interface.h).

@@ -8,6 +8,7 @@
 #include "core/server.h"
 #include "replay/client.h"
 #include "tests/replay/replay_test_util.h"
+#include "tests/test_util.h"
 
 namespace rlx {
 namespace {
@@ -101,6 +102,24 @@ TEST_F(ReplayServiceTest, SampleTimeoutEndsStreamWithDeadlineExceeded) {
   std::vector<SampledItem> batch;
   absl::Status s = stream->Next(&batch);
   EXPECT_EQ(s.code(), absl::StatusCode::kDeadlineExceeded) << s;
+}
+
+TEST_F(ReplayServiceTest, ClosingASampleStreamLosesNoQueueItems) {
+  ASSERT_TRUE(client_->Insert("queue", {MakeItem(1.f), MakeItem(2.f), MakeItem(3.f)}).ok());
+  // A batch sample of 8 takes the 3 items and waits for more.
+  auto stream = client_->NewSampleStream("queue", /*credit=*/8, /*max_batch=*/8,
+                                         /*timeout_ms=*/0, /*partial_batches=*/false);
+  ASSERT_TRUE(WaitFor([&] { return service_->FindTable("queue")->size() == 0; },
+                      absl::Seconds(5)));
+  std::vector<SampledItem> leftovers;
+  ASSERT_TRUE(stream->Close(&leftovers).ok());
+  ASSERT_EQ(leftovers.size(), 3u);
+  EXPECT_EQ(FirstValue(leftovers[2].item()), 3.f);
+  // Later inserts go to later readers, not to the closed stream.
+  ASSERT_TRUE(client_->Insert("queue", {MakeItem(4.f)}).ok());
+  auto items = client_->Sample("queue", 1);
+  ASSERT_TRUE(items.ok());
+  EXPECT_EQ(FirstValue((*items)[0].item()), 4.f);
 }
 
 TEST_F(ReplayServiceTest, UnknownTableIsNotFound) {

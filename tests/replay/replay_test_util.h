@@ -27,11 +27,11 @@ inline Item MakeItem(float value, int n = 4, int64_t actor = 0, int64_t step = 0
   return item;
 }
 
-inline std::vector<std::unique_ptr<Item>> MakeItems(int count, int64_t actor = 0,
+inline std::vector<std::shared_ptr<const Item>> MakeItems(int count, int64_t actor = 0,
                                                     int64_t first_step = 0) {
-  std::vector<std::unique_ptr<Item>> items;
+  std::vector<std::shared_ptr<const Item>> items;
   for (int i = 0; i < count; ++i) {
-    items.push_back(std::make_unique<Item>(
+    items.push_back(std::make_shared<const Item>(
         MakeItem(static_cast<float>(first_step + i), 4, actor, first_step + i)));
   }
   return items;

@@ -153,6 +153,22 @@ TEST(TableTest, CancelEndsWaitingOperation) {
   EXPECT_EQ(status.code(), absl::StatusCode::kCancelled);
 }
 
+TEST(TableTest, CancelHandsOverItemsABatchSampleAlreadyTook) {
+  auto table = MakeTable(QueueTable("q", 10));
+  ASSERT_TRUE(table->Insert(MakeItems(2)).ok());
+  absl::Notification done;
+  size_t got = 0;
+  auto id = table->SampleAsync(5, /*partial=*/false, absl::InfiniteFuture(),
+                               [&](absl::StatusOr<std::vector<SampledEntry>> r) {
+                                 ASSERT_TRUE(r.ok());
+                                 got = r->size();
+                                 done.Notify();
+                               });
+  table->Cancel(id);
+  ASSERT_TRUE(done.HasBeenNotified());
+  EXPECT_EQ(got, 2u);
+}
+
 TEST(TableTest, CloseFailsWaitingOperationsWithUnavailable) {
   auto table = MakeTable(QueueTable("q", 1));
   absl::Notification done;

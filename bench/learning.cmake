@@ -1,0 +1,11 @@
+# Stream-x learning benchmarks: per-update cost against bare LibTorch autograd
+# (update_bench, one torch TU) and learning curves over seeds (learning_bench).
+add_executable(update_bench ${CMAKE_CURRENT_LIST_DIR}/update_bench.cc)
+target_compile_options(update_bench PRIVATE ${RLX_WARNINGS})
+target_link_libraries(update_bench PRIVATE rlx::stream_trainer ${TORCH_LIBRARIES}
+  absl::flags absl::flags_parse)
+
+add_executable(learning_bench ${CMAKE_CURRENT_LIST_DIR}/learning_bench.cc)
+target_compile_options(learning_bench PRIVATE ${RLX_WARNINGS})
+target_link_libraries(learning_bench PRIVATE rlx::stream_trainer absl::flags absl::flags_parse
+  absl::str_format)

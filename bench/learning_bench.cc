@@ -1,0 +1,144 @@
+// learning_bench: Stream AC / Q (lambda) learning curves over several seeds.
+// For each seed prints the env step at which the mean training return of the
+// last 10 episodes first reaches the threshold ("solved at"), the final greedy
+// evaluation return and the speed; then the median solved-at and how many
+// seeds solved within --within steps.
+//
+//   learning_bench --env=CartPole-v1 --algorithm=stream_ac --seeds=5 --steps=50000
+//   learning_bench --env=CartPole-v1 --algorithm=stream_q --steps=60000 --total_steps=200000
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/str_format.h"
+#include "learner/stream_trainer.h"
+#include "models/torch_mlp.h"
+
+ABSL_FLAG(std::string, env, "CartPole-v1", "Environment.");
+ABSL_FLAG(std::string, algorithm, "stream_ac", "stream_ac or stream_q.");
+ABSL_FLAG(int, seeds, 5, "Number of seeds.");
+ABSL_FLAG(uint64_t, first_seed, 1, "First seed; seeds are consecutive.");
+ABSL_FLAG(int64_t, steps, 50000, "Env steps per seed.");
+ABSL_FLAG(int64_t, total_steps, 0, "Steps the Q epsilon schedule assumes (0: --steps).");
+ABSL_FLAG(double, threshold, NAN, "Solve threshold (default: the env's reward threshold).");
+ABSL_FLAG(int64_t, within, 0, "Also count seeds solved within this many steps (0: --steps).");
+ABSL_FLAG(int, eval_episodes, 10, "Greedy evaluation episodes at the end.");
+ABSL_FLAG(int, parallel, 1, "Seeds run at a time (1 or 2 on this machine).");
+ABSL_FLAG(bool, stop_when_solved, false, "Stop each seed when solved (no final evaluation).");
+ABSL_FLAG(std::string, csv_prefix, "", "Write <prefix><seed>.csv episode returns per seed.");
+
+namespace rlx {
+namespace {
+
+struct SeedResult {
+  uint64_t seed = 0;
+  int64_t solved_at = -1;
+  double last10 = NAN;
+  double eval = NAN;
+  double steps_per_second = 0;
+  std::string error;
+};
+
+SeedResult RunSeed(uint64_t seed) {
+  SeedResult out;
+  out.seed = seed;
+  StreamTrainOptions options;
+  options.env_name = absl::GetFlag(FLAGS_env);
+  auto algorithm = ParseStreamAlgorithm(absl::GetFlag(FLAGS_algorithm));
+  if (!algorithm.ok()) {
+    out.error = algorithm.status().ToString();
+    return out;
+  }
+  options.config.algorithm = *algorithm;
+  options.config.total_steps = absl::GetFlag(FLAGS_total_steps);
+  options.steps = absl::GetFlag(FLAGS_steps);
+  options.seed = seed;
+  options.solve_threshold = absl::GetFlag(FLAGS_threshold);
+  options.stop_when_solved = absl::GetFlag(FLAGS_stop_when_solved);
+  options.final_eval = !options.stop_when_solved && absl::GetFlag(FLAGS_eval_episodes) > 0;
+  options.eval_episodes = absl::GetFlag(FLAGS_eval_episodes);
+  std::ofstream csv;
+  if (!absl::GetFlag(FLAGS_csv_prefix).empty()) {
+    csv.open(absl::StrCat(absl::GetFlag(FLAGS_csv_prefix), seed, ".csv"));
+    csv << "env_step,episode,return,length\n";
+    options.on_episode = [&csv](const EpisodeRecord& e) {
+      csv << absl::StrFormat("%d,%d,%.6g,%d\n", e.env_step, e.episode, e.episode_return,
+                             e.length);
+    };
+  }
+  auto result = RunStreamTraining(options);
+  if (!result.ok()) {
+    out.error = result.status().ToString();
+    return out;
+  }
+  out.solved_at = result->solved_at;
+  out.last10 = MeanLastReturns(result->episodes, 10);
+  if (!result->evals.empty()) out.eval = result->evals.back().mean_return;
+  out.steps_per_second = result->steps_per_second;
+  return out;
+}
+
+int Run() {
+  SetTorchThreads(1);
+  const int seeds = absl::GetFlag(FLAGS_seeds);
+  const int parallel = std::max(1, absl::GetFlag(FLAGS_parallel));
+  std::vector<SeedResult> results(seeds);
+  std::mutex print_mu;
+  auto report = [&](const SeedResult& r) {
+    std::lock_guard<std::mutex> lock(print_mu);
+    if (!r.error.empty()) {
+      std::printf("seed %lu: error %s\n", r.seed, r.error.c_str());
+    } else {
+      std::printf("seed %lu: solved at %s  last-10 training return %.1f  greedy eval %.1f  "
+                  "%.0f steps/s\n",
+                  r.seed,
+                  r.solved_at >= 0 ? absl::StrCat(r.solved_at).c_str() : "never",
+                  r.last10, r.eval, r.steps_per_second);
+    }
+    std::fflush(stdout);
+  };
+  std::printf("%s %s, %d seeds, %ld steps each\n", absl::GetFlag(FLAGS_algorithm).c_str(),
+              absl::GetFlag(FLAGS_env).c_str(), seeds, absl::GetFlag(FLAGS_steps));
+  for (int start = 0; start < seeds; start += parallel) {
+    std::vector<std::thread> threads;
+    for (int k = start; k < std::min(seeds, start + parallel); ++k) {
+      threads.emplace_back([&, k] {
+        results[k] = RunSeed(absl::GetFlag(FLAGS_first_seed) + k);
+        report(results[k]);
+      });
+    }
+    for (auto& t : threads) t.join();
+  }
+
+  std::vector<double> solved;
+  const int64_t within =
+      absl::GetFlag(FLAGS_within) > 0 ? absl::GetFlag(FLAGS_within) : absl::GetFlag(FLAGS_steps);
+  int within_count = 0;
+  for (const SeedResult& r : results) {
+    // Unsolved seeds count as infinitely late for the median.
+    solved.push_back(r.solved_at >= 0 ? r.solved_at : INFINITY);
+    within_count += r.solved_at >= 0 && r.solved_at <= within;
+  }
+  std::sort(solved.begin(), solved.end());
+  const size_t m = solved.size();
+  const double median = m % 2 ? solved[m / 2] : 0.5 * (solved[m / 2 - 1] + solved[m / 2]);
+  std::printf("median solved at: %s;  solved within %ld steps: %d/%d seeds\n",
+              std::isinf(median) ? "never" : absl::StrFormat("%.0f", median).c_str(), within,
+              within_count, seeds);
+  return 0;
+}
+
+}  // namespace
+}  // namespace rlx
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  return rlx::Run();
+}
