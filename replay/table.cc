@@ -127,7 +127,8 @@ double Table::SamplerValue(const Item& item) const {
 
 void Table::InsertOneLocked(ItemPtr item, std::vector<uint64_t>* keys) {
   if (static_cast<int64_t>(entries_.size()) >= config_.max_size()) {
-    RemoveLocked(entries_.begin());
+    TrimOrderLocked();
+    RemoveLocked(entries_.find(order_.front()));
   }
   const uint64_t key = next_key_++;
   Entry entry;
@@ -137,7 +138,8 @@ void Table::InsertOneLocked(ItemPtr item, std::vector<uint64_t>* keys) {
   (void)s;  // Values were validated by ValidateItem; keys are fresh.
   entry.item = std::move(item);
   bytes_ += entry.bytes;
-  entries_.emplace_hint(entries_.end(), key, std::move(entry));
+  entries_.emplace(key, std::move(entry));
+  order_.push_back(key);
   limiter_.RecordInsert();
   keys->push_back(key);
 }
@@ -157,13 +159,26 @@ void Table::SampleOneLocked(std::vector<SampledEntry>* out) {
   }
 }
 
-void Table::RemoveLocked(absl::btree_map<uint64_t, Entry>::iterator it) {
+void Table::RemoveLocked(absl::flat_hash_map<uint64_t, Entry>::iterator it) {
   (void)sampler_->Delete(it->first);
   bytes_ -= it->second.bytes;
   limiter_.RecordDelete();
   ++total_removals_;
   if (metrics_ != nullptr) metrics_->removals.Increment();
+  const uint64_t key = it->first;
   entries_.erase(it);
+  if (!order_.empty() && order_.front() == key) TrimOrderLocked();
+}
+
+void Table::TrimOrderLocked() {
+  while (!order_.empty() && !entries_.contains(order_.front())) order_.pop_front();
+  if (order_.size() > 2 * entries_.size() + 1024) {
+    std::deque<uint64_t> live;
+    for (uint64_t k : order_) {
+      if (entries_.contains(k)) live.push_back(k);
+    }
+    order_.swap(live);
+  }
 }
 
 bool Table::AdvanceInsertLocked(PendingInsert* op) {
@@ -403,6 +418,7 @@ void Table::Reset() {
     absl::MutexLock lock(&mu_);
     sampler_->Clear();
     entries_.clear();
+    order_.clear();
     bytes_ = 0;
     total_removals_ = 0;
     limiter_.Reset();
@@ -544,7 +560,10 @@ absl::Status Table::Checkpoint(CodedOutputStream* out) const {
     header.set_deletes(limiter_.deletes());
     header.set_next_key(next_key_);
     items.reserve(entries_.size());
-    for (const auto& [key, e] : entries_) {
+    for (uint64_t key : order_) {  // insertion order
+      auto it = entries_.find(key);
+      if (it == entries_.end()) continue;
+      const Entry& e = it->second;
       items.push_back(Snapshot{key, e.item, e.times_sampled, e.priority});
     }
   }
@@ -598,6 +617,7 @@ absl::StatusOr<std::unique_ptr<Table>> Table::Restore(CodedInputStream* in, uint
     e.item = std::move(item);
     table->bytes_ += e.bytes;
     table->entries_.emplace(ci.key(), std::move(e));
+    table->order_.push_back(ci.key());
   }
   table->limiter_.Restore(header.inserts(), header.samples(), header.deletes());
   table->next_key_ = header.next_key();

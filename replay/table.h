@@ -31,7 +31,7 @@
 #include <thread>
 #include <vector>
 
-#include "absl/container/btree_map.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -158,8 +158,11 @@ class Table {
   void InsertOneLocked(ItemPtr item, std::vector<uint64_t>* keys)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SampleOneLocked(std::vector<SampledEntry>* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void RemoveLocked(absl::btree_map<uint64_t, Entry>::iterator it)
+  void RemoveLocked(absl::flat_hash_map<uint64_t, Entry>::iterator it)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Drops keys of removed items from the front of order_, and compacts it
+  // when removed keys elsewhere make up most of it.
+  void TrimOrderLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   double SamplerValue(const Item& item) const;
   void UpdateGaugesLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void DeadlineLoop();
@@ -171,7 +174,10 @@ class Table {
   TableMetrics* metrics_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<Sampler> sampler_ ABSL_GUARDED_BY(mu_);
   RateLimiter limiter_ ABSL_GUARDED_BY(mu_);
-  absl::btree_map<uint64_t, Entry> entries_ ABSL_GUARDED_BY(mu_);
+  // Items by key (one probe per sample), and keys in insertion order for the
+  // FIFO remover and checkpoints; order_ may hold keys of removed items.
+  absl::flat_hash_map<uint64_t, Entry> entries_ ABSL_GUARDED_BY(mu_);
+  std::deque<uint64_t> order_ ABSL_GUARDED_BY(mu_);
   uint64_t next_key_ ABSL_GUARDED_BY(mu_) = 1;
   int64_t bytes_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t total_removals_ ABSL_GUARDED_BY(mu_) = 0;
