@@ -354,7 +354,9 @@ int RunDriver() {
           const std::string u = absl::StrCat("u_", shape, "_", batch, "_", streams);
           const std::string f = absl::StrCat("f_", shape, "_", batch, "_", streams);
           (void)client.CreateTable(MakeTableConfig(u, false, capacity));
-          (void)client.CreateTable(MakeTableConfig(f, true, capacity));
+          // The FIFO case fills the queue each round: at least two messages per stream.
+          const int64_t fifo_capacity = std::max<int64_t>(capacity, 2 * batch * streams);
+          (void)client.CreateTable(MakeTableConfig(f, true, fifo_capacity));
           results[{shape, batch, streams, "insert uniform"}] =
               ToResult(GrpcInsert(client, u, item, batch, streams, seconds), item);
           results[{shape, batch, streams, "sample uniform"}] =
@@ -362,7 +364,7 @@ int RunDriver() {
           // FIFO queue: fill to capacity, then drain; repeat while time remains.
           double ins_items = 0, ins_s = 0, smp_items = 0, smp_s = 0;
           const absl::Time end = absl::Now() + absl::Seconds(seconds);
-          const int64_t round = capacity / batch / streams * batch * streams;
+          const int64_t round = fifo_capacity / batch / streams * batch * streams;
           while (absl::Now() < end && round > 0) {
             absl::Time t0 = absl::Now();
             double r = GrpcInsert(client, f, item, batch, streams, 60.0, round);
