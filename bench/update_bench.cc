@@ -69,7 +69,7 @@ int Run() {
   std::vector<torch::Tensor> tensors;
   for (const auto& v : inputs) tensors.push_back(torch::tensor(v));
   const double bare_us = TimeUs(n, [&](int i) {
-    bare->zero_grad();
+    bare->zero_grad(/*set_to_none=*/true);
     torch::Tensor out = bare->forward(tensors[i % 64]);
     out.sum().backward();
   });

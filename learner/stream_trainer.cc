@@ -188,11 +188,13 @@ absl::StatusOr<StreamTrainResult> RunStreamTraining(const StreamTrainOptions& op
       progress.mean_return_last10 = MeanLastReturns(out.episodes, 10);
       if (td && !out.episodes.empty()) {
         const size_t k = std::min<size_t>(10, out.episodes.size());
-        double sum = 0;
+        double sum = 0, rms = 0;
         for (size_t i = out.episodes.size() - k; i < out.episodes.size(); ++i) {
           sum += out.episodes[i].value_rmse;
+          rms += out.episodes[i].return_rms;
         }
         progress.mean_value_rmse_last10 = sum / k;
+        progress.mean_return_rms_last10 = rms / k;
       }
       if (config.algorithm == StreamAlgorithm::kStreamQ) progress.epsilon = action.epsilon;
       options.on_progress(progress);

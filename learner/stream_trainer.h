@@ -56,6 +56,7 @@ struct TrainProgress {
   double steps_per_second = 0;   // since the previous report
   double mean_return_last10 = NAN;
   double mean_value_rmse_last10 = NAN;  // TD
+  double mean_return_rms_last10 = NAN;  // TD: RMS of the MC returns, for scale
   double epsilon = NAN;                 // Q
 };
 

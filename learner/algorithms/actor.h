@@ -15,7 +15,11 @@
 //   Act(greedy, &action)       for the last observation, normalised with the
 //                              current local statistics.
 // With one actor synced after every Learn this reproduces the in-process
-// algorithm exactly (the learner's statistics then equal the local copy).
+// algorithm exactly (the learner's statistics then equal the local copy). The
+// order that does so is the in-process trainer's: Act, Env::Step,
+// Observe(o'), [learner: Learn], Sync, then on episode end Reset and
+// Observe(o_0) -- a Sync that lands after Observe(o_0) drops o_0 from the local
+// statistics until the learner has seen it.
 //
 // Policies: Stream AC samples the categorical / Gaussian policy (Gaussian
 // actions clipped to the bounds for the env, the unclipped sample kept for the

@@ -54,6 +54,10 @@ struct StreamConfig {
   // Appends -0.5 + t / time_limit (t = steps taken in the episode, 0 at reset)
   // to the normalised observation. Needs ProblemSpec::time_limit > 0.
   bool time_feature = true;
+  // ALGORITHMS.md: truncation bootstraps from V(s'). The reference code
+  // (streaming-drl) passes `terminated or truncated` as done and so treats a
+  // truncation like a termination; false reproduces that (for comparison).
+  bool bootstrap_on_truncation = true;
   // Q(lambda): epsilon falls linearly from epsilon_start to epsilon_end over
   // the first exploration_fraction * total_steps environment steps.
   double epsilon_start = 1.0;

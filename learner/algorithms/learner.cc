@@ -43,6 +43,29 @@ absl::StatusOr<std::unique_ptr<StreamLearner>> StreamLearner::Create(
   return absl::InvalidArgumentError("unknown algorithm");
 }
 
+void SaveSnapshot(const PolicySnapshot& snapshot, StateDict* dict) {
+  AddFloats(dict, "snapshot/params", snapshot.params);
+  AddDoubles(dict, "snapshot/observation_mean", snapshot.observation_mean);
+  AddDoubles(dict, "snapshot/observation_m2", snapshot.observation_m2);
+  const int64_t counters[] = {snapshot.observation_count, snapshot.learner_steps};
+  AddInt64s(dict, "snapshot/counters", counters);
+}
+
+absl::Status LoadSnapshot(const StateDict& dict, PolicySnapshot* snapshot) {
+  PolicySnapshot loaded;
+  RETURN_IF_ERROR(GetFloats(dict, "snapshot/params", -1, &loaded.params));
+  RETURN_IF_ERROR(GetDoubles(dict, "snapshot/observation_mean", -1, &loaded.observation_mean));
+  RETURN_IF_ERROR(GetDoubles(dict, "snapshot/observation_m2",
+                             static_cast<int64_t>(loaded.observation_mean.size()),
+                             &loaded.observation_m2));
+  std::vector<int64_t> counters;
+  RETURN_IF_ERROR(GetInt64s(dict, "snapshot/counters", 2, &counters));
+  loaded.observation_count = counters[0];
+  loaded.learner_steps = counters[1];
+  *snapshot = std::move(loaded);
+  return absl::OkStatus();
+}
+
 StreamLearner::StreamLearner(const ProblemSpec& problem, const StreamConfig& config,
                              std::vector<std::unique_ptr<Network>> networks,
                              std::vector<std::string> network_names)
@@ -68,6 +91,15 @@ absl::Status StreamLearner::Learn(const Transition& t, StreamState* stream) {
                                                    obs_dim, " elements"));
   }
   if (!std::isfinite(t.reward)) return absl::InvalidArgumentError("transition: reward not finite");
+  auto finite = [](const std::vector<float>& v) {
+    for (float x : v) {
+      if (!std::isfinite(x)) return false;
+    }
+    return true;
+  };
+  if (!finite(t.next_observation) || (t.episode_start && !finite(t.observation))) {
+    return absl::InvalidArgumentError("transition: observation not finite");
+  }
   RETURN_IF_ERROR(ValidateAction(t.action));
   if (!t.episode_start && !stream->in_episode) {
     return absl::FailedPreconditionError(
@@ -101,7 +133,7 @@ absl::Status StreamLearner::Learn(const Transition& t, StreamState* stream) {
   step.action = t.action;
   step.reward = info_.scaled_reward;
   step.next_observation = next_input_;
-  step.terminated = t.terminated;
+  step.terminated = t.terminated || (t.truncated && !config_.bootstrap_on_truncation);
   step.done = done;
   Update(step, stream, &info_);
 

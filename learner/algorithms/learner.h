@@ -23,7 +23,8 @@
 //   2. update the normaliser with o_{t+1}, preprocess it (step t + 1);
 //   3. scale the reward (u per stream, variance shared);
 //   4. the algorithm's update (see stream_ac.h, stream_q.h, stream_td.h) with
-//      bootstrap factor (1 - terminated): truncation bootstraps;
+//      bootstrap factor (1 - terminated): truncation bootstraps (unless
+//      config.bootstrap_on_truncation is false);
 //   5. on done the stream's traces are zeroed after the update and the next
 //      transition must start an episode.
 // Errors: INVALID_ARGUMENT for wrongly sized transitions or an action out of
@@ -65,6 +66,13 @@ struct PolicySnapshot {
   int64_t observation_count = 0;
   int64_t learner_steps = 0;  // transitions learned so far
 };
+
+// A snapshot as named tensors ("snapshot/params", ".../observation_mean",
+// ".../observation_m2", ".../counters"), the form it travels in over gRPC.
+// Load checks presence, dtypes and consistent sizes (INVALID_ARGUMENT /
+// NOT_FOUND); the actor's Sync checks the sizes against its network.
+void SaveSnapshot(const PolicySnapshot& snapshot, StateDict* dict);
+absl::Status LoadSnapshot(const StateDict& dict, PolicySnapshot* snapshot);
 
 // Diagnostics of the most recent Learn.
 struct LearnInfo {

@@ -273,6 +273,15 @@ TEST(StreamTdTest, BootstrapsOnTruncationButNotOnTermination) {
   EXPECT_TRUE(AllZero(s1.traces[0]));
   EXPECT_TRUE(AllZero(s2.traces[0]));
   EXPECT_EQ(truncated->episodes(), 1);
+
+  // The reference code's convention, as an option: truncation ends the return.
+  c.bootstrap_on_truncation = false;
+  auto reference = MakeLearner(p, c, 4);
+  std::copy(value->params().begin(), value->params().end(),
+            reference->network(0).params().begin());
+  StreamState s3 = reference->NewStream();
+  ASSERT_TRUE(reference->Learn(t, &s3).ok());
+  EXPECT_NEAR(reference->last_info().delta, 0.5 - v, 1e-6);
 }
 
 TEST(StreamLearnerTest, RejectsTransitionsThatDoNotFit) {
@@ -346,6 +355,43 @@ TEST(StreamActorTest, ActsFromASnapshotWithoutTheLearner) {
   ASSERT_TRUE((*again)->Act(false, &x).ok());
   ASSERT_TRUE((*first)->Act(false, &y).ok());
   EXPECT_EQ(x.action, y.action);
+}
+
+TEST(StreamActorTest, ActorFedSerialisedSnapshotsActsLikeOneSyncedDirectly) {
+  // The wire path (snapshot -> named tensors -> snapshot) changes nothing.
+  const ProblemSpec p = DiscreteProblem();
+  const StreamConfig c = Config(StreamAlgorithm::kStreamAC);
+  auto learner = MakeLearner(p, c, 2);
+  StreamState stream = learner->NewStream();
+  TransitionSource source(p, 5);
+  for (int i = 0; i < 25; ++i) ASSERT_TRUE(learner->Learn(source.Next(), &stream).ok());
+  PolicySnapshot direct, wire;
+  learner->GetSnapshot(&direct);
+  StateDict dict;
+  SaveSnapshot(direct, &dict);
+  ASSERT_TRUE(LoadSnapshot(dict, &wire).ok());
+  EXPECT_EQ(direct.params, wire.params);
+  EXPECT_EQ(direct.observation_mean, wire.observation_mean);
+  EXPECT_EQ(direct.observation_m2, wire.observation_m2);
+  EXPECT_EQ(direct.observation_count, wire.observation_count);
+  EXPECT_EQ(direct.learner_steps, wire.learner_steps);
+  auto a = StreamActor::Create(p, c, 1);
+  auto b = StreamActor::Create(p, c, 1);
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_TRUE((*a)->Sync(direct).ok());
+  ASSERT_TRUE((*b)->Sync(wire).ok());
+  const std::vector<float> o = {0.3f, -0.1f, 0.02f, 0.4f};
+  (*a)->Observe(o, true);
+  (*b)->Observe(o, true);
+  for (int i = 0; i < 20; ++i) {
+    ActorAction x, y;
+    ASSERT_TRUE((*a)->Act(false, &x).ok());
+    ASSERT_TRUE((*b)->Act(false, &y).ok());
+    EXPECT_EQ(x.action, y.action);
+  }
+  StateDict broken;
+  AddFloats(&broken, "snapshot/params", direct.params);
+  EXPECT_EQ(LoadSnapshot(broken, &wire).code(), absl::StatusCode::kNotFound);
 }
 
 TEST(StreamActorTest, QActorFollowsTheEpsilonSchedule) {
