@@ -1,0 +1,182 @@
+#include "learner/job_spec.h"
+
+#include <cmath>
+#include <vector>
+
+#include <google/protobuf/io/tokenizer.h>
+#include <google/protobuf/text_format.h>
+#include <google/protobuf/util/json_util.h>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "core/status_macros.h"
+#include "envs/registry.h"
+#include "learner/stream_trainer.h"
+
+namespace rlx {
+namespace {
+
+bool ValidName(const std::string& name) {
+  if (name.empty() || name.size() > 128) return false;
+  for (char c : name) {
+    if (!(absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' ||
+          c == '.')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+absl::Status ValidateJobSpec(JobSpec* spec) {
+  std::vector<std::string> errors;
+  auto bad = [&](const std::string& field, const std::string& what) {
+    errors.push_back(absl::StrCat(field, ": ", what));
+  };
+  // Defaults.
+  StreamXConfig* x = spec->mutable_stream_x();
+  if (!x->has_alpha()) x->set_alpha(1.0);
+  if (!x->has_gamma()) x->set_gamma(0.99);
+  if (!x->has_lambda()) x->set_lambda(0.8);
+  if (!x->has_kappa_value()) x->set_kappa_value(2.0);
+  if (!x->has_kappa_policy()) x->set_kappa_policy(3.0);
+  if (!x->has_entropy_coef()) x->set_entropy_coef(0.01);
+  if (x->hidden_size() == 0) {
+    x->add_hidden(128);
+    x->add_hidden(128);
+  }
+  if (!x->has_sparsity()) x->set_sparsity(0.9);
+  if (!x->has_normalize_observations()) x->set_normalize_observations(true);
+  if (!x->has_scale_rewards()) x->set_scale_rewards(true);
+  if (!x->has_time_feature()) x->set_time_feature(true);
+  if (!x->has_bootstrap_on_truncation()) x->set_bootstrap_on_truncation(true);
+  if (!x->has_epsilon_start()) x->set_epsilon_start(1.0);
+  if (!x->has_epsilon_end()) x->set_epsilon_end(0.01);
+  if (!x->has_exploration_fraction()) x->set_exploration_fraction(0.1);
+  if (x->td_policy().empty()) x->set_td_policy("random");
+  if (spec->num_actors() == 0) spec->set_num_actors(2);
+  if (spec->envs_per_actor() == 0) spec->set_envs_per_actor(1);
+  if (spec->table().empty()) spec->set_table(absl::StrCat("job.", spec->name()));
+  if (spec->table_max_size() == 0) spec->set_table_max_size(10000);
+  if (spec->eval().every_learner_steps() > 0 && spec->eval().episodes() == 0) {
+    spec->mutable_eval()->set_episodes(10);
+  }
+  if (spec->publish_every() == 0) spec->set_publish_every(1);
+  if (!spec->has_max_policy_lag()) spec->set_max_policy_lag(-1);
+  if (spec->device().empty()) spec->set_device("cpu");
+  if (spec->checkpoint_every_steps() == 0) spec->set_checkpoint_every_steps(20000);
+
+  // Checks.
+  if (!ValidName(spec->name())) bad("name", "must be 1-128 of [A-Za-z0-9_.-], got '" + spec->name() + "'");
+  if (!ParseStreamAlgorithm(spec->algorithm()).ok()) {
+    bad("algorithm", absl::StrCat("unknown algorithm '", spec->algorithm(),
+                                  "' (stream_ac, stream_q, stream_td)"));
+  }
+  absl::StatusOr<std::unique_ptr<Env>> env = MakeEnv(spec->env());
+  if (!env.ok()) bad("env", std::string(env.status().message()));
+  if (spec->num_actors() < 1) bad("num_actors", absl::StrCat("must be >= 1, got ", spec->num_actors()));
+  if (spec->envs_per_actor() < 1) {
+    bad("envs_per_actor", absl::StrCat("must be >= 1, got ", spec->envs_per_actor()));
+  }
+  if (spec->table_max_size() < 1) {
+    bad("table_max_size", absl::StrCat("must be >= 1, got ", spec->table_max_size()));
+  }
+  const StopRule& stop = spec->stop();
+  if (stop.max_env_steps() < 0) bad("stop.max_env_steps", absl::StrCat("must be >= 0, got ", stop.max_env_steps()));
+  if (stop.max_wall_seconds() < 0 || !std::isfinite(stop.max_wall_seconds())) {
+    bad("stop.max_wall_seconds", absl::StrCat("must be >= 0, got ", stop.max_wall_seconds()));
+  }
+  if (stop.max_env_steps() == 0 && stop.max_wall_seconds() == 0 && !stop.has_target_eval_return()) {
+    bad("stop", "set at least one of max_env_steps, max_wall_seconds, target_eval_return");
+  }
+  if (stop.has_target_eval_return() && spec->eval().every_learner_steps() <= 0) {
+    bad("stop.target_eval_return", "needs eval.every_learner_steps > 0");
+  }
+  if (spec->eval().every_learner_steps() < 0) bad("eval.every_learner_steps", "must be >= 0");
+  if (spec->eval().episodes() < 0) bad("eval.episodes", "must be >= 0");
+  if (spec->publish_every() < 1) bad("publish_every", absl::StrCat("must be >= 1, got ", spec->publish_every()));
+  if (spec->max_policy_lag() < -1) {
+    bad("max_policy_lag", absl::StrCat("must be >= -1, got ", spec->max_policy_lag()));
+  }
+  if (spec->device() != "cpu" && spec->device() != "cuda") {
+    bad("device", absl::StrCat("must be cpu or cuda, got '", spec->device(), "'"));
+  }
+  if (spec->checkpoint_every_steps() < 1) bad("checkpoint_every_steps", "must be >= 1");
+  if (x->td_policy() != "random" && x->td_policy() != "cartpole_balance") {
+    bad("stream_x.td_policy", absl::StrCat("must be random or cartpole_balance, got '",
+                                           x->td_policy(), "'"));
+  }
+  if (errors.empty()) {
+    // The algorithm's own checks (hyperparameter ranges against the problem).
+    absl::StatusOr<ProblemSpec> problem = JobProblem(*spec);
+    absl::StatusOr<StreamConfig> config = JobStreamConfig(*spec);
+    if (!problem.ok()) {
+      bad("env", std::string(problem.status().message()));
+    } else if (!config.ok()) {
+      bad("stream_x", std::string(config.status().message()));
+    } else if (absl::Status s = ValidateStreamConfig(*problem, *config); !s.ok()) {
+      bad("stream_x", std::string(s.message()));
+    }
+  }
+  if (errors.empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat("invalid job: ", absl::StrJoin(errors, "; ")));
+}
+
+absl::StatusOr<JobSpec> ParseJobSpec(const std::string& contents) {
+  JobSpec spec;
+  const std::string trimmed(absl::StripLeadingAsciiWhitespace(contents));
+  if (!trimmed.empty() && trimmed[0] == '{') {
+    auto status = google::protobuf::util::JsonStringToMessage(contents, &spec);
+    if (!status.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("job file (JSON): ", status.ToString()));
+    }
+    return spec;
+  }
+  struct Collector : google::protobuf::io::ErrorCollector {
+    std::string errors;
+    void AddError(int line, int column, const std::string& message) override {
+      absl::StrAppend(&errors, errors.empty() ? "" : "; ", "line ", line + 1, ":", column + 1,
+                      ": ", message);
+    }
+  } collector;
+  google::protobuf::TextFormat::Parser parser;
+  parser.RecordErrorsTo(&collector);
+  if (!parser.ParseFromString(contents, &spec)) {
+    return absl::InvalidArgumentError(absl::StrCat("job file (text format): ", collector.errors));
+  }
+  return spec;
+}
+
+absl::StatusOr<ProblemSpec> JobProblem(const JobSpec& spec) {
+  ASSIGN_OR_RETURN(std::unique_ptr<Env> env, MakeEnv(spec.env()));
+  return ProblemFromEnvSpec(env->spec());
+}
+
+absl::StatusOr<StreamConfig> JobStreamConfig(const JobSpec& spec) {
+  StreamConfig c;
+  ASSIGN_OR_RETURN(c.algorithm, ParseStreamAlgorithm(spec.algorithm()));
+  const StreamXConfig& x = spec.stream_x();
+  c.alpha = x.alpha();
+  c.gamma = x.gamma();
+  c.lambda = x.lambda();
+  c.kappa_value = x.kappa_value();
+  c.kappa_policy = x.kappa_policy();
+  c.entropy_coef = x.entropy_coef();
+  c.hidden.assign(x.hidden().begin(), x.hidden().end());
+  c.sparsity = x.sparsity();
+  c.normalize_observations = x.normalize_observations();
+  c.scale_rewards = x.scale_rewards();
+  c.time_feature = x.time_feature();
+  c.bootstrap_on_truncation = x.bootstrap_on_truncation();
+  c.epsilon_start = x.epsilon_start();
+  c.epsilon_end = x.epsilon_end();
+  c.exploration_fraction = x.exploration_fraction();
+  c.total_steps = spec.stop().max_env_steps();
+  c.td_policy = x.td_policy() == "cartpole_balance" ? FixedPolicy::kCartPoleBalance
+                                                    : FixedPolicy::kUniformRandom;
+  return c;
+}
+
+}  // namespace rlx

@@ -1,0 +1,29 @@
+// The one place where a JobSpec (proto/job.proto) is validated, completed with
+// defaults, and turned into what the stream-x code needs. Used by the learner
+// on Submit (and by rlctl before sending, for early errors) and by actors and
+// the evaluator to build the same problem and configuration. Stateless.
+#ifndef RLX_LEARNER_JOB_SPEC_H_
+#define RLX_LEARNER_JOB_SPEC_H_
+
+#include "absl/status/statusor.h"
+#include "job.pb.h"
+#include "learner/algorithms/config.h"
+
+namespace rlx {
+
+// Fills unset fields with defaults, then checks every field. On error returns
+// INVALID_ARGUMENT whose message lists every bad field by name
+// ("num_actors: must be >= 1, got -2; env: unknown environment 'Foo-v0' ...").
+absl::Status ValidateJobSpec(JobSpec* spec);
+
+// Parses a job file: text format, or JSON when the content starts with '{'.
+absl::StatusOr<JobSpec> ParseJobSpec(const std::string& contents);
+
+// The environment's problem description and the job's stream-x configuration
+// (spec must be valid).
+absl::StatusOr<ProblemSpec> JobProblem(const JobSpec& spec);
+absl::StatusOr<StreamConfig> JobStreamConfig(const JobSpec& spec);
+
+}  // namespace rlx
+
+#endif  // RLX_LEARNER_JOB_SPEC_H_
