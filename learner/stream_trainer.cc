@@ -20,9 +20,6 @@ double SecondsSince(Clock::time_point start) {
 }
 
 // Seed tags: one independent generator per purpose.
-constexpr uint64_t kActorSeedTag = 11;
-constexpr uint64_t kEnvSeedTag = 12;
-constexpr uint64_t kEvalSeedTag = 13;
 
 absl::StatusOr<EvalRecord> Evaluate(const StreamTrainOptions& options, const ProblemSpec& problem,
                                     const StreamConfig& config, const StreamLearner& learner,
@@ -61,6 +58,16 @@ absl::StatusOr<EvalRecord> Evaluate(const StreamTrainOptions& options, const Pro
 }
 
 }  // namespace
+
+uint64_t StreamActorSeed(uint64_t run_seed, int64_t stream_id) {
+  const uint64_t base = stream_id == 0 ? run_seed : DeriveSeed(run_seed, 1000 + stream_id);
+  return DeriveSeed(base, kActorSeedTag);
+}
+
+uint64_t StreamEnvSeed(uint64_t run_seed, int64_t stream_id) {
+  const uint64_t base = stream_id == 0 ? run_seed : DeriveSeed(run_seed, 1000 + stream_id);
+  return DeriveSeed(base, kEnvSeedTag);
+}
 
 absl::StatusOr<ProblemSpec> ProblemFromEnvSpec(const EnvSpec& spec) {
   ProblemSpec problem;
