@@ -1,0 +1,355 @@
+#include "learner/job_run.h"
+
+#include <cmath>
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "core/backoff.h"
+#include "core/file_util.h"
+#include "core/status_macros.h"
+#include "learner/algorithms/state_io.h"
+#include "learner/job_spec.h"
+#include "learner/transition_codec.h"
+
+namespace rlx {
+namespace {
+
+constexpr int kRecentReturns = 10;
+constexpr int kRecentLags = 1000;
+
+double NowUnix() { return absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()); }
+
+}  // namespace
+
+JobRun::JobRun(JobStatus initial, JobRunOptions options)
+    : options_(std::move(options)), spec_(initial.spec()), status_(std::move(initial)) {
+  {
+    absl::MutexLock lock(&mu_);
+    status_.set_state(JOB_RUNNING);
+    status_.set_started_unix(NowUnix());
+    status_.set_checkpoint_dir(JobDir());
+  }
+  thread_ = std::thread([this] { Run(); });
+}
+
+JobRun::~JobRun() {
+  Shutdown();
+  Join();
+}
+
+void JobRun::Join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+std::string JobRun::JobDir() const {
+  return absl::StrCat(options_.checkpoint_dir, "/", spec_.name());
+}
+
+JobStatus JobRun::status() const {
+  absl::MutexLock lock(&mu_);
+  return status_;
+}
+
+bool JobRun::finished() const { return finished_.load(); }
+
+void JobRun::Cancel() { cancel_ = true; }
+void JobRun::Shutdown() { shutdown_ = true; }
+
+std::vector<int64_t> JobRun::NextStreamIds(int n) {
+  absl::MutexLock lock(&mu_);
+  std::vector<int64_t> ids;
+  for (int i = 0; i < n; ++i) ids.push_back(next_stream_id_++);
+  status_.set_actors(status_.actors() + 1);
+  return ids;
+}
+
+void JobRun::ReportEvaluation(const EvaluationReport& report) {
+  absl::MutexLock lock(&mu_);
+  status_.set_last_eval_return(report.mean_return());
+  status_.set_last_eval_step(report.learner_steps());
+  if (!has_best_eval_ || report.mean_return() > status_.best_eval_return()) {
+    status_.set_best_eval_return(report.mean_return());
+    has_best_eval_ = true;
+  }
+  if (options_.metrics != nullptr) options_.metrics->eval_return.Set(report.mean_return());
+  if (spec_.stop().has_target_eval_return() &&
+      report.mean_return() >= spec_.stop().target_eval_return()) {
+    eval_target_met_ = true;
+  }
+}
+
+void JobRun::PublishParameters() {
+  PolicySnapshot snapshot;
+  learner_->GetSnapshot(&snapshot);
+  StateDict dict;
+  SaveSnapshot(snapshot, &dict);
+  auto parameters = std::make_shared<Parameters>();
+  parameters->set_job_name(spec_.name());
+  parameters->set_version(learner_->steps());
+  for (NamedTensor& t : dict) *parameters->add_tensors() = std::move(t);
+  hub_.Publish(std::move(parameters));
+  last_published_ = learner_->steps();
+  if (options_.metrics != nullptr) {
+    options_.metrics->policy_version.Set(static_cast<double>(learner_->steps()));
+  }
+  absl::MutexLock lock(&mu_);
+  status_.set_policy_version(learner_->steps());
+}
+
+absl::Status JobRun::Setup() {
+  replay_ = std::make_unique<ReplayClient>(MakeChannel(options_.replay_address));
+  TableConfig table;
+  table.set_name(spec_.table());
+  table.set_max_size(spec_.table_max_size());
+  table.mutable_sampler()->mutable_fifo();
+  table.mutable_rate_limiter()->mutable_queue();
+  Backoff backoff;
+  while (true) {
+    absl::Status s = replay_->CreateTable(table);
+    if (s.ok() || absl::IsAlreadyExists(s)) break;
+    if (!absl::IsUnavailable(s) && !absl::IsDeadlineExceeded(s)) {
+      return absl::Status(s.code(), absl::StrCat("creating replay table: ", s.message()));
+    }
+    if (cancel_ || shutdown_) return absl::CancelledError("stopped before the replay server answered");
+    absl::SleepFor(backoff.NextDelay());
+  }
+  ASSIGN_OR_RETURN(ProblemSpec problem, JobProblem(spec_));
+  ASSIGN_OR_RETURN(StreamConfig config, JobStreamConfig(spec_));
+  ASSIGN_OR_RETURN(learner_, StreamLearner::Create(problem, config, spec_.seed()));
+  RETURN_IF_ERROR(MakeDirs(JobDir()));
+  const std::string ckpt = JobDir() + "/learner.ckpt";
+  if (FileExists(ckpt)) {
+    RETURN_IF_ERROR(RestoreCheckpoint(ckpt));
+    std::fprintf(stderr, "learner: job %s resumed from %s at step %lld\n", spec_.name().c_str(),
+                 ckpt.c_str(), static_cast<long long>(learner_->steps()));
+  }
+  last_checkpoint_ = learner_->steps();
+  PublishParameters();
+  return absl::OkStatus();
+}
+
+absl::Status JobRun::WriteCheckpoint() {
+  StateDict dict;
+  learner_->SaveState(&dict);
+  std::vector<int64_t> ids;
+  for (const auto& [id, stream] : streams_) {
+    ids.push_back(id);
+    learner_->SaveStream(stream, absl::StrCat("stream/", id, "/"), &dict);
+  }
+  AddInt64s(&dict, "job/stream_ids", ids);
+  {
+    absl::MutexLock lock(&mu_);
+    const double wall = wall_offset_ + absl::ToDoubleSeconds(absl::Now() - started_);
+    AddInt64s(&dict, "job/counters",
+              {status_.episodes(), next_stream_id_, static_cast<int64_t>(wall * 1000)});
+    AddDoubles(&dict, "job/eval",
+               {status_.last_eval_return(), status_.best_eval_return(),
+                static_cast<double>(status_.last_eval_step()), has_best_eval_ ? 1.0 : 0.0});
+  }
+  RETURN_IF_ERROR(WriteStateFile(JobDir() + "/learner.ckpt", dict));
+  last_checkpoint_ = learner_->steps();
+  if (options_.metrics != nullptr) options_.metrics->checkpoints.Increment();
+  return absl::OkStatus();
+}
+
+absl::Status JobRun::RestoreCheckpoint(const std::string& path) {
+  ASSIGN_OR_RETURN(StateDict dict, ReadStateFile(path));
+  RETURN_IF_ERROR(learner_->RestoreState(dict));
+  std::vector<int64_t> ids, counters;
+  std::vector<double> eval;
+  RETURN_IF_ERROR(GetInt64s(dict, "job/stream_ids", -1, &ids));
+  RETURN_IF_ERROR(GetInt64s(dict, "job/counters", 3, &counters));
+  RETURN_IF_ERROR(GetDoubles(dict, "job/eval", 4, &eval));
+  for (int64_t id : ids) {
+    StreamState stream = learner_->NewStream();
+    RETURN_IF_ERROR(learner_->RestoreStream(dict, absl::StrCat("stream/", id, "/"), &stream));
+    streams_[id] = std::move(stream);
+  }
+  absl::MutexLock lock(&mu_);
+  status_.set_env_steps(learner_->steps());
+  status_.set_episodes(counters[0]);
+  next_stream_id_ = counters[1];
+  wall_offset_ = counters[2] / 1000.0;
+  status_.set_last_eval_return(eval[0]);
+  status_.set_best_eval_return(eval[1]);
+  status_.set_last_eval_step(static_cast<int64_t>(eval[2]));
+  has_best_eval_ = eval[3] != 0;
+  return absl::OkStatus();
+}
+
+absl::Status JobRun::LearnItem(const SampledItem& sampled) {
+  const Item& item = sampled.item();
+  absl::StatusOr<Transition> transition = DecodeTransition(item);
+  if (!transition.ok()) {
+    if (options_.metrics != nullptr) options_.metrics->skipped_items.Increment();
+    return transition.status();
+  }
+  const int64_t stream_id = item.metadata().actor_id();
+  auto it = streams_.find(stream_id);
+  if (it == streams_.end()) it = streams_.emplace(stream_id, learner_->NewStream()).first;
+  StreamState& stream = it->second;
+  if (!transition->episode_start && !stream.in_episode) {
+    // The stream's episode began before a learner restart: wait for its next one.
+    if (options_.metrics != nullptr) options_.metrics->skipped_items.Increment();
+    return absl::OkStatus();
+  }
+  const int64_t lag = learner_->steps() - item.metadata().policy_version();
+  absl::Status s = learner_->Learn(*transition, &stream);
+  if (!s.ok()) {
+    if (options_.metrics != nullptr) options_.metrics->skipped_items.Increment();
+    return s;
+  }
+  const LearnInfo& info = learner_->last_info();
+  if (options_.metrics != nullptr) {
+    options_.metrics->steps.Increment();
+    options_.metrics->policy_lag.Observe(static_cast<double>(lag));
+    options_.metrics->td_error.Set(std::abs(info.delta));
+    options_.metrics->policy_entropy.Set(info.entropy);
+  }
+  absl::MutexLock lock(&mu_);
+  status_.set_env_steps(learner_->steps());
+  recent_lags_.push_back(static_cast<double>(lag));
+  lag_sum_ += static_cast<double>(lag);
+  if (recent_lags_.size() > kRecentLags) {
+    lag_sum_ -= recent_lags_.front();
+    recent_lags_.pop_front();
+  }
+  status_.set_mean_policy_lag(lag_sum_ / recent_lags_.size());
+  if (transition->done()) {
+    status_.set_episodes(status_.episodes() + 1);
+    if (item.metadata().has_episode_return()) {
+      const double g = item.metadata().episode_return();
+      recent_returns_.push_back(g);
+      if (recent_returns_.size() > kRecentReturns) recent_returns_.pop_front();
+      double sum = 0;
+      for (double r : recent_returns_) sum += r;
+      status_.set_mean_return(sum / recent_returns_.size());
+      if (options_.metrics != nullptr) {
+        options_.metrics->episodes.Increment();
+        options_.metrics->episode_return.Set(g);
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::string JobRun::StopReason() {
+  if (cancel_) return "cancelled";
+  if (shutdown_) return "learner shutting down";
+  const StopRule& stop = spec_.stop();
+  if (stop.max_env_steps() > 0 && learner_ != nullptr &&
+      learner_->steps() >= stop.max_env_steps()) {
+    return absl::StrCat("reached max_env_steps ", stop.max_env_steps());
+  }
+  if (stop.max_wall_seconds() > 0 &&
+      wall_offset_ + absl::ToDoubleSeconds(absl::Now() - started_) >= stop.max_wall_seconds()) {
+    return absl::StrCat("reached max_wall_seconds ", stop.max_wall_seconds());
+  }
+  absl::MutexLock lock(&mu_);
+  if (eval_target_met_) {
+    return absl::StrCat("evaluation return ", status_.last_eval_return(), " reached target ",
+                        stop.target_eval_return());
+  }
+  return "";
+}
+
+void JobRun::Finish(JobState state, const std::string& message) {
+  {
+    absl::MutexLock lock(&mu_);
+    status_.set_state(state);
+    status_.set_message(message);
+    if (state != JOB_RUNNING) status_.set_finished_unix(NowUnix());
+  }
+  hub_.Close();
+  if (options_.metrics != nullptr) options_.metrics->running_jobs.Set(0);
+  std::fprintf(stderr, "learner: job %s %s: %s\n", spec_.name().c_str(),
+               JobState_Name(state).c_str(), message.c_str());
+  finished_ = true;
+}
+
+void JobRun::Run() {
+  started_ = absl::Now();
+  if (options_.metrics != nullptr) options_.metrics->running_jobs.Set(1);
+  if (absl::Status s = Setup(); !s.ok()) {
+    if (cancel_) {
+      Finish(JOB_CANCELLED, "cancelled");
+    } else if (shutdown_) {
+      Finish(JOB_RUNNING, "learner shut down before the job started");
+    } else {
+      Finish(JOB_FAILED, s.ToString());
+    }
+    return;
+  }
+  Backoff backoff;
+  absl::Time rate_time = absl::Now();
+  int64_t rate_steps = learner_->steps();
+  int logged_errors = 0;
+  std::string reason = StopReason();
+  while (reason.empty()) {
+    auto stream = replay_->NewSampleStream(spec_.table(), /*credit=*/256, /*max_batch=*/256,
+                                           /*timeout_ms=*/500, /*partial_batches=*/true);
+    while (reason.empty()) {
+      absl::StatusOr<const SampleResponse*> response = stream->NextResponse();
+      if (!response.ok()) {
+        if (!absl::IsDeadlineExceeded(response.status())) {
+          if (logged_errors++ < 5) {
+            std::fprintf(stderr, "learner: job %s: replay: %s (retrying)\n", spec_.name().c_str(),
+                         response.status().ToString().c_str());
+          }
+          absl::SleepFor(backoff.NextDelay());
+        }
+        break;
+      }
+      backoff.Reset();
+      for (const SampledItem& item : (*response)->items()) {
+        if (absl::Status s = LearnItem(item); !s.ok() && logged_errors++ < 5) {
+          std::fprintf(stderr, "learner: job %s: skipped an item: %s\n", spec_.name().c_str(),
+                       s.ToString().c_str());
+        }
+        if (learner_->steps() - last_published_ >= spec_.publish_every()) PublishParameters();
+        if (learner_->steps() - last_checkpoint_ >= spec_.checkpoint_every_steps()) {
+          if (absl::Status s = WriteCheckpoint(); !s.ok()) {
+            std::fprintf(stderr, "learner: checkpoint failed: %s\n", s.ToString().c_str());
+          }
+        }
+        if (spec_.stop().max_env_steps() > 0 &&
+            learner_->steps() >= spec_.stop().max_env_steps()) {
+          break;
+        }
+      }
+      const absl::Time now = absl::Now();
+      if (now - rate_time >= absl::Seconds(1)) {
+        absl::MutexLock lock(&mu_);
+        status_.set_env_steps_per_second((learner_->steps() - rate_steps) /
+                                         absl::ToDoubleSeconds(now - rate_time));
+        rate_time = now;
+        rate_steps = learner_->steps();
+      }
+      reason = StopReason();
+    }
+    // Hand back nothing: items the stream still holds are learned if the job
+    // goes on (shutdown keeps the job resumable), dropped if it ended.
+    std::vector<SampledItem> leftovers;
+    (void)stream->Close(&leftovers);
+    const bool at_limit = spec_.stop().max_env_steps() > 0 &&
+                          learner_->steps() >= spec_.stop().max_env_steps();
+    if (!at_limit && !cancel_) {
+      for (const SampledItem& item : leftovers) (void)LearnItem(item);
+    }
+    if (reason.empty()) reason = StopReason();
+  }
+  if (learner_->steps() != last_published_) PublishParameters();
+  if (absl::Status s = WriteCheckpoint(); !s.ok()) {
+    std::fprintf(stderr, "learner: final checkpoint failed: %s\n", s.ToString().c_str());
+  }
+  if (cancel_) {
+    Finish(JOB_CANCELLED, "cancelled");
+  } else if (shutdown_) {
+    Finish(JOB_RUNNING, "learner shut down; the job resumes from its checkpoint");
+  } else {
+    Finish(JOB_SUCCEEDED, reason);
+  }
+}
+
+}  // namespace rlx

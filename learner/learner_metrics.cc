@@ -1,0 +1,35 @@
+#include "learner/learner_metrics.h"
+
+namespace rlx {
+namespace {
+
+prometheus::Counter& Counter(prometheus::Registry& r, const char* name, const char* help) {
+  return prometheus::BuildCounter().Name(name).Help(help).Register(r).Add({});
+}
+prometheus::Gauge& Gauge(prometheus::Registry& r, const char* name, const char* help) {
+  return prometheus::BuildGauge().Name(name).Help(help).Register(r).Add({});
+}
+
+}  // namespace
+
+LearnerMetrics::LearnerMetrics(prometheus::Registry& r)
+    : steps(Counter(r, "rl_learner_steps_total", "Transitions learned (one update each).")),
+      episodes(Counter(r, "rl_learner_episodes_total", "Training episodes finished.")),
+      skipped_items(Counter(r, "rl_learner_skipped_items_total",
+                            "Replay items skipped: undecodable, or continuing no episode.")),
+      policy_version(Gauge(r, "rl_learner_policy_version", "Newest published parameter version.")),
+      policy_lag(prometheus::BuildHistogram()
+                     .Name("rl_learner_policy_lag_versions")
+                     .Help("Learner version minus the version that produced the item.")
+                     .Register(r)
+                     .Add({}, prometheus::Histogram::BucketBoundaries{0, 1, 2, 5, 10, 20, 50, 100,
+                                                                      200, 500, 1000, 5000})),
+      episode_return(Gauge(r, "rl_learner_episode_return", "Return of the last training episode.")),
+      eval_return(Gauge(r, "rl_learner_eval_return", "Mean return of the last evaluation.")),
+      td_error(Gauge(r, "rl_learner_td_error_abs", "Absolute TD error of the last update.")),
+      policy_entropy(Gauge(r, "rl_learner_policy_entropy_nats",
+                           "Policy entropy at the last update (Stream AC).")),
+      running_jobs(Gauge(r, "rl_learner_running_jobs", "Jobs running now (0 or 1).")),
+      checkpoints(Counter(r, "rl_learner_checkpoints_total", "Checkpoints written.")) {}
+
+}  // namespace rlx

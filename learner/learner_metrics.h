@@ -1,0 +1,31 @@
+// Prometheus metrics of the learner process (names rl_learner_<what>_<unit>).
+// Built once per process; thread-safe.
+#ifndef RLX_LEARNER_LEARNER_METRICS_H_
+#define RLX_LEARNER_LEARNER_METRICS_H_
+
+#include "prometheus/counter.h"
+#include "prometheus/gauge.h"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
+
+namespace rlx {
+
+struct LearnerMetrics {
+  explicit LearnerMetrics(prometheus::Registry& registry);
+
+  prometheus::Counter& steps;            // transitions learned
+  prometheus::Counter& episodes;
+  prometheus::Counter& skipped_items;    // undecodable or out-of-episode items
+  prometheus::Gauge& policy_version;
+  prometheus::Histogram& policy_lag;     // learner version - item version
+  prometheus::Gauge& episode_return;     // last finished training episode
+  prometheus::Gauge& eval_return;        // last evaluation mean
+  prometheus::Gauge& td_error;           // |delta| of the last update
+  prometheus::Gauge& policy_entropy;     // AC: entropy at the last update
+  prometheus::Gauge& running_jobs;
+  prometheus::Counter& checkpoints;
+};
+
+}  // namespace rlx
+
+#endif  // RLX_LEARNER_LEARNER_METRICS_H_
