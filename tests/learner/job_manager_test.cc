@@ -1,0 +1,230 @@
+// The learner's job manager over a real in-process replay server: job
+// validation, the queue of jobs, and the distributed learner reproducing the
+// in-process trainer exactly with one lock-step actor (lag 0).
+#include "learner/job_manager.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "core/file_util.h"
+#include "core/server.h"
+#include "envs/registry.h"
+#include "learner/algorithms/actor.h"
+#include "learner/algorithms/state_io.h"
+#include "learner/job_spec.h"
+#include "learner/stream_trainer.h"
+#include "learner/transition_codec.h"
+#include "replay/client.h"
+#include "replay/replay_service.h"
+#include "tests/test_util.h"
+
+namespace rlx {
+namespace {
+
+using ::testing::HasSubstr;
+
+class JobManagerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto replay = ReplayServiceImpl::Create(ReplayConfig(), ReplayServiceOptions(), nullptr);
+    ASSERT_TRUE(replay.ok());
+    replay_ = std::move(*replay);
+    auto server = StartGrpcServer("127.0.0.1:0", {replay_.get()}, &replay_port_);
+    ASSERT_TRUE(server.ok());
+    server_ = std::move(*server);
+    dir_ = MakeTempDir("job_manager");
+    JobManagerOptions options;
+    options.replay_address = absl::StrCat("127.0.0.1:", replay_port_);
+    options.checkpoint_dir = dir_;
+    auto manager = JobManager::Create(options);
+    ASSERT_TRUE(manager.ok()) << manager.status();
+    manager_ = std::move(*manager);
+  }
+  void TearDown() override {
+    manager_->Shutdown();
+    replay_->Close();
+    StopGrpcServer(server_.get(), absl::Seconds(1));
+  }
+
+  static JobSpec CartPoleJob(const std::string& name, int64_t steps) {
+    JobSpec spec;
+    spec.set_name(name);
+    spec.set_algorithm("stream_ac");
+    spec.set_env("CartPole-v1");
+    spec.set_num_actors(1);
+    spec.set_seed(7);
+    spec.mutable_stop()->set_max_env_steps(steps);
+    spec.set_publish_every(1);
+    spec.set_max_policy_lag(0);
+    return spec;
+  }
+
+  std::unique_ptr<ReplayServiceImpl> replay_;
+  std::unique_ptr<grpc::Server> server_;
+  int replay_port_ = 0;
+  std::string dir_;
+  std::unique_ptr<JobManager> manager_;
+};
+
+TEST_F(JobManagerTest, SubmitRejectsInvalidJobsNamingEveryField) {
+  JobSpec spec = CartPoleJob("bad", 100);
+  spec.set_env("NoSuchEnv-v9");
+  spec.set_algorithm("sarsa");
+  spec.set_num_actors(-2);
+  spec.set_envs_per_actor(-1);
+  auto s = manager_->Submit(spec);
+  ASSERT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument);
+  const std::string msg(s.status().message());
+  EXPECT_THAT(msg, HasSubstr("env: "));
+  EXPECT_THAT(msg, HasSubstr("algorithm: unknown algorithm 'sarsa'"));
+  EXPECT_THAT(msg, HasSubstr("num_actors: must be >= 1, got -2"));
+  EXPECT_THAT(msg, HasSubstr("envs_per_actor"));
+  EXPECT_TRUE(manager_->List().empty());
+}
+
+TEST_F(JobManagerTest, SubmitRejectsAJobWithoutStopRuleAndBadNames) {
+  JobSpec spec = CartPoleJob("no stop", 0);
+  auto s = manager_->Submit(spec);
+  ASSERT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(s.status().message()), HasSubstr("name: "));
+  EXPECT_THAT(std::string(s.status().message()), HasSubstr("stop: set at least one"));
+}
+
+TEST_F(JobManagerTest, ParsesTextAndJsonJobFilesAndReportsSyntaxErrors) {
+  auto text = ParseJobSpec("name: 'a' env: 'CartPole-v1' algorithm: 'stream_q'");
+  ASSERT_TRUE(text.ok());
+  EXPECT_EQ(text->algorithm(), "stream_q");
+  auto json = ParseJobSpec(R"({"name": "b", "env": "Acrobot-v1", "numActors": 3})");
+  ASSERT_TRUE(json.ok()) << json.status();
+  EXPECT_EQ(json->num_actors(), 3);
+  auto bad = ParseJobSpec("name: 'a' bogus_field: 3");
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(bad.status().message()), HasSubstr("line 1"));
+}
+
+TEST_F(JobManagerTest, SecondSubmitWithTheSameNameIsRejectedAndQueuedJobsCancel) {
+  ASSERT_TRUE(manager_->Submit(CartPoleJob("first", 1000000)).ok());
+  ASSERT_TRUE(manager_->Submit(CartPoleJob("second", 100)).ok());
+  auto dup = manager_->Submit(CartPoleJob("first", 5));
+  EXPECT_EQ(dup.status().code(), absl::StatusCode::kAlreadyExists);
+  // "first" runs (waiting for an actor), "second" waits in the queue.
+  ASSERT_TRUE(WaitFor([&] { return manager_->Running("first") != nullptr; }, absl::Seconds(10)));
+  auto second = manager_->Get("second");
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->state(), JOB_QUEUED);
+  auto cancelled = manager_->Cancel("second");
+  ASSERT_TRUE(cancelled.ok());
+  EXPECT_EQ(cancelled->state(), JOB_CANCELLED);
+  // The running job is unaffected and can be cancelled cleanly too.
+  EXPECT_EQ(manager_->Get("first")->state(), JOB_RUNNING);
+  auto first = manager_->Cancel("first");
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->state(), JOB_CANCELLED);
+  EXPECT_TRUE(FileExists(dir_ + "/first/learner.ckpt"));
+}
+
+// One lock-step actor in this test (the same order as RunStreamTraining:
+// Act, Step, Observe, send, wait for the learner's version, Sync, then Reset
+// on episode end) drives the job; the learner's state after K steps must equal
+// the in-process trainer's for the same seed.
+TEST_F(JobManagerTest, LockStepActorReproducesTheInProcessTrainerExactly) {
+  constexpr int64_t kSteps = 300;
+  JobSpec spec = CartPoleJob("equivalence", kSteps);
+  ASSERT_TRUE(manager_->Submit(spec).ok());
+  ASSERT_TRUE(WaitFor([&] { return manager_->Running("equivalence") != nullptr; },
+                      absl::Seconds(10)));
+  std::shared_ptr<JobRun> run = manager_->Running("equivalence");
+  LeaseAssignmentRequest lease;
+  lease.set_role("actor");
+  auto assignment = manager_->Lease(lease);
+  ASSERT_TRUE(assignment.ok());
+  ASSERT_EQ(assignment->stream_ids_size(), 1);
+  const int64_t stream_id = assignment->stream_ids(0);
+  ASSERT_EQ(stream_id, 0);
+
+  JobSpec full = assignment->spec();
+  auto problem = JobProblem(full);
+  auto config = JobStreamConfig(full);
+  ASSERT_TRUE(problem.ok() && config.ok());
+  auto actor = StreamActor::Create(*problem, *config, StreamActorSeed(full.seed(), stream_id));
+  ASSERT_TRUE(actor.ok());
+  auto env = MakeEnv(full.env());
+  ASSERT_TRUE(env.ok());
+  ReplayClient client(MakeChannel(absl::StrCat("127.0.0.1:", replay_port_)));
+
+  auto sync_to = [&](int64_t version) {
+    auto p = run->parameters().WaitNewer(version - 1, absl::Now() + absl::Seconds(10));
+    ASSERT_NE(p, nullptr) << "no version " << version;
+    ASSERT_EQ(p->version(), version);
+    StateDict dict(p->tensors().begin(), p->tensors().end());
+    PolicySnapshot snapshot;
+    ASSERT_TRUE(LoadSnapshot(dict, &snapshot).ok());
+    ASSERT_TRUE((*actor)->Sync(snapshot).ok());
+  };
+  sync_to(0);
+  Transition t;
+  StepResult result;
+  ActorAction action;
+  (*env)->Reset(StreamEnvSeed(full.seed(), stream_id), &t.observation);
+  (*actor)->Observe(t.observation, true);
+  t.episode_start = true;
+  int64_t episode = 0, step_in_episode = 0;
+  for (int64_t k = 1; k <= kSteps; ++k) {
+    ASSERT_TRUE((*actor)->Act(false, &action).ok());
+    ASSERT_TRUE((*env)->Step(action.env_action, &result).ok());
+    (*actor)->Observe(result.observation, false);
+    t.action = action.action;
+    t.reward = result.reward;
+    t.next_observation = result.observation;
+    t.terminated = result.terminated;
+    t.truncated = result.truncated;
+    ItemMetadata md;
+    md.set_job_id(full.name());
+    md.set_actor_id(stream_id);
+    md.set_episode_id(episode);
+    md.set_step_index(step_in_episode++);
+    md.set_policy_version(k - 1);
+    ASSERT_TRUE(client.Insert(full.table(), {EncodeTransition(t, md)}).ok());
+    sync_to(k);
+    if (result.done()) {
+      (*env)->Reset(std::nullopt, &t.observation);
+      (*actor)->Observe(t.observation, true);
+      t.episode_start = true;
+      ++episode;
+      step_in_episode = 0;
+    } else {
+      std::swap(t.observation, t.next_observation);
+      t.episode_start = false;
+    }
+  }
+  ASSERT_TRUE(WaitFor([&] { return manager_->Get("equivalence")->state() == JOB_SUCCEEDED; },
+                      absl::Seconds(20)));
+  EXPECT_EQ(manager_->Get("equivalence")->env_steps(), kSteps);
+
+  // The in-process trainer, same seed and configuration.
+  StreamTrainOptions options;
+  options.env_name = full.env();
+  options.config = *config;
+  options.steps = kSteps;
+  options.seed = full.seed();
+  auto reference = RunStreamTraining(options);
+  ASSERT_TRUE(reference.ok()) << reference.status();
+
+  auto saved = ReadStateFile(dir_ + "/equivalence/learner.ckpt");
+  ASSERT_TRUE(saved.ok()) << saved.status();
+  auto distributed = StreamLearner::Create(*problem, *config, full.seed());
+  ASSERT_TRUE(distributed.ok());
+  ASSERT_TRUE((*distributed)->RestoreState(*saved).ok());
+  ASSERT_EQ((*distributed)->steps(), reference->learner->steps());
+  for (int n = 0; n < reference->learner->num_networks(); ++n) {
+    auto a = reference->learner->network(n).params();
+    auto b = (*distributed)->network(n).params();
+    ASSERT_EQ(a.size(), b.size());
+    double max_diff = 0;
+    for (size_t i = 0; i < a.size(); ++i) max_diff = std::max<double>(max_diff, std::abs(a[i] - b[i]));
+    EXPECT_LE(max_diff, 1e-6) << reference->learner->network_name(n);
+  }
+}
+
+}  // namespace
+}  // namespace rlx
