@@ -189,6 +189,15 @@ absl::Status JobRun::LearnItem(const SampledItem& sampled) {
   auto it = streams_.find(stream_id);
   if (it == streams_.end()) it = streams_.emplace(stream_id, learner_->NewStream()).first;
   StreamState& stream = it->second;
+  // Actors resend unacknowledged items after a replay outage (at least once):
+  // an item not after the stream's last one is a duplicate.
+  const std::pair<int64_t, int64_t> position{item.metadata().episode_id(),
+                                             item.metadata().step_index()};
+  auto last = last_position_.find(stream_id);
+  if (!transition->episode_start && last != last_position_.end() && position <= last->second) {
+    if (options_.metrics != nullptr) options_.metrics->skipped_items.Increment();
+    return absl::OkStatus();
+  }
   if (!transition->episode_start && !stream.in_episode) {
     // The stream's episode began before a learner restart: wait for its next one.
     if (options_.metrics != nullptr) options_.metrics->skipped_items.Increment();
@@ -200,6 +209,7 @@ absl::Status JobRun::LearnItem(const SampledItem& sampled) {
     if (options_.metrics != nullptr) options_.metrics->skipped_items.Increment();
     return s;
   }
+  last_position_[stream_id] = position;
   const LearnInfo& info = learner_->last_info();
   if (options_.metrics != nullptr) {
     options_.metrics->steps.Increment();

@@ -78,6 +78,8 @@ class JobRun {
   std::unique_ptr<ReplayClient> replay_;
   std::unique_ptr<StreamLearner> learner_;
   std::map<int64_t, StreamState> streams_;
+  // Per stream: (episode id, step index) of the last learned item.
+  std::map<int64_t, std::pair<int64_t, int64_t>> last_position_;
   int64_t last_published_ = -1;
   int64_t last_checkpoint_ = 0;
   absl::Time started_;

@@ -1,0 +1,468 @@
+#include "actor/actor_loop.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "actor/replay_writer.h"
+#include "core/backoff.h"
+#include "core/grpc_status.h"
+#include "envs/env.h"
+#include "envs/registry.h"
+#include "learner/algorithms/actor.h"
+#include "learner/algorithms/state_io.h"
+#include "learner/job_spec.h"
+#include "learner/stream_trainer.h"
+#include "learner/transition_codec.h"
+#include "prometheus/counter.h"
+#include "prometheus/gauge.h"
+#include "replay/client.h"
+
+namespace rlx {
+
+struct ActorLoop::Metrics {
+  explicit Metrics(prometheus::Registry& registry)
+      : env_steps(prometheus::BuildCounter()
+                      .Name("rl_actor_env_steps_total")
+                      .Help("Environment steps taken by this actor (all its envs).")
+                      .Register(registry)
+                      .Add({})),
+        episodes(prometheus::BuildCounter()
+                     .Name("rl_actor_episodes_total")
+                     .Help("Episodes finished (terminated or truncated) by this actor.")
+                     .Register(registry)
+                     .Add({})),
+        episode_return(prometheus::BuildGauge()
+                           .Name("rl_actor_episode_return")
+                           .Help("Undiscounted return of the most recently finished episode.")
+                           .Register(registry)
+                           .Add({})),
+        policy_version(prometheus::BuildGauge()
+                           .Name("rl_actor_policy_version")
+                           .Help("Newest parameter version synced into an acting policy.")
+                           .Register(registry)
+                           .Add({})),
+        parameter_updates(prometheus::BuildCounter()
+                              .Name("rl_actor_parameter_updates_total")
+                              .Help("Parameter versions received from the learner.")
+                              .Register(registry)
+                              .Add({})),
+        inserted_items(prometheus::BuildCounter()
+                           .Name("rl_actor_inserted_items_total")
+                           .Help("Transitions acknowledged by the replay server.")
+                           .Register(registry)
+                           .Add({})),
+        wait_seconds(prometheus::BuildCounter()
+                         .Name("rl_actor_wait_seconds_total")
+                         .Help("Seconds spent waiting for parameters (max_policy_lag and the "
+                               "first version of an assignment).")
+                         .Register(registry)
+                         .Add({})) {}
+
+  prometheus::Counter& env_steps;
+  prometheus::Counter& episodes;
+  prometheus::Gauge& episode_return;
+  prometheus::Gauge& policy_version;
+  prometheus::Counter& parameter_updates;
+  prometheus::Counter& inserted_items;
+  prometheus::Counter& wait_seconds;
+};
+
+// One environment stream of an assignment.
+struct ActorLoop::StreamSlot {
+  int64_t id = 0;
+  std::unique_ptr<Env> env;
+  std::unique_ptr<StreamActor> actor;
+  int64_t synced_version = -1;
+  bool first_reset = true;
+  bool needs_reset = true;
+  int64_t episode_id = -1;
+  int64_t step_index = 0;
+  double episode_return = 0;
+  Transition transition;
+  StepResult result;
+  ActorAction action;
+};
+
+absl::StatusOr<std::unique_ptr<ActorLoop>> ActorLoop::Create(ActorOptions options,
+                                                             prometheus::Registry* registry) {
+  if (options.learner_address.empty()) return absl::InvalidArgumentError("learner address is empty");
+  if (options.replay_address.empty()) return absl::InvalidArgumentError("replay address is empty");
+  if (options.max_batch_items < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("max_batch_items must be >= 1, got ", options.max_batch_items));
+  }
+  if (options.max_in_flight < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("max_in_flight must be >= 1, got ", options.max_in_flight));
+  }
+  std::shared_ptr<prometheus::Registry> owned;
+  if (registry == nullptr) {
+    owned = std::make_shared<prometheus::Registry>();
+    registry = owned.get();
+  }
+  return std::unique_ptr<ActorLoop>(new ActorLoop(std::move(options), std::move(owned), registry));
+}
+
+ActorLoop::ActorLoop(ActorOptions options, std::shared_ptr<prometheus::Registry> owned_registry,
+                     prometheus::Registry* registry)
+    : options_(std::move(options)),
+      owned_registry_(std::move(owned_registry)),
+      metrics_(std::make_unique<Metrics>(*registry)),
+      learner_channel_(MakeChannel(options_.learner_address)),
+      replay_channel_(MakeChannel(options_.replay_address)),
+      jobs_(JobService::NewStub(learner_channel_)),
+      parameters_(ParameterService::NewStub(learner_channel_)) {}
+
+ActorLoop::~ActorLoop() = default;
+
+ActorStats ActorLoop::stats() const {
+  ActorStats s;
+  s.leases = leases_.load();
+  s.env_steps = env_steps_.load();
+  s.episodes = episodes_.load();
+  s.items_acknowledged = items_acknowledged_.load();
+  s.parameter_updates = parameter_updates_.load();
+  s.lag_waits = lag_waits_.load();
+  s.policy_version = policy_version_.load();
+  return s;
+}
+
+void ActorLoop::Stop() {
+  absl::MutexLock lock(&mu_);
+  stopping_ = true;
+  if (lease_ctx_ != nullptr) lease_ctx_->TryCancel();
+  auto finished = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !running_; };
+  if (mu_.AwaitWithTimeout(absl::Condition(&finished), options_.stop_grace)) return;
+  // Run is still flushing (or blocked by a full table): cut it short.
+  if (writer_ != nullptr) writer_->Cancel();
+  if (watch_ctx_ != nullptr) watch_ctx_->TryCancel();
+}
+
+bool ActorLoop::SleepUnlessStopping(absl::Duration delay) {
+  absl::MutexLock lock(&mu_);
+  return !mu_.AwaitWithTimeout(absl::Condition(&stopping_), delay);
+}
+
+absl::StatusOr<Assignment> ActorLoop::Lease() {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + options_.lease_timeout));
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return absl::CancelledError("stopping");
+    lease_ctx_ = &ctx;
+  }
+  LeaseAssignmentRequest request;
+  request.set_actor_name(options_.name);
+  request.set_role("actor");
+  Assignment assignment;
+  const grpc::Status status = jobs_->LeaseAssignment(&ctx, request, &assignment);
+  {
+    absl::MutexLock lock(&mu_);
+    lease_ctx_ = nullptr;
+  }
+  if (!status.ok()) return FromGrpcStatus(status);
+  return assignment;
+}
+
+absl::Status ActorLoop::Run() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (running_) return absl::FailedPreconditionError("ActorLoop::Run is already running");
+    running_ = true;
+  }
+  const char* name = options_.name.c_str();
+  Backoff backoff(absl::Milliseconds(50), options_.max_backoff);
+  std::string last_error;
+  while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) break;
+    }
+    absl::StatusOr<Assignment> assignment = Lease();
+    if (!assignment.ok()) {
+      {
+        absl::MutexLock lock(&mu_);
+        if (stopping_) break;
+      }
+      const std::string error = assignment.status().ToString();
+      if (error != last_error) {
+        std::fprintf(stderr, "actor %s: no assignment from %s (%s); retrying with backoff\n",
+                     name, options_.learner_address.c_str(), error.c_str());
+        last_error = error;
+      }
+      if (!SleepUnlessStopping(backoff.NextDelay())) break;
+      continue;
+    }
+    last_error.clear();
+    ++leases_;
+    std::fprintf(stderr, "actor %s: leased job %s (%s on %s): streams [%s], table %s\n", name,
+                 assignment->job_name().c_str(), assignment->spec().algorithm().c_str(),
+                 assignment->spec().env().c_str(),
+                 absl::StrJoin(assignment->stream_ids(), ",").c_str(),
+                 assignment->table().c_str());
+    int64_t steps = 0;
+    const absl::Status status = RunAssignment(*assignment, &steps);
+    std::fprintf(stderr, "actor %s: job %s: assignment ended after %lld env steps (%s)\n", name,
+                 assignment->job_name().c_str(), static_cast<long long>(steps),
+                 status.ToString().c_str());
+    if (steps > 0) {
+      backoff.Reset();
+    } else if (!SleepUnlessStopping(backoff.NextDelay())) {
+      break;  // an assignment that never stepped: do not spin on it
+    }
+  }
+  absl::MutexLock lock(&mu_);
+  running_ = false;
+  return absl::OkStatus();
+}
+
+void ActorLoop::WatchParameters(std::string job_name) {
+  grpc::ClientContext ctx;
+  {
+    absl::MutexLock lock(&mu_);
+    if (watch_ended_) return;  // the assignment ended before the watch started
+    watch_ctx_ = &ctx;
+  }
+  WatchParametersRequest request;
+  request.set_job_name(job_name);
+  request.set_after_version(-1);
+  std::unique_ptr<grpc::ClientReader<Parameters>> reader =
+      parameters_->WatchParameters(&ctx, request);
+  auto message = std::make_shared<Parameters>();
+  while (reader->Read(message.get())) {
+    ++parameter_updates_;
+    metrics_->parameter_updates.Increment();
+    absl::MutexLock lock(&mu_);
+    if (message->version() > latest_version_) {
+      latest_version_ = message->version();
+      latest_ = std::move(message);
+      message = std::make_shared<Parameters>();
+    }
+  }
+  const absl::Status status = FromGrpcStatus(reader->Finish());
+  absl::MutexLock lock(&mu_);
+  watch_ctx_ = nullptr;
+  if (!watch_ended_) {
+    watch_ended_ = true;
+    watch_status_ = status.ok() ? absl::OkStatus()
+                                : absl::Status(status.code(), absl::StrCat("parameter stream: ",
+                                                                          status.message()));
+  }
+  // The job is over: a Send blocked by a full table must not hold the actor.
+  if (!stopping_ && writer_ != nullptr) writer_->Cancel();
+}
+
+absl::Status ActorLoop::RunAssignment(const Assignment& assignment, int64_t* steps) {
+  *steps = 0;
+  JobSpec spec = assignment.spec();
+  if (absl::Status s = ValidateJobSpec(&spec); !s.ok()) return s;
+  absl::StatusOr<ProblemSpec> problem = JobProblem(spec);
+  if (!problem.ok()) return problem.status();
+  absl::StatusOr<StreamConfig> config = JobStreamConfig(spec);
+  if (!config.ok()) return config.status();
+  if (assignment.stream_ids().empty()) {
+    return absl::InvalidArgumentError("assignment has no stream_ids");
+  }
+  const std::string& job = assignment.job_name();
+  const std::string table = assignment.table().empty() ? spec.table() : assignment.table();
+  const int64_t max_lag = spec.has_max_policy_lag() ? spec.max_policy_lag() : -1;
+
+  std::vector<StreamSlot> streams(assignment.stream_ids_size());
+  for (int i = 0; i < assignment.stream_ids_size(); ++i) {
+    StreamSlot& slot = streams[i];
+    slot.id = assignment.stream_ids(i);
+    absl::StatusOr<std::unique_ptr<Env>> env = MakeEnv(spec.env());
+    if (!env.ok()) return env.status();
+    slot.env = std::move(*env);
+    absl::StatusOr<std::unique_ptr<StreamActor>> actor =
+        StreamActor::Create(*problem, *config, StreamActorSeed(spec.seed(), slot.id),
+                            options_.network_factory);
+    if (!actor.ok()) return actor.status();
+    slot.actor = std::move(*actor);
+  }
+
+  ReplayWriterOptions writer_options;
+  writer_options.max_in_flight = options_.max_in_flight;
+  writer_options.max_backoff = options_.max_backoff;
+  writer_options.log_prefix = absl::StrCat("actor ", options_.name);
+  writer_options.on_acknowledged = [this](int64_t items) {
+    items_acknowledged_ += items;
+    metrics_->inserted_items.Increment(static_cast<double>(items));
+  };
+  auto writer = std::make_unique<ReplayWriter>(replay_channel_, writer_options);
+  {
+    absl::MutexLock lock(&mu_);
+    latest_.reset();
+    latest_version_ = -1;
+    watch_ended_ = false;
+    watch_status_ = absl::OkStatus();
+    writer_ = writer.get();
+  }
+  std::thread watcher([this, job] { WatchParameters(job); });
+
+  InsertRequest pending;
+  pending.set_table(table);
+  absl::Time pending_since = absl::InfinitePast();
+  auto send_pending = [&]() -> absl::Status {
+    if (pending.items_size() == 0) return absl::OkStatus();
+    absl::Status s = writer->Send(std::move(pending));
+    pending.Clear();
+    pending.set_table(table);
+    return s;
+  };
+
+  PolicySnapshot snapshot;
+  int64_t snapshot_version = -1;
+  int64_t produced = 0;  // transitions of this assignment
+  bool stop = false;
+  absl::Status status;
+  while (!stop && status.ok()) {
+    for (StreamSlot& slot : streams) {
+      // ---- Sync point: lag bound, newest parameters, episode start.
+      const int64_t need = max_lag >= 0 ? std::max<int64_t>(0, produced - max_lag)
+                                        : (slot.synced_version < 0 ? 0 : -1);
+      auto ready = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return stopping_ || watch_ended_ || latest_version_ >= need;
+      };
+      bool must_wait;
+      {
+        absl::MutexLock lock(&mu_);
+        must_wait = !ready();
+      }
+      if (must_wait) {
+        // Whatever waits here must already be on its way to the learner.
+        status = send_pending();
+        if (!status.ok()) break;
+        ++lag_waits_;
+        const absl::Time start = absl::Now();
+        {
+          absl::MutexLock lock(&mu_);
+          mu_.Await(absl::Condition(&ready));
+        }
+        metrics_->wait_seconds.Increment(absl::ToDoubleSeconds(absl::Now() - start));
+      }
+      std::shared_ptr<const Parameters> newest;
+      {
+        absl::MutexLock lock(&mu_);
+        if (stopping_) {
+          stop = true;
+        } else if (watch_ended_) {
+          status = watch_status_.ok() ? absl::OkStatus() : watch_status_;
+          stop = true;
+        } else if (latest_version_ > snapshot_version) {
+          newest = latest_;
+        }
+      }
+      if (stop) break;
+      if (newest != nullptr) {
+        const StateDict dict(newest->tensors().begin(), newest->tensors().end());
+        status = LoadSnapshot(dict, &snapshot);
+        if (!status.ok()) break;
+        snapshot_version = newest->version();
+      }
+      if (snapshot_version > slot.synced_version) {
+        status = slot.actor->Sync(snapshot);
+        if (!status.ok()) break;
+        slot.synced_version = snapshot_version;
+        if (snapshot_version > policy_version_.load()) {
+          policy_version_ = snapshot_version;
+          metrics_->policy_version.Set(static_cast<double>(snapshot_version));
+        }
+      }
+      Transition& t = slot.transition;
+      if (slot.needs_reset) {
+        std::optional<uint64_t> seed;
+        if (slot.first_reset) seed = StreamEnvSeed(spec.seed(), slot.id);
+        slot.first_reset = false;
+        slot.env->Reset(seed, &t.observation);
+        slot.actor->Observe(t.observation, /*episode_start=*/true);
+        t.episode_start = true;
+        slot.needs_reset = false;
+        ++slot.episode_id;
+        slot.step_index = 0;
+        slot.episode_return = 0;
+      }
+
+      // ---- One env step.
+      status = slot.actor->Act(/*greedy=*/false, &slot.action);
+      if (!status.ok()) break;
+      status = slot.env->Step(slot.action.env_action, &slot.result);
+      if (!status.ok()) break;
+      const StepResult& r = slot.result;
+      slot.actor->Observe(r.observation, /*episode_start=*/false);
+      t.action = slot.action.action;
+      t.reward = r.reward;
+      t.next_observation = r.observation;
+      t.terminated = r.terminated;
+      t.truncated = r.truncated;
+      slot.episode_return += r.reward;
+
+      ItemMetadata metadata;
+      metadata.set_job_id(job);
+      metadata.set_actor_id(slot.id);
+      metadata.set_episode_id(slot.episode_id);
+      metadata.set_step_index(slot.step_index);
+      metadata.set_policy_version(slot.synced_version);
+      metadata.set_num_steps(1);
+      if (r.done()) metadata.set_episode_return(slot.episode_return);
+      if (pending.items_size() == 0) pending_since = absl::Now();
+      *pending.add_items() = EncodeTransition(t, metadata);
+
+      ++produced;
+      ++*steps;
+      ++slot.step_index;
+      ++env_steps_;
+      metrics_->env_steps.Increment();
+      if (r.done()) {
+        slot.needs_reset = true;
+        ++episodes_;
+        metrics_->episodes.Increment();
+        metrics_->episode_return.Set(slot.episode_return);
+      } else {
+        t.episode_start = false;  // o_{t+1} lives on in the learner's stream state
+      }
+      if (pending.items_size() >= options_.max_batch_items ||
+          absl::Now() - pending_since >= options_.max_batch_delay) {
+        status = send_pending();
+        if (!status.ok()) break;
+      }
+    }
+    if (!stop && status.ok() && max_lag >= 0) status = send_pending();
+  }
+
+  bool stopping;
+  {
+    absl::MutexLock lock(&mu_);
+    stopping = stopping_;
+    // A replay error caused by the job's end reads better as the job's end.
+    if (!status.ok() && watch_ended_ && status.code() == absl::StatusCode::kCancelled) {
+      status = watch_status_;
+    }
+  }
+  if (stopping && status.ok()) {
+    // Clean stop: what was produced reaches the replay server (Stop cuts this
+    // short after stop_grace).
+    absl::Status flushed = send_pending();
+    if (flushed.ok()) flushed = writer->Flush();
+    if (!flushed.ok()) {
+      std::fprintf(stderr, "actor %s: pending items not flushed at stop: %s\n",
+                   options_.name.c_str(), flushed.ToString().c_str());
+    }
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    writer_ = nullptr;
+    watch_ended_ = true;  // a watcher that has not started yet does not start
+    if (watch_ctx_ != nullptr) watch_ctx_->TryCancel();
+  }
+  watcher.join();
+  writer.reset();
+  return status;
+}
+
+}  // namespace rlx

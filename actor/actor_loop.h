@@ -1,0 +1,158 @@
+// ActorLoop: the actor process's work loop. Stateless and restartable: it asks
+// the learner for work, acts, writes transitions to the replay server, and
+// asks again when the work ends.
+//
+//   1. Lease: JobService.LeaseAssignment(name, "actor") on the learner.
+//      UNAVAILABLE (no running job) and connection errors are retried with
+//      backoff (50 ms doubling to max_backoff); one log line per change of
+//      the error, not per retry.
+//   2. For the assignment: one Env + one StreamActor per stream
+//      (assignment.stream_ids), problem and configuration from the job spec
+//      (learner/job_spec.h). Stream s acts with generator
+//      StreamActorSeed(spec.seed, s); its env's first reset is seeded with
+//      StreamEnvSeed(spec.seed, s), later resets continue the env's generator.
+//      Stream 0 therefore acts exactly like RunStreamTraining.
+//   3. A background thread follows ParameterService.WatchParameters(job,
+//      after_version=-1) and keeps the newest Parameters.
+//   4. Streams are stepped round robin. Per stream and env step:
+//        sync point: wait for the lag bound (below); if a newer version than
+//                    the stream's arrived: LoadSnapshot + Sync; if the episode
+//                    ended: Reset + Observe(o_0, episode_start)
+//        Act(greedy=false), Env::Step(env_action), Observe(o')
+//        Transition -> EncodeTransition with ItemMetadata {job_id, actor_id =
+//        stream id, episode_id (per-stream counter from 0), step_index within
+//        the episode, policy_version = the version the action was chosen with,
+//        num_steps 1, episode_return on an episode's last transition}
+//      This is RunStreamTraining's order (Act, Step, Observe, [learn], Sync,
+//      Reset, Observe(o_0)), so one actor with one env, publish_every 1 and
+//      max_policy_lag 0 reproduces the in-process trainer bit for bit.
+//   5. Items are batched into InsertRequests for assignment.table: a request
+//      goes out when it holds max_batch_items items, when its oldest item is
+//      max_batch_delay old, after every round over the streams when
+//      max_policy_lag >= 0, and before any wait.
+//   6. Lag bound: with spec.max_policy_lag = L >= 0 a stream waits before
+//      acting (condition variable) until the newest parameter version >=
+//      (transitions this actor produced in this assignment) - L. L = -1 (the
+//      default) never waits, except for the first parameters.
+//   7. The assignment ends when the parameter stream ends (OK: the job ended;
+//      NOT_FOUND: not running; UNAVAILABLE: the learner went away) or on a
+//      non-retryable replay error (e.g. NOT_FOUND table): envs are dropped,
+//      unsent items discarded, and the loop goes back to 1.
+//   Replay server outages: actor/replay_writer.h reconnects with backoff and
+//   resends the unacknowledged requests (at least once; a duplicate keeps its
+//   (actor_id, episode_id, step_index)). Episodes continue across the outage.
+//   Episode ids restart at 0 with every assignment.
+//
+// Threads: Run() blocks the calling thread until Stop(). Stop() is thread-safe
+// and may be called at any time (before Run too): Run sends the pending items,
+// waits up to stop_grace for their acknowledgement, and returns OK; Stop
+// returns once Run has returned or stop_grace has passed (then it cancels the
+// replay stream so Run cannot stay blocked). Metrics (rl_actor_*) live in the
+// registry passed to Create.
+#ifndef RLX_ACTOR_ACTOR_LOOP_H_
+#define RLX_ACTOR_ACTOR_LOOP_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "job.grpc.pb.h"
+#include "learner.grpc.pb.h"
+#include "learner/algorithms/learner.h"
+#include "prometheus/counter.h"
+#include "prometheus/gauge.h"
+#include "prometheus/registry.h"
+
+namespace rlx {
+
+class ReplayWriter;
+
+struct ActorOptions {
+  std::string learner_address = "127.0.0.1:50052";  // JobService + ParameterService
+  std::string replay_address = "127.0.0.1:50051";
+  std::string name = "actor";                        // sent with LeaseAssignment
+  int max_batch_items = 64;
+  absl::Duration max_batch_delay = absl::Milliseconds(5);
+  int max_in_flight = 8;  // unacknowledged InsertRequests
+  absl::Duration lease_timeout = absl::Seconds(5);
+  absl::Duration max_backoff = absl::Seconds(2);
+  absl::Duration stop_grace = absl::Seconds(2);
+  NetworkFactory network_factory = DefaultNetworkFactory();
+};
+
+// Counters since Create, for tests and logs (the same numbers as the metrics).
+struct ActorStats {
+  int64_t leases = 0;               // assignments received
+  int64_t env_steps = 0;
+  int64_t episodes = 0;
+  int64_t items_acknowledged = 0;   // by the replay server
+  int64_t parameter_updates = 0;    // Parameters messages received
+  int64_t lag_waits = 0;            // sync points that had to wait
+  int64_t policy_version = -1;      // newest version synced into an actor
+};
+
+class ActorLoop {
+ public:
+  // registry may be null (metrics are then kept in a private registry).
+  static absl::StatusOr<std::unique_ptr<ActorLoop>> Create(ActorOptions options,
+                                                           prometheus::Registry* registry);
+  ~ActorLoop();
+  ActorLoop(const ActorLoop&) = delete;
+  ActorLoop& operator=(const ActorLoop&) = delete;
+
+  // Leases and runs assignments until Stop(). Returns OK after Stop; call once.
+  absl::Status Run() ABSL_LOCKS_EXCLUDED(mu_);
+  void Stop() ABSL_LOCKS_EXCLUDED(mu_);
+
+  ActorStats stats() const;
+
+ private:
+  struct Metrics;
+  struct StreamSlot;
+
+  ActorLoop(ActorOptions options, std::shared_ptr<prometheus::Registry> owned_registry,
+            prometheus::Registry* registry);
+
+  absl::StatusOr<Assignment> Lease() ABSL_LOCKS_EXCLUDED(mu_);
+  // Runs one assignment until it ends or Stop; *steps = env steps taken.
+  absl::Status RunAssignment(const Assignment& assignment, int64_t* steps)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // The parameter-following thread of an assignment.
+  void WatchParameters(std::string job_name) ABSL_LOCKS_EXCLUDED(mu_);
+  // Waits up to delay or until Stop; false when stopping.
+  bool SleepUnlessStopping(absl::Duration delay) ABSL_LOCKS_EXCLUDED(mu_);
+
+  const ActorOptions options_;
+  std::shared_ptr<prometheus::Registry> owned_registry_;  // when Create got none
+  std::unique_ptr<Metrics> metrics_;
+  std::shared_ptr<grpc::Channel> learner_channel_, replay_channel_;
+  std::unique_ptr<JobService::Stub> jobs_;
+  std::unique_ptr<ParameterService::Stub> parameters_;
+
+  mutable absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool running_ ABSL_GUARDED_BY(mu_) = false;
+  grpc::ClientContext* lease_ctx_ ABSL_GUARDED_BY(mu_) = nullptr;
+  grpc::ClientContext* watch_ctx_ ABSL_GUARDED_BY(mu_) = nullptr;
+  ReplayWriter* writer_ ABSL_GUARDED_BY(mu_) = nullptr;  // the assignment's, not owned
+  // The current assignment's parameter stream.
+  std::shared_ptr<const Parameters> latest_ ABSL_GUARDED_BY(mu_);
+  int64_t latest_version_ ABSL_GUARDED_BY(mu_) = -1;
+  bool watch_ended_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status watch_status_ ABSL_GUARDED_BY(mu_);
+
+  std::atomic<int64_t> leases_{0}, env_steps_{0}, episodes_{0}, items_acknowledged_{0},
+      parameter_updates_{0}, lag_waits_{0}, policy_version_{-1};
+};
+
+}  // namespace rlx
+
+#endif  // RLX_ACTOR_ACTOR_LOOP_H_

@@ -1,0 +1,209 @@
+#include "cli/args.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace rlx::cli {
+namespace {
+
+using Kind = FlagSpec::Kind;
+
+FlagSpec AddressFlag() {
+  return {"address", Kind::kString, "learner of --state_dir's topology",
+          "learner (JobService) HOST:PORT of a cluster"};
+}
+FlagSpec StateDirFlag() {
+  return {"state_dir", Kind::kString, ".rlx", "where `up` keeps the topology, port files and logs"};
+}
+
+std::vector<FlagSpec> UpFlags() {
+  return {
+      {"actors", Kind::kInt, "2", "actor processes to start"},
+      StateDirFlag(),
+      {"bin_dir", Kind::kString, "directory of rlctl",
+       "where replay_server, learner, actor and evaluator are"},
+      {"checkpoint_dir", Kind::kString, "<state_dir>/checkpoints", "learner and replay checkpoints"},
+      {"out_dir", Kind::kString, "<state_dir>/out", "evaluator output (curves, best policies)"},
+      {"metrics", Kind::kBool, "false", "serve /metrics from every process (free ports)"},
+      {"start_timeout_s", Kind::kInt, "60", "seconds to wait for each process to serve"},
+  };
+}
+
+std::vector<CommandSpec> MakeCommands() {
+  std::vector<CommandSpec> c;
+  c.push_back({"up", "up [--actors=N] [--state_dir=DIR] [flags]",
+               "start replay server, learner, actors and evaluator on this machine",
+               "Starts replay_server, learner, N actors and the evaluator as background\n"
+               "processes on 127.0.0.1 (free ports), logs in <state_dir>/logs/<name>.log,\n"
+               "and records them in <state_dir>/topology.txt. Prints the learner address.\n"
+               "The processes outlive rlctl; stop them with `rlctl down`.",
+               0, 0, UpFlags()});
+  c.push_back({"down", "down [--state_dir=DIR]", "stop the processes `up` started",
+               "Sends SIGTERM to every process of the topology, waits up to --timeout_s for\n"
+               "each to exit (then SIGKILL), and removes the topology file.",
+               0, 0,
+               {StateDirFlag(), {"timeout_s", Kind::kInt, "10", "grace period per process"}}});
+  c.push_back({"submit", "submit FILE [--address=HOST:PORT]", "submit a job file",
+               "Checks the job file (text-format or JSON JobSpec) locally, then submits it\n"
+               "to the learner. Prints the job name.",
+               1, 1, {AddressFlag(), StateDirFlag()}});
+  c.push_back({"status", "status [JOB] [--address=HOST:PORT]", "show one job (or all jobs)",
+               "Prints a status line per job: state, env steps, episodes, mean return,\n"
+               "last evaluation, policy version.",
+               0, 1, {AddressFlag(), StateDirFlag()}});
+  c.push_back({"list", "list [--address=HOST:PORT]", "list all jobs", "Prints a status line per job.",
+               0, 0, {AddressFlag(), StateDirFlag()}});
+  c.push_back({"watch", "watch JOB [--address=HOST:PORT]", "follow a job until it ends",
+               "Shows live progress (steps/s, episodes, mean return, latest evaluation,\n"
+               "policy lag, version) until the job ends, then a summary. Exit status 0 if\n"
+               "the job SUCCEEDED, 1 otherwise.",
+               1, 1,
+               {AddressFlag(), StateDirFlag(),
+                {"interval_ms", Kind::kInt, "500 on a terminal, 5000 otherwise",
+                 "between progress updates"}}});
+  c.push_back({"cancel", "cancel JOB [--address=HOST:PORT]", "cancel a queued or running job",
+               "Stops the job; its checkpoint and curve are kept.", 1, 1,
+               {AddressFlag(), StateDirFlag()}});
+  std::vector<FlagSpec> run_flags = UpFlags();
+  run_flags.push_back({"interval_ms", Kind::kInt, "500 on a terminal, 5000 otherwise",
+                       "between progress updates"});
+  c.push_back({"run", "run FILE [--actors=N] [flags]", "up + submit + watch + down",
+               "Starts a local topology (as `up`), submits FILE, watches it to the end and\n"
+               "stops the topology again (also on failure or Ctrl-C). Exit status as watch's.",
+               1, 1, run_flags});
+  return c;
+}
+
+const FlagSpec* FindFlag(const CommandSpec& command, const std::string& name) {
+  for (const FlagSpec& f : command.flags) {
+    if (f.name == name) return &f;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+const std::vector<CommandSpec>& Commands() {
+  static const auto* commands = new std::vector<CommandSpec>(MakeCommands());
+  return *commands;
+}
+
+const CommandSpec* FindCommand(const std::string& name) {
+  for (const CommandSpec& c : Commands()) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
+std::string CommandLine::GetString(const std::string& flag, const std::string& fallback) const {
+  auto it = flags.find(flag);
+  return it == flags.end() ? fallback : it->second;
+}
+
+int64_t CommandLine::GetInt(const std::string& flag, int64_t fallback) const {
+  auto it = flags.find(flag);
+  int64_t v = 0;
+  if (it == flags.end() || !absl::SimpleAtoi(it->second, &v)) return fallback;
+  return v;
+}
+
+bool CommandLine::GetBool(const std::string& flag) const {
+  auto it = flags.find(flag);
+  return it != flags.end() && it->second == "true";
+}
+
+absl::StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& args) {
+  CommandLine out;
+  const CommandSpec* command = nullptr;
+  auto error = [&](const std::string& what) {
+    const std::string prefix = command ? command->name + ": " : "";
+    const std::string see = command ? absl::StrCat("rlctl ", command->name, " --help") : "rlctl --help";
+    return absl::InvalidArgumentError(absl::StrCat(prefix, what, " (see ", see, ")"));
+  };
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    const bool help_word = a == "help" && command == nullptr;
+    if (a == "-h" || a == "--help" || a == "-help" || help_word) {
+      out.help = true;
+      continue;
+    }
+    if (absl::StartsWith(a, "-") && a.size() > 1) {
+      if (command == nullptr) return error(absl::StrCat("flag ", a, " before the command"));
+      std::string body = a.substr(absl::StartsWith(a, "--") ? 2 : 1);
+      std::string name = body, value;
+      bool has_value = false;
+      if (size_t eq = body.find('='); eq != std::string::npos) {
+        name = body.substr(0, eq);
+        value = body.substr(eq + 1);
+        has_value = true;
+      }
+      const FlagSpec* flag = FindFlag(*command, name);
+      if (flag == nullptr) return error(absl::StrCat("unknown flag --", name));
+      if (flag->kind == Kind::kBool) {
+        if (!has_value) value = "true";
+        if (value == "1") value = "true";
+        if (value == "0") value = "false";
+        if (value != "true" && value != "false") {
+          return error(absl::StrCat("--", name, " takes true or false, got '", value, "'"));
+        }
+      } else if (!has_value) {
+        if (i + 1 >= args.size()) return error(absl::StrCat("--", name, " needs a value"));
+        value = args[++i];
+      }
+      if (flag->kind == Kind::kInt) {
+        int64_t v = 0;
+        if (!absl::SimpleAtoi(value, &v)) {
+          return error(absl::StrCat("--", name, " takes an integer, got '", value, "'"));
+        }
+      }
+      out.flags[name] = value;
+      continue;
+    }
+    if (command == nullptr) {
+      command = FindCommand(a);
+      out.command = a;
+      if (command == nullptr) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("unknown command '", a, "' (see rlctl --help)"));
+      }
+      continue;
+    }
+    out.positional.push_back(a);
+  }
+  if (out.help) return out;
+  if (command == nullptr) return error("no command given");
+  const int n = static_cast<int>(out.positional.size());
+  if (n < command->min_positional) return error(absl::StrCat("missing argument: usage rlctl ", command->usage));
+  if (n > command->max_positional) {
+    return error(absl::StrCat("unexpected argument '", out.positional[command->max_positional], "'"));
+  }
+  return out;
+}
+
+std::string TopLevelHelp() {
+  std::string s =
+      "rlctl: the front door of the rlx distributed RL platform.\n\n"
+      "usage: rlctl COMMAND [ARGS] [--flag=value ...]\n\ncommands:\n";
+  for (const CommandSpec& c : Commands()) {
+    absl::StrAppendFormat(&s, "  %-8s %s\n", c.name, c.summary);
+  }
+  s += "\nJob commands talk to --address=HOST:PORT, or to the learner that `rlctl up`\n"
+       "started (found in --state_dir, default .rlx).\n"
+       "`rlctl COMMAND --help` describes a command and its flags.\n";
+  return s;
+}
+
+std::string CommandHelp(const CommandSpec& command) {
+  std::string s = absl::StrCat("usage: rlctl ", command.usage, "\n\n", command.description, "\n");
+  if (!command.flags.empty()) s += "\nflags:\n";
+  for (const FlagSpec& f : command.flags) {
+    const char* kind = f.kind == Kind::kInt ? "=N" : f.kind == Kind::kString ? "=VALUE" : "";
+    absl::StrAppendFormat(&s, "  --%s%s\n      %s (default: %s)\n", f.name, kind, f.help,
+                          f.default_text);
+  }
+  return s;
+}
+
+}  // namespace rlx::cli

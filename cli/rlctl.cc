@@ -1,0 +1,379 @@
+#include "cli/rlctl.h"
+
+#include <cmath>
+#include <memory>
+#include <optional>
+#include <thread>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "cli/args.h"
+#include "cli/job_file.h"
+#include "cli/local_cluster.h"
+#include "core/file_util.h"
+#include "core/server.h"
+#include "job.grpc.pb.h"
+
+namespace rlx::cli {
+namespace {
+
+constexpr absl::Duration kRpcTimeout = absl::Seconds(10);
+
+// Failure of a command: prints "rlctl: CMD: reason" (one line) and returns 1.
+class Reporter {
+ public:
+  Reporter(const RlctlIo& io, std::string command) : io_(io), command_(std::move(command)) {}
+  int Fail(absl::string_view reason, int code = 1) const {
+    std::string line(reason);
+    for (char& c : line) {
+      if (c == '\n' || c == '\r') c = ' ';
+    }
+    *io_.err << "rlctl: " << command_ << ": " << line << "\n";
+    return code;
+  }
+  int Fail(const absl::Status& status, int code = 1) const { return Fail(status.message(), code); }
+
+ private:
+  const RlctlIo& io_;
+  std::string command_;
+};
+
+struct Target {
+  std::string address;
+  std::optional<Topology> topology;  // when found through --state_dir
+};
+
+absl::StatusOr<Target> ResolveTarget(const CommandLine& cl) {
+  Target target;
+  target.address = cl.GetString("address", "");
+  if (!target.address.empty()) return target;
+  const std::string state_dir = cl.GetString("state_dir", ".rlx");
+  absl::StatusOr<Topology> t = ReadTopology(TopologyPath(state_dir));
+  if (!t.ok() || t->learner_address.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "no --address given and no running topology in ", state_dir,
+        " (start one with `rlctl up`, or pass --address=HOST:PORT)"));
+  }
+  target.address = t->learner_address;
+  target.topology = *t;
+  return target;
+}
+
+std::unique_ptr<JobService::Stub> Connect(const std::string& address) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(-1);
+  return JobService::NewStub(
+      grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
+}
+
+absl::Status RpcError(const grpc::Status& s, const std::string& address) {
+  if (s.error_code() == grpc::StatusCode::UNAVAILABLE ||
+      s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot reach the learner at ", address, ": ", s.error_message()));
+  }
+  return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
+}
+
+void SetDeadline(grpc::ClientContext* ctx) {
+  ctx->set_deadline(absl::ToChronoTime(absl::Now() + kRpcTimeout));
+}
+
+std::string StateName(JobState state) {
+  return std::string(absl::StripPrefix(JobState_Name(state), "JOB_"));
+}
+
+bool Ended(JobState state) {
+  return state == JOB_SUCCEEDED || state == JOB_FAILED || state == JOB_CANCELLED;
+}
+
+std::string Number(double v, const char* format = "%.1f") {
+  return std::isfinite(v) ? absl::StrFormat(format, v) : "-";
+}
+
+std::string StatusLine(const JobStatus& s) {
+  std::string line = absl::StrFormat(
+      "%-24s %-9s steps=%d episodes=%d return=%s eval=%s", s.name(), StateName(s.state()),
+      s.env_steps(), s.episodes(), Number(s.mean_return()),
+      s.last_eval_step() > 0 ? absl::StrCat(Number(s.last_eval_return()), "@", s.last_eval_step())
+                             : "-");
+  if (s.last_eval_step() > 0) absl::StrAppend(&line, " best=", Number(s.best_eval_return()));
+  absl::StrAppendFormat(&line, " version=%d actors=%d", s.policy_version(), s.actors());
+  if (!s.message().empty()) absl::StrAppend(&line, " (", s.message(), ")");
+  return line;
+}
+
+std::string ProgressLine(const JobStatus& s) {
+  return absl::StrFormat(
+      "%s %s | %d steps (%s/s) | %d episodes | return %s | eval %s | lag %s | v%d", s.name(),
+      StateName(s.state()), s.env_steps(), Number(s.env_steps_per_second(), "%.0f"),
+      s.episodes(), Number(s.mean_return()),
+      s.last_eval_step() > 0 ? Number(s.last_eval_return()) : std::string("-"),
+      Number(s.mean_policy_lag(), "%.2f"), s.policy_version());
+}
+
+std::string CurvePath(const JobStatus& s, const Target& target) {
+  if (!s.curve_path().empty()) return s.curve_path();
+  if (!target.topology) return "";
+  const std::string local = absl::StrCat(target.topology->out_dir, "/", s.name(), "/eval_curve.csv");
+  return FileExists(local) ? local : "";
+}
+
+// The watch call Ctrl-C cancels during `run`.
+absl::Mutex g_watch_mu;
+grpc::ClientContext* g_watch_ctx ABSL_GUARDED_BY(g_watch_mu) = nullptr;
+bool g_interrupted ABSL_GUARDED_BY(g_watch_mu) = false;
+
+int DoWatch(const std::string& job, const Target& target, int64_t interval_ms,
+            const RlctlIo& io, const Reporter& reporter) {
+  std::unique_ptr<JobService::Stub> stub = Connect(target.address);
+  grpc::ClientContext ctx;
+  {
+    absl::MutexLock lock(&g_watch_mu);
+    if (g_interrupted) return reporter.Fail("interrupted");
+    g_watch_ctx = &ctx;
+  }
+  WatchJobRequest request;
+  request.set_name(job);
+  request.set_interval_ms(static_cast<int32_t>(interval_ms > 0 ? interval_ms
+                                                               : (io.tty ? 500 : 5000)));
+  auto reader = stub->Watch(&ctx, request);
+  JobStatus status;
+  bool any = false;
+  while (reader->Read(&status)) {
+    any = true;
+    const std::string line = ProgressLine(status);
+    if (io.tty) {
+      *io.out << "\r\x1b[K" << line << std::flush;
+    } else {
+      *io.out << line << std::endl;
+    }
+  }
+  const grpc::Status finish = reader->Finish();
+  bool interrupted;
+  {
+    absl::MutexLock lock(&g_watch_mu);
+    g_watch_ctx = nullptr;
+    interrupted = g_interrupted;
+  }
+  if (io.tty && any) *io.out << "\n";
+  if (interrupted) return reporter.Fail(absl::StrCat("interrupted while watching ", job));
+  if (!finish.ok()) return reporter.Fail(RpcError(finish, target.address));
+  if (!any) return reporter.Fail(absl::StrCat("no status received for job ", job));
+  if (!Ended(status.state())) {
+    return reporter.Fail(absl::StrCat("the status stream of ", job, " ended while it was ",
+                                      StateName(status.state())));
+  }
+  const double seconds = status.finished_unix() > 0 && status.started_unix() > 0
+                             ? status.finished_unix() - status.started_unix()
+                             : NAN;
+  *io.out << absl::StrFormat("job %s %s%s\n", status.name(), StateName(status.state()),
+                             status.message().empty() ? "" : ": " + status.message());
+  std::string summary = absl::StrFormat("  %d env steps in %s s, %d episodes", status.env_steps(),
+                                        Number(seconds), status.episodes());
+  if (status.last_eval_step() > 0) {
+    absl::StrAppend(&summary, ", best eval ", Number(status.best_eval_return()));
+  }
+  const std::string curve = CurvePath(status, target);
+  if (!curve.empty()) absl::StrAppend(&summary, ", curve ", curve);
+  *io.out << summary << "\n";
+  return status.state() == JOB_SUCCEEDED ? 0 : 1;
+}
+
+absl::StatusOr<JobSpec> LoadJob(const std::string& path) {
+  absl::StatusOr<JobSpec> spec = ReadJobFile(path);
+  if (!spec.ok()) return spec.status();
+  if (absl::Status s = CheckJobSpec(*spec); !s.ok()) return s;
+  return spec;
+}
+
+absl::StatusOr<std::string> Submit(const JobSpec& spec, const Target& target) {
+  auto stub = Connect(target.address);
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx);
+  SubmitJobRequest request;
+  *request.mutable_spec() = spec;
+  JobStatus status;
+  const grpc::Status s = stub->Submit(&ctx, request, &status);
+  if (!s.ok()) return RpcError(s, target.address);
+  return status.name();
+}
+
+UpOptions UpOptionsFrom(const CommandLine& cl) {
+  UpOptions o;
+  o.actors = static_cast<int>(cl.GetInt("actors", 2));
+  o.state_dir = cl.GetString("state_dir", ".rlx");
+  o.bin_dir = cl.GetString("bin_dir", "");
+  o.checkpoint_dir = cl.GetString("checkpoint_dir", "");
+  o.out_dir = cl.GetString("out_dir", "");
+  o.metrics = cl.GetBool("metrics");
+  o.start_timeout = absl::Seconds(cl.GetInt("start_timeout_s", 60));
+  return o;
+}
+
+void PrintTopology(const Topology& t, const RlctlIo& io) {
+  for (const ProcessRecord& p : t.processes) {
+    *io.out << absl::StrFormat("  %-10s pid %-7d port %-5d", p.name, p.pid, p.port);
+    if (p.metrics_port > 0) *io.out << absl::StrFormat(" metrics %-5d", p.metrics_port);
+    *io.out << " log " << p.log << "\n";
+  }
+  *io.out << t.learner_address << "\n";
+}
+
+int CmdUp(const CommandLine& cl, const RlctlIo& io, const Reporter& r) {
+  absl::StatusOr<Topology> t = StartLocalCluster(UpOptionsFrom(cl));
+  if (!t.ok()) return r.Fail(t.status());
+  PrintTopology(*t, io);
+  return 0;
+}
+
+int CmdDown(const CommandLine& cl, const RlctlIo& io, const Reporter& r) {
+  const std::string state_dir = cl.GetString("state_dir", ".rlx");
+  absl::Status s = StopLocalCluster(state_dir, absl::Seconds(cl.GetInt("timeout_s", 10)), io.out);
+  if (absl::IsNotFound(s)) return r.Fail(absl::StrCat("nothing to stop: no topology in ", state_dir));
+  if (!s.ok()) return r.Fail(s);
+  return 0;
+}
+
+int CmdSubmit(const CommandLine& cl, const RlctlIo& io, const Reporter& r) {
+  absl::StatusOr<JobSpec> spec = LoadJob(cl.positional[0]);
+  if (!spec.ok()) return r.Fail(spec.status());
+  absl::StatusOr<Target> target = ResolveTarget(cl);
+  if (!target.ok()) return r.Fail(target.status());
+  absl::StatusOr<std::string> name = Submit(*spec, *target);
+  if (!name.ok()) return r.Fail(name.status());
+  *io.out << *name << "\n";
+  return 0;
+}
+
+int CmdStatus(const CommandLine& cl, const RlctlIo& io, const Reporter& r) {
+  absl::StatusOr<Target> target = ResolveTarget(cl);
+  if (!target.ok()) return r.Fail(target.status());
+  auto stub = Connect(target->address);
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx);
+  if (!cl.positional.empty()) {
+    GetJobRequest request;
+    request.set_name(cl.positional[0]);
+    JobStatus status;
+    const grpc::Status s = stub->Get(&ctx, request, &status);
+    if (!s.ok()) return r.Fail(RpcError(s, target->address));
+    *io.out << StatusLine(status) << "\n";
+    return 0;
+  }
+  ListJobsResponse response;
+  const grpc::Status s = stub->List(&ctx, ListJobsRequest(), &response);
+  if (!s.ok()) return r.Fail(RpcError(s, target->address));
+  if (response.jobs().empty()) *io.out << "no jobs\n";
+  for (const JobStatus& job : response.jobs()) *io.out << StatusLine(job) << "\n";
+  return 0;
+}
+
+// Best effort (used on interrupt).
+void CancelJob(const std::string& name, const Target& target) {
+  auto stub = Connect(target.address);
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx);
+  CancelJobRequest request;
+  request.set_name(name);
+  JobStatus status;
+  (void)stub->Cancel(&ctx, request, &status);
+}
+
+int CmdCancel(const CommandLine& cl, const RlctlIo& io, const Reporter& r) {
+  absl::StatusOr<Target> target = ResolveTarget(cl);
+  if (!target.ok()) return r.Fail(target.status());
+  auto stub = Connect(target->address);
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx);
+  CancelJobRequest request;
+  request.set_name(cl.positional[0]);
+  JobStatus status;
+  const grpc::Status s = stub->Cancel(&ctx, request, &status);
+  if (!s.ok()) return r.Fail(RpcError(s, target->address));
+  *io.out << StatusLine(status) << "\n";
+  return 0;
+}
+
+int CmdWatch(const CommandLine& cl, const RlctlIo& io, const Reporter& r) {
+  absl::StatusOr<Target> target = ResolveTarget(cl);
+  if (!target.ok()) return r.Fail(target.status());
+  return DoWatch(cl.positional[0], *target, cl.GetInt("interval_ms", 0), io, r);
+}
+
+int CmdRun(const CommandLine& cl, const RlctlIo& io, const Reporter& r) {
+  absl::StatusOr<JobSpec> spec = LoadJob(cl.positional[0]);
+  if (!spec.ok()) return r.Fail(spec.status());
+  const UpOptions up = UpOptionsFrom(cl);
+
+  // Ctrl-C / SIGTERM: cancel the watch; the topology is stopped below.
+  BlockShutdownSignals();
+  std::thread interrupter([] {
+    if (WaitForShutdownSignal() == 0) return;  // woken by RequestShutdown: done
+    absl::MutexLock lock(&g_watch_mu);
+    g_interrupted = true;
+    if (g_watch_ctx != nullptr) g_watch_ctx->TryCancel();
+  });
+  int code = 0;
+  absl::StatusOr<Topology> t = StartLocalCluster(up);
+  if (!t.ok()) {
+    code = r.Fail(t.status());
+  } else {
+    PrintTopology(*t, io);
+    Target target{t->learner_address, *t};
+    absl::StatusOr<std::string> name = Submit(*spec, target);
+    if (!name.ok()) {
+      code = r.Fail(name.status());
+    } else {
+      *io.out << "submitted " << *name << "\n";
+      code = DoWatch(*name, target, cl.GetInt("interval_ms", 0), io, r);
+      bool interrupted;
+      {
+        absl::MutexLock lock(&g_watch_mu);
+        interrupted = g_interrupted;
+      }
+      // The job belongs to this run: do not leave it queued for the next `up`.
+      if (interrupted) CancelJob(*name, target);
+    }
+    const absl::Status down = StopLocalCluster(up.state_dir, absl::Seconds(10), nullptr);
+    if (!down.ok()) code = r.Fail(absl::StrCat("stopping the topology: ", down.message()));
+  }
+  RequestShutdown();
+  interrupter.join();
+  return code;
+}
+
+}  // namespace
+
+int RunRlctl(const std::vector<std::string>& args, const RlctlIo& io) {
+  absl::StatusOr<CommandLine> cl = ParseCommandLine(args);
+  if (!cl.ok()) {
+    *io.err << "rlctl: " << cl.status().message() << "\n";
+    return 2;
+  }
+  if (cl->help) {
+    const CommandSpec* command = FindCommand(cl->command);
+    *io.out << (command ? CommandHelp(*command) : TopLevelHelp());
+    return 0;
+  }
+  const Reporter reporter(io, cl->command);
+  const std::string& c = cl->command;
+  if (c == "up") return CmdUp(*cl, io, reporter);
+  if (c == "down") return CmdDown(*cl, io, reporter);
+  if (c == "submit") return CmdSubmit(*cl, io, reporter);
+  if (c == "status" || c == "list") return CmdStatus(*cl, io, reporter);
+  if (c == "watch") return CmdWatch(*cl, io, reporter);
+  if (c == "cancel") return CmdCancel(*cl, io, reporter);
+  if (c == "run") return CmdRun(*cl, io, reporter);
+  return reporter.Fail("not implemented", 2);  // unreachable: ParseCommandLine knows the table
+}
+
+}  // namespace rlx::cli

@@ -1,0 +1,274 @@
+#include "evaluator/evaluator.h"
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "core/backoff.h"
+#include "core/file_util.h"
+#include "core/grpc_status.h"
+#include "core/status_macros.h"
+#include "evaluator/greedy_evaluation.h"
+#include "learner/algorithms/learner.h"
+#include "learner/algorithms/state_io.h"
+
+namespace rlx {
+namespace {
+
+constexpr char kCurveHeader[] = "learner_step,policy_version,mean_return,min,max,episodes\n";
+
+std::string OneLine(std::string s) {
+  for (char& c : s) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  return s;
+}
+
+}  // namespace
+
+struct Evaluator::JobCurve {
+  std::string dir, csv_path, best_path;
+  bool initialised = false;     // the existing curve was inspected
+  int64_t last_bucket = 0;      // last evaluated multiple of every_learner_steps
+  bool have_best = false;
+  double best_mean = 0;
+
+  // Continues an existing curve when it ends at or before `version`, else
+  // starts a new one.
+  absl::Status Init(int64_t version, int64_t every) {
+    initialised = true;
+    RETURN_IF_ERROR(MakeDirs(dir));
+    absl::StatusOr<std::string> old = ReadFileToString(csv_path);
+    if (!old.ok() || old->empty()) return WriteStringAtomically(csv_path, kCurveHeader);
+    int64_t max_step = -1;
+    bool have = false;
+    double best = 0;
+    for (absl::string_view line : absl::StrSplit(*old, '\n', absl::SkipEmpty())) {
+      std::vector<absl::string_view> f = absl::StrSplit(line, ',');
+      int64_t step = 0;
+      double mean = 0;
+      if (f.size() < 3 || !absl::SimpleAtoi(f[0], &step) || !absl::SimpleAtod(f[2], &mean)) {
+        continue;  // header
+      }
+      max_step = std::max(max_step, step);
+      if (!have || mean > best) best = mean;
+      have = true;
+    }
+    if (max_step > version) {  // an older run of a job with this name
+      std::remove(best_path.c_str());
+      return WriteStringAtomically(csv_path, kCurveHeader);
+    }
+    if (max_step >= 0 && every > 0) last_bucket = max_step / every;
+    have_best = have && FileExists(best_path);
+    best_mean = best;
+    return absl::OkStatus();
+  }
+
+  absl::Status Append(int64_t learner_step, int64_t version, const EvaluationResult& r) {
+    std::ofstream out(csv_path, std::ios::app);
+    out << absl::StrFormat("%d,%d,%.6g,%.6g,%.6g,%d\n", learner_step, version, r.mean_return,
+                           r.min_return, r.max_return, r.returns.size());
+    out.flush();
+    if (!out) return absl::InternalError(absl::StrCat("cannot append to ", csv_path));
+    return absl::OkStatus();
+  }
+};
+
+Evaluator::Evaluator(std::shared_ptr<grpc::Channel> channel, EvaluatorOptions options,
+                     prometheus::Registry* registry)
+    : options_(std::move(options)),
+      jobs_(JobService::NewStub(channel)),
+      parameters_(ParameterService::NewStub(channel)),
+      episodes_total_(prometheus::BuildCounter()
+                          .Name("rl_evaluator_episodes_total")
+                          .Help("Greedy evaluation episodes run")
+                          .Register(*registry)
+                          .Add({})),
+      evaluations_total_(prometheus::BuildCounter()
+                             .Name("rl_evaluator_evaluations_total")
+                             .Help("Evaluations completed and reported")
+                             .Register(*registry)
+                             .Add({})),
+      last_return_(prometheus::BuildGauge()
+                       .Name("rl_evaluator_last_return")
+                       .Help("Mean greedy return of the latest evaluation")
+                       .Register(*registry)
+                       .Add({})),
+      best_return_(prometheus::BuildGauge()
+                       .Name("rl_evaluator_best_return")
+                       .Help("Best mean greedy return of the current job")
+                       .Register(*registry)
+                       .Add({})) {}
+
+absl::StatusOr<std::unique_ptr<Evaluator>> Evaluator::Create(
+    std::shared_ptr<grpc::Channel> channel, EvaluatorOptions options,
+    prometheus::Registry* registry) {
+  if (channel == nullptr || registry == nullptr) {
+    return absl::InvalidArgumentError("Evaluator needs a channel and a registry");
+  }
+  if (options.out_dir.empty()) return absl::InvalidArgumentError("out_dir must not be empty");
+  return std::unique_ptr<Evaluator>(new Evaluator(std::move(channel), std::move(options),
+                                                  registry));
+}
+
+bool Evaluator::BeginCall(grpc::ClientContext* ctx) {
+  absl::MutexLock lock(&mu_);
+  if (stopped_) return false;
+  active_call_ = ctx;
+  return true;
+}
+
+void Evaluator::EndCall() {
+  absl::MutexLock lock(&mu_);
+  active_call_ = nullptr;
+}
+
+bool Evaluator::SleepUnlessStopped(absl::Duration d) {
+  absl::MutexLock lock(&mu_);
+  mu_.AwaitWithTimeout(absl::Condition(&stopped_), d);
+  return !stopped_;
+}
+
+void Evaluator::Stop() {
+  absl::MutexLock lock(&mu_);
+  stopped_ = true;
+  stop_flag_ = true;
+  if (active_call_ != nullptr) active_call_->TryCancel();
+}
+
+absl::Status Evaluator::Run() {
+  Backoff backoff(options_.initial_backoff, options_.max_backoff);
+  std::string last_error;
+  while (true) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + options_.rpc_timeout));
+    LeaseAssignmentRequest request;
+    request.set_actor_name(options_.name);
+    request.set_role("evaluator");
+    Assignment assignment;
+    if (!BeginCall(&ctx)) return absl::OkStatus();
+    const grpc::Status status = jobs_->LeaseAssignment(&ctx, request, &assignment);
+    EndCall();
+    if (stop_flag_) return absl::OkStatus();
+    if (!status.ok()) {
+      // UNAVAILABLE is the normal "no job yet" (or "learner not up yet").
+      std::string error = OneLine(status.error_message());
+      if (status.error_code() != grpc::StatusCode::UNAVAILABLE && error != last_error) {
+        std::fprintf(stderr, "evaluator: LeaseAssignment: %s\n", error.c_str());
+      }
+      last_error = error;
+      if (!SleepUnlessStopped(backoff.NextDelay())) return absl::OkStatus();
+      continue;
+    }
+    last_error.clear();
+    std::fprintf(stderr, "evaluator: following job %s (eval every %lld learner steps, %d episodes)\n",
+                 assignment.job_name().c_str(),
+                 static_cast<long long>(assignment.spec().eval().every_learner_steps()),
+                 assignment.spec().eval().episodes());
+    const absl::Status followed = FollowJob(assignment);
+    if (stop_flag_) return absl::OkStatus();
+    if (!followed.ok()) {
+      std::fprintf(stderr, "evaluator: job %s: %s\n", assignment.job_name().c_str(),
+                   OneLine(std::string(followed.ToString())).c_str());
+      if (!SleepUnlessStopped(backoff.NextDelay())) return absl::OkStatus();
+    } else {
+      std::fprintf(stderr, "evaluator: job %s ended\n", assignment.job_name().c_str());
+      backoff.Reset();
+    }
+  }
+}
+
+absl::Status Evaluator::FollowJob(const Assignment& assignment) {
+  const JobSpec& spec = assignment.spec();
+  const std::string& job = assignment.job_name();
+  const int64_t every = spec.eval().every_learner_steps();
+  JobCurve curve;
+  curve.dir = absl::StrCat(options_.out_dir, "/", job);
+  curve.csv_path = curve.dir + "/eval_curve.csv";
+  curve.best_path = curve.dir + "/best_policy.ckpt";
+  best_return_.Set(NAN);
+
+  grpc::ClientContext ctx;
+  WatchParametersRequest request;
+  request.set_job_name(job);
+  request.set_after_version(-1);
+  if (!BeginCall(&ctx)) return absl::OkStatus();
+  std::unique_ptr<grpc::ClientReader<Parameters>> reader = parameters_->WatchParameters(&ctx, request);
+  Parameters parameters;
+  absl::Status error;
+  while (error.ok() && reader->Read(&parameters)) {
+    if (every <= 0) continue;  // the job wants no evaluation: just wait for its end
+    const int64_t version = parameters.version();
+    if (!curve.initialised) {
+      error = curve.Init(version, every);
+      if (!error.ok()) break;
+      if (curve.have_best) best_return_.Set(curve.best_mean);
+    }
+    const int64_t bucket = version / every;
+    if (bucket < 1 || bucket <= curve.last_bucket) continue;
+    error = EvaluateParameters(spec, parameters, bucket - 1, &curve);
+    curve.last_bucket = bucket;
+  }
+  if (!error.ok()) ctx.TryCancel();
+  const grpc::Status status = reader->Finish();
+  EndCall();
+  if (!error.ok()) return error;
+  return FromGrpcStatus(status);
+}
+
+absl::Status Evaluator::EvaluateParameters(const JobSpec& spec, const Parameters& parameters,
+                                           int64_t eval_index, JobCurve* curve) {
+  const StateDict dict(parameters.tensors().begin(), parameters.tensors().end());
+  PolicySnapshot snapshot;
+  RETURN_IF_ERROR(LoadSnapshot(dict, &snapshot));
+  const int episodes = spec.eval().episodes() > 0 ? spec.eval().episodes() : 10;
+  ASSIGN_OR_RETURN(EvaluationResult result,
+                   EvaluateSnapshot(spec, snapshot, eval_index, episodes, &stop_flag_));
+  const int64_t version = parameters.version();
+  const int64_t learner_steps = snapshot.learner_steps;
+  episodes_total_.Increment(static_cast<double>(result.returns.size()));
+  last_return_.Set(result.mean_return);
+
+  // Report first: the learner's stop rule (target_eval_return) waits on it.
+  EvaluationReport report;
+  report.set_job_name(parameters.job_name().empty() ? spec.name() : parameters.job_name());
+  report.set_policy_version(version);
+  report.set_learner_steps(learner_steps);
+  for (double r : result.returns) report.add_returns(r);
+  report.set_mean_return(result.mean_return);
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + options_.rpc_timeout));
+    EvaluationAck ack;
+    const grpc::Status status = jobs_->ReportEvaluation(&ctx, report, &ack);
+    if (!status.ok()) {
+      // The curve and checkpoint are still written: the report is advisory.
+      std::fprintf(stderr, "evaluator: ReportEvaluation(%s, %lld): %s\n", spec.name().c_str(),
+                   static_cast<long long>(version), OneLine(status.error_message()).c_str());
+    }
+  }
+  RETURN_IF_ERROR(curve->Append(learner_steps, version, result));
+  if (!curve->have_best || result.mean_return > curve->best_mean) {
+    StateDict best;
+    SaveSnapshot(snapshot, &best);
+    RETURN_IF_ERROR(WriteStateFile(curve->best_path, best));
+    curve->have_best = true;
+    curve->best_mean = result.mean_return;
+    best_return_.Set(result.mean_return);
+  }
+  evaluations_total_.Increment();
+  evaluations_.fetch_add(1);
+  std::fprintf(stderr,
+               "evaluator: %s step %lld: mean %.2f (min %.2f, max %.2f) over %zu episodes; best %.2f\n",
+               spec.name().c_str(), static_cast<long long>(learner_steps), result.mean_return,
+               result.min_return, result.max_return, result.returns.size(), curve->best_mean);
+  return absl::OkStatus();
+}
+
+}  // namespace rlx

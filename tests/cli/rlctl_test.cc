@@ -1,0 +1,246 @@
+// rlctl's commands in-process against a fake JobService, and the real binary
+// for help and job-file errors (one line on stderr, non-zero exit).
+#include "cli/rlctl.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
+#include "core/file_util.h"
+#include "core/server.h"
+#include "job.grpc.pb.h"
+#include "tests/test_util.h"
+
+namespace rlx::cli {
+namespace {
+
+class FakeJobService final : public JobService::Service {
+ public:
+  explicit FakeJobService(JobState final_state) : final_state_(final_state) {}
+
+  grpc::Status Submit(grpc::ServerContext*, const SubmitJobRequest* request,
+                      JobStatus* status) override {
+    absl::MutexLock lock(&mu_);
+    submitted_.push_back(request->spec());
+    status->set_name(request->spec().name());
+    status->set_state(JOB_QUEUED);
+    return grpc::Status::OK;
+  }
+  grpc::Status Get(grpc::ServerContext*, const GetJobRequest* request, JobStatus* status) override {
+    if (request->name() != "cartpole") {
+      return grpc::Status(grpc::StatusCode::NOT_FOUND, "no job named '" + request->name() + "'");
+    }
+    *status = Running();
+    return grpc::Status::OK;
+  }
+  grpc::Status List(grpc::ServerContext*, const ListJobsRequest*, ListJobsResponse* r) override {
+    *r->add_jobs() = Running();
+    return grpc::Status::OK;
+  }
+  grpc::Status Cancel(grpc::ServerContext*, const CancelJobRequest* request,
+                      JobStatus* status) override {
+    *status = Running();
+    status->set_state(JOB_CANCELLED);
+    return grpc::Status::OK;
+  }
+  grpc::Status Watch(grpc::ServerContext*, const WatchJobRequest* request,
+                     grpc::ServerWriter<JobStatus>* writer) override {
+    if (request->name() != "cartpole") return grpc::Status(grpc::StatusCode::NOT_FOUND, "no job");
+    JobStatus s = Running();
+    writer->Write(s);
+    s.set_env_steps(2000);
+    writer->Write(s);
+    s.set_state(final_state_);
+    s.set_message(final_state_ == JOB_SUCCEEDED ? "target_eval_return reached" : "diverged");
+    s.set_started_unix(100);
+    s.set_finished_unix(112.5);
+    s.set_curve_path("/out/cartpole/eval_curve.csv");
+    writer->Write(s);
+    return grpc::Status::OK;
+  }
+  std::vector<JobSpec> submitted() {
+    absl::MutexLock lock(&mu_);
+    return submitted_;
+  }
+
+ private:
+  static JobStatus Running() {
+    JobStatus s;
+    s.set_name("cartpole");
+    s.set_state(JOB_RUNNING);
+    s.set_env_steps(1000);
+    s.set_episodes(40);
+    s.set_mean_return(87.5);
+    s.set_last_eval_return(120);
+    s.set_last_eval_step(1000);
+    s.set_best_eval_return(120);
+    s.set_policy_version(990);
+    s.set_env_steps_per_second(500);
+    return s;
+  }
+  const JobState final_state_;
+  absl::Mutex mu_;
+  std::vector<JobSpec> submitted_ ABSL_GUARDED_BY(mu_);
+};
+
+struct Result {
+  int code;
+  std::string out, err;
+};
+
+Result Rlctl(std::vector<std::string> args) {
+  std::ostringstream out, err;
+  const int code = RunRlctl(args, RlctlIo{&out, &err, false});
+  return {code, out.str(), err.str()};
+}
+
+std::string WriteJob(const std::string& text) {
+  const std::string path = MakeTempDir("rlctl_job") + "/job.textproto";
+  std::ofstream(path) << text;
+  return path;
+}
+
+bool OneLine(const std::string& s) {
+  return !s.empty() && s.back() == '\n' && s.find('\n') == s.size() - 1;
+}
+
+class RlctlTest : public ::testing::Test {
+ protected:
+  void Start(JobState final_state) {
+    service_ = std::make_unique<FakeJobService>(final_state);
+    auto server = StartGrpcServer("127.0.0.1:0", {service_.get()}, &port_);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+  }
+  void TearDown() override {
+    if (server_) StopGrpcServer(server_.get(), absl::Seconds(1));
+  }
+  std::string Address() const { return absl::StrCat("--address=127.0.0.1:", port_); }
+
+  std::unique_ptr<FakeJobService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+};
+
+TEST_F(RlctlTest, SubmitSendsTheParsedSpecAndPrintsTheName) {
+  Start(JOB_SUCCEEDED);
+  const std::string job = WriteJob(
+      "name: \"cartpole\" algorithm: \"stream_ac\" env: \"CartPole-v1\" "
+      "stop { max_env_steps: 100 }");
+  Result r = Rlctl({"submit", job, Address()});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "cartpole\n");
+  ASSERT_EQ(service_->submitted().size(), 1u);
+  EXPECT_EQ(service_->submitted()[0].env(), "CartPole-v1");
+}
+
+TEST_F(RlctlTest, StatusListAndCancelPrintStatusLines) {
+  Start(JOB_SUCCEEDED);
+  Result status = Rlctl({"status", "cartpole", Address()});
+  EXPECT_EQ(status.code, 0) << status.err;
+  for (const char* want : {"cartpole", "RUNNING", "steps=1000", "episodes=40", "return=87.5",
+                           "eval=120.0@1000", "version=990"}) {
+    EXPECT_TRUE(absl::StrContains(status.out, want)) << want << " in " << status.out;
+  }
+  EXPECT_EQ(Rlctl({"list", Address()}).code, 0);
+  Result cancel = Rlctl({"cancel", "cartpole", Address()});
+  EXPECT_EQ(cancel.code, 0);
+  EXPECT_TRUE(absl::StrContains(cancel.out, "CANCELLED"));
+  Result missing = Rlctl({"status", "nope", Address()});
+  EXPECT_EQ(missing.code, 1);
+  EXPECT_TRUE(OneLine(missing.err)) << missing.err;
+  EXPECT_TRUE(absl::StartsWith(missing.err, "rlctl: status: no job named 'nope'")) << missing.err;
+}
+
+TEST_F(RlctlTest, WatchSucceedsWithSummary) {
+  Start(JOB_SUCCEEDED);
+  Result r = Rlctl({"watch", "cartpole", Address(), "--interval_ms=50"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.out, "2000 steps (500/s)")) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "job cartpole SUCCEEDED: target_eval_return reached"))
+      << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "in 12.5 s")) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "best eval 120.0")) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "/out/cartpole/eval_curve.csv")) << r.out;
+}
+
+TEST_F(RlctlTest, WatchOfAFailedJobExitsNonZero) {
+  Start(JOB_FAILED);
+  Result r = Rlctl({"watch", "cartpole", Address()});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_TRUE(absl::StrContains(r.out, "job cartpole FAILED: diverged")) << r.out;
+  Result missing = Rlctl({"watch", "nope", Address()});
+  EXPECT_EQ(missing.code, 1);
+  EXPECT_TRUE(OneLine(missing.err)) << missing.err;
+}
+
+TEST(RlctlErrorsTest, JobFileErrorsAreOneLineAndNonZero) {
+  const std::string state = "--state_dir=" + MakeTempDir("rlctl_nostate");
+  struct Case {
+    std::string text, want;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"name: \"x\" num_actors: two", "malformed job file"},
+           {"name: \"x\" algorithm: \"stream_ac\" env: \"Foo-v0\" stop { max_env_steps: 1 }",
+            "invalid job: env:"},
+           {"name: \"x\" algorithm: \"stream_ac\" env: \"CartPole-v1\" num_actors: -2 "
+            "stop { max_env_steps: 1 }",
+            "rlctl: submit: invalid job: num_actors: must be >= 1, got -2"}}) {
+    Result r = Rlctl({"submit", WriteJob(c.text), state});
+    EXPECT_EQ(r.code, 1) << c.text;
+    EXPECT_TRUE(OneLine(r.err)) << r.err;
+    EXPECT_TRUE(absl::StrContains(r.err, c.want)) << r.err;
+  }
+  Result missing = Rlctl({"submit", "/nonexistent.textproto", state});
+  EXPECT_EQ(missing.code, 1);
+  EXPECT_TRUE(absl::StrContains(missing.err, "cannot read job file")) << missing.err;
+  // A valid file with nowhere to send it.
+  Result nowhere = Rlctl({"submit", WriteJob("name: \"x\" algorithm: \"stream_ac\" env: "
+                                             "\"CartPole-v1\" stop { max_env_steps: 1 }"),
+                          state});
+  EXPECT_EQ(nowhere.code, 1);
+  EXPECT_TRUE(absl::StrContains(nowhere.err, "no --address given")) << nowhere.err;
+  Result down = Rlctl({"down", state});
+  EXPECT_EQ(down.code, 1);
+  EXPECT_TRUE(OneLine(down.err)) << down.err;
+}
+
+TEST(RlctlErrorsTest, UnreachableLearnerIsOneLine) {
+  Result r = Rlctl({"list", "--address=127.0.0.1:1"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_TRUE(OneLine(r.err)) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "cannot reach the learner at 127.0.0.1:1")) << r.err;
+}
+
+TEST(RlctlBinaryTest, HelpAndErrorsFromTheRealBinary) {
+  const std::string dir = MakeTempDir("rlctl_bin_test");
+  auto help = Subprocess::Start({BinaryPath("rlctl"), "--help"}, dir + "/help.log");
+  ASSERT_TRUE(help.ok());
+  EXPECT_EQ(help->Wait(absl::Seconds(10)), 0);
+  auto help_text = ReadFileToString(dir + "/help.log");
+  ASSERT_TRUE(help_text.ok());
+  EXPECT_TRUE(absl::StrContains(*help_text, "usage: rlctl COMMAND")) << *help_text;
+
+  auto bad = Subprocess::Start(
+      {BinaryPath("rlctl"), "submit",
+       WriteJob("name: \"x\" algorithm: \"stream_ac\" env: \"CartPole-v1\" num_actors: -2 "
+                "stop { max_env_steps: 1 }")},
+      dir + "/bad.log");
+  ASSERT_TRUE(bad.ok());
+  EXPECT_EQ(bad->Wait(absl::Seconds(10)), 1);
+  auto bad_text = ReadFileToString(dir + "/bad.log");
+  ASSERT_TRUE(bad_text.ok());
+  EXPECT_EQ(*bad_text, "rlctl: submit: invalid job: num_actors: must be >= 1, got -2\n");
+
+  auto usage = Subprocess::Start({BinaryPath("rlctl"), "up", "--actorz=3"}, dir + "/usage.log");
+  ASSERT_TRUE(usage.ok());
+  EXPECT_EQ(usage->Wait(absl::Seconds(10)), 2);
+}
+
+}  // namespace
+}  // namespace rlx::cli

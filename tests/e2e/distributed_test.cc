@@ -1,0 +1,235 @@
+// The whole topology as real processes on 127.0.0.1: replay_server, learner,
+// actors and the evaluator, driven through the learner's JobService. Checks
+// training progress, clean shutdown, and the fault cases: an actor killed
+// with -9, a learner restart (resume from checkpoint, no double counting) and
+// a replay server restart (everyone reconnects).
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "job.grpc.pb.h"
+#include "replay/client.h"
+#include "core/file_util.h"
+#include "tests/test_util.h"
+
+namespace rlx {
+namespace {
+
+struct Proc {
+  Subprocess process;
+  int port = 0;
+  int metrics_port = 0;
+};
+
+class Topology {
+ public:
+  explicit Topology(const std::string& dir) : dir_(dir) {}
+
+  // Starts a binary with --port_file and waits for the file. extra are flags.
+  absl::StatusOr<Proc> Start(const std::string& binary, const std::string& tag,
+                             std::vector<std::string> extra) {
+    const std::string pf = absl::StrCat(dir_, "/", tag, ".port");
+    ::unlink(pf.c_str());
+    std::vector<std::string> argv = {BinaryPath(binary), "--port_file=" + pf};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    auto p = Subprocess::Start(argv, absl::StrCat(dir_, "/", tag, ".log"));
+    if (!p.ok()) return p.status();
+    auto contents = WaitForFileContents(pf, absl::Seconds(60));
+    if (!contents.ok()) {
+      return absl::DeadlineExceededError(absl::StrCat(tag, " did not start; see ", dir_, "/",
+                                                      tag, ".log"));
+    }
+    std::vector<std::string> lines = absl::StrSplit(*contents, '\n', absl::SkipEmpty());
+    Proc proc{std::move(*p)};
+    if (!lines.empty()) (void)absl::SimpleAtoi(lines[0], &proc.port);
+    if (lines.size() > 1) (void)absl::SimpleAtoi(lines[1], &proc.metrics_port);
+    return proc;
+  }
+
+  absl::StatusOr<Proc> StartReplay(int port = 0) {
+    return Start("replay_server", absl::StrCat("replay", restarts_++),
+                 {"--host=127.0.0.1", absl::StrCat("--port=", port), "--metrics_port=-1",
+                  "--checkpoint_dir=" + dir_ + "/replay", "--checkpoint_interval_s=1"});
+  }
+  absl::StatusOr<Proc> StartLearner(int replay_port, int port = 0) {
+    return Start("learner", absl::StrCat("learner", restarts_++),
+                 {"--host=127.0.0.1", absl::StrCat("--port=", port), "--metrics_port=-1",
+                  absl::StrCat("--replay=127.0.0.1:", replay_port),
+                  "--checkpoint_dir=" + dir_ + "/learner"});
+  }
+  absl::StatusOr<Proc> StartActor(int learner_port, int replay_port, const std::string& name) {
+    return Start("actor", name,
+                 {absl::StrCat("--learner=127.0.0.1:", learner_port),
+                  absl::StrCat("--replay=127.0.0.1:", replay_port), "--name=" + name,
+                  "--metrics_port=-1"});
+  }
+  absl::StatusOr<Proc> StartEvaluator(int learner_port) {
+    return Start("evaluator", "evaluator",
+                 {absl::StrCat("--learner=127.0.0.1:", learner_port), "--out_dir=" + dir_ + "/out",
+                  "--metrics_port=-1"});
+  }
+
+ private:
+  std::string dir_;
+  int restarts_ = 0;
+};
+
+class JobClient {
+ public:
+  explicit JobClient(int port)
+      : stub_(JobService::NewStub(MakeChannel(absl::StrCat("127.0.0.1:", port)))) {}
+  absl::StatusOr<JobStatus> Submit(const JobSpec& spec) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    SubmitJobRequest r;
+    *r.mutable_spec() = spec;
+    JobStatus s;
+    grpc::Status st = stub_->Submit(&ctx, r, &s);
+    if (!st.ok()) return absl::Status(static_cast<absl::StatusCode>(st.error_code()), st.error_message());
+    return s;
+  }
+  absl::StatusOr<JobStatus> Get(const std::string& name) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+    GetJobRequest r;
+    r.set_name(name);
+    JobStatus s;
+    grpc::Status st = stub_->Get(&ctx, r, &s);
+    if (!st.ok()) return absl::Status(static_cast<absl::StatusCode>(st.error_code()), st.error_message());
+    return s;
+  }
+
+ private:
+  std::unique_ptr<JobService::Stub> stub_;
+};
+
+JobSpec CartPoleJob(const std::string& name, int64_t steps, int actors) {
+  JobSpec spec;
+  spec.set_name(name);
+  spec.set_algorithm("stream_ac");
+  spec.set_env("CartPole-v1");
+  spec.set_num_actors(actors);
+  spec.set_seed(3);
+  spec.set_publish_every(10);
+  spec.mutable_stop()->set_max_env_steps(steps);
+  spec.mutable_eval()->set_every_learner_steps(4000);
+  spec.mutable_eval()->set_episodes(5);
+  spec.set_checkpoint_every_steps(1000);
+  // Keep the actors close to the learner: lag bounded by the small queue.
+  spec.set_table_max_size(256);
+  spec.set_max_policy_lag(32);
+  return spec;
+}
+
+bool Exits0(Proc& p) {
+  p.process.Signal(SIGTERM);
+  auto code = p.process.Wait(absl::Seconds(30));
+  return code.has_value() && *code == 0;
+}
+
+TEST(DistributedTest, TrainsCartPoleAcrossProcessesAndShutsDownCleanly) {
+  const std::string dir = MakeTempDir("e2e_train");
+  Topology topo(dir);
+  auto replay = topo.StartReplay();
+  ASSERT_TRUE(replay.ok()) << replay.status();
+  auto learner = topo.StartLearner(replay->port);
+  ASSERT_TRUE(learner.ok()) << learner.status();
+  auto a1 = topo.StartActor(learner->port, replay->port, "a1");
+  auto a2 = topo.StartActor(learner->port, replay->port, "a2");
+  auto eval = topo.StartEvaluator(learner->port);
+  ASSERT_TRUE(a1.ok() && a2.ok() && eval.ok());
+
+  JobClient jobs(learner->port);
+  ASSERT_TRUE(jobs.Submit(CartPoleJob("cartpole", 16000, 2)).ok());
+  JobStatus status;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto s = jobs.Get("cartpole");
+        if (s.ok()) status = *s;
+        return s.ok() && status.state() != JOB_QUEUED && status.state() != JOB_RUNNING;
+      },
+      absl::Seconds(150)))
+      << "job did not finish: env_steps " << status.env_steps();
+  EXPECT_EQ(status.state(), JOB_SUCCEEDED) << status.message();
+  EXPECT_EQ(status.env_steps(), 16000);
+  EXPECT_GE(status.policy_version(), 16000);
+  EXPECT_GE(status.actors(), 2);
+  // A random CartPole policy scores about 22; learning must clear it by far.
+  EXPECT_GT(status.best_eval_return(), 150) << "last eval " << status.last_eval_return()
+                                            << ", mean lag " << status.mean_policy_lag();
+  EXPECT_TRUE(FileExists(dir + "/out/cartpole/eval_curve.csv"));
+
+  // Metrics answer in every LibTorch process.
+  EXPECT_TRUE(HttpGet("127.0.0.1", learner->metrics_port, "/metrics").ok());
+  EXPECT_TRUE(HttpGet("127.0.0.1", a1->metrics_port, "/metrics").ok());
+
+  EXPECT_TRUE(Exits0(*eval));
+  EXPECT_TRUE(Exits0(*a1));
+  EXPECT_TRUE(Exits0(*a2));
+  EXPECT_TRUE(Exits0(*learner));
+  EXPECT_TRUE(Exits0(*replay));
+}
+
+TEST(DistributedTest, SurvivesActorKillLearnerRestartAndReplayRestart) {
+  const std::string dir = MakeTempDir("e2e_faults");
+  Topology topo(dir);
+  auto replay = topo.StartReplay();
+  ASSERT_TRUE(replay.ok()) << replay.status();
+  const int replay_port = replay->port;
+  auto learner = topo.StartLearner(replay_port);
+  ASSERT_TRUE(learner.ok()) << learner.status();
+  const int learner_port = learner->port;
+  auto a1 = topo.StartActor(learner_port, replay_port, "a1");
+  auto a2 = topo.StartActor(learner_port, replay_port, "a2");
+  ASSERT_TRUE(a1.ok() && a2.ok());
+  JobSpec spec = CartPoleJob("faults", 1000000, 2);
+  spec.clear_eval();
+  ASSERT_TRUE(JobClient(learner_port).Submit(spec).ok());
+
+  auto steps = [&]() -> int64_t {
+    auto s = JobClient(learner_port).Get("faults");
+    return s.ok() ? s->env_steps() : -1;
+  };
+  ASSERT_TRUE(WaitFor([&] { return steps() > 2000; }, absl::Seconds(60)));
+
+  // 1. kill -9 one actor: the job goes on; a new actor joins.
+  a1->process.Signal(SIGKILL);
+  a1->process.Wait(absl::Seconds(5));
+  int64_t before = steps();
+  ASSERT_TRUE(WaitFor([&] { return steps() > before + 1000; }, absl::Seconds(60)));
+  auto a3 = topo.StartActor(learner_port, replay_port, "a3");
+  ASSERT_TRUE(a3.ok());
+  ASSERT_TRUE(WaitFor([&] { return JobClient(learner_port).Get("faults")->actors() >= 3; },
+                      absl::Seconds(30)));
+
+  // 2. Restart the learner on the same port: counters continue from the
+  // checkpoint written at SIGTERM (no reset, no double counting).
+  const int64_t at_stop = steps();
+  ASSERT_TRUE(Exits0(*learner));
+  auto learner2 = topo.StartLearner(replay_port, learner_port);
+  ASSERT_TRUE(learner2.ok()) << learner2.status();
+  auto resumed = JobClient(learner_port).Get("faults");
+  ASSERT_TRUE(resumed.ok()) << resumed.status();
+  EXPECT_GE(resumed->env_steps(), at_stop);
+  EXPECT_LE(resumed->env_steps(), at_stop + 256);  // only what was in flight at SIGTERM
+  ASSERT_TRUE(WaitFor([&] { return steps() > at_stop + 1000; }, absl::Seconds(60)))
+      << "no progress after the learner restart";
+
+  // 3. Restart the replay server on the same port: actors and learner reconnect.
+  ASSERT_TRUE(Exits0(*replay));
+  auto replay2 = topo.StartReplay(replay_port);
+  ASSERT_TRUE(replay2.ok()) << replay2.status();
+  before = steps();
+  ASSERT_TRUE(WaitFor([&] { return steps() > before + 1000; }, absl::Seconds(60)))
+      << "no progress after the replay server restart";
+
+  EXPECT_TRUE(Exits0(*a2));
+  EXPECT_TRUE(Exits0(*a3));
+  EXPECT_TRUE(Exits0(*learner2));
+  EXPECT_TRUE(Exits0(*replay2));
+}
+
+}  // namespace
+}  // namespace rlx
