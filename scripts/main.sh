@@ -1,20 +1,18 @@
 #!/usr/bin/env bash
-# The README's main command: installs what is missing, builds, and runs the main job.
-#
-# Until the distributed actor/learner/evaluator processes land (see docs/status.md),
-# the main job is: the replay server's throughput benchmark (client and server in
-# separate processes over gRPC) and an in-process Stream AC(lambda) training run on
-# CartPole-v1 with its learning curve written to out/.
+# The README's main command: installs what is missing, builds, and runs the main
+# job: Stream AC(lambda) on CartPole-v1 across separate processes (replay server,
+# learner, two actors, evaluator) started by `rlctl run`, which submits the job,
+# shows live progress, prints a summary and stops the processes again.
+# The evaluation curve lands in out/main/out/<job>/eval_curve.csv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh
-mkdir -p out
-echo "== replay server throughput (separate processes, loopback gRPC) =="
-build/bin/replay_bench --seconds=0.3 --shapes=64b,cartpole,100k --batches=256 --streams=1
-if [[ -x build/bin/stream_train ]]; then
-  echo "== Stream AC(lambda) on CartPole-v1, in-process =="
-  build/bin/stream_train --env=CartPole-v1 --algorithm=stream_ac --steps=40000 --seed=1 \
-    --csv=out/cartpole_stream_ac.csv --eval_every=20000 --eval_episodes=5
-  echo "learning curve: out/cartpole_stream_ac.csv"
+state=out/main
+rm -rf "$state"
+build/bin/rlctl run jobs/cartpole_stream_ac.textproto --state_dir="$state" --actors=2
+curve=$(ls "$state"/out/*/eval_curve.csv 2>/dev/null | head -1)
+if [[ -n $curve ]]; then
+  echo "evaluation curve ($curve):"
+  cat "$curve"
 fi
