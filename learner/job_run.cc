@@ -210,6 +210,12 @@ absl::Status JobRun::LearnItem(const SampledItem& sampled) {
     return s;
   }
   last_position_[stream_id] = position;
+  action_diversity_.Add(transition->action, learner_->problem().discrete);
+  if (learner_->steps() % 16 == 0) {
+    recent_inputs_.push_back(stream.observation);
+    if (recent_inputs_.size() > 256) recent_inputs_.pop_front();
+  }
+  if (learner_->steps() % 2000 == 0) UpdateMonitors();
   const LearnInfo& info = learner_->last_info();
   if (options_.metrics != nullptr) {
     options_.metrics->steps.Increment();
@@ -242,6 +248,19 @@ absl::Status JobRun::LearnItem(const SampledItem& sampled) {
     }
   }
   return absl::OkStatus();
+}
+
+void JobRun::UpdateMonitors() {
+  if (options_.metrics == nullptr) return;
+  options_.metrics->action_entropy.Set(action_diversity_.entropy());
+  options_.metrics->distinct_actions.Set(action_diversity_.distinct());
+  const std::vector<std::vector<float>> inputs(recent_inputs_.begin(), recent_inputs_.end());
+  for (int n = 0; n < learner_->num_networks(); ++n) {
+    const Network& net = learner_->network(n);
+    if (!inputs.empty() && static_cast<int64_t>(inputs[0].size()) != net.spec().input_dim) continue;
+    options_.metrics->dormant_ratio.Add({{"network", learner_->network_name(n)}})
+        .Set(DormantRatio(net.spec(), net.params(), inputs));
+  }
 }
 
 std::string JobRun::StopReason() {

@@ -27,6 +27,7 @@
 #include "job.pb.h"
 #include "learner/algorithms/learner.h"
 #include "learner/learner_metrics.h"
+#include "learner/monitors.h"
 #include "learner/parameter_hub.h"
 #include "replay/client.h"
 
@@ -80,6 +81,10 @@ class JobRun {
   std::map<int64_t, StreamState> streams_;
   // Per stream: (episode id, step index) of the last learned item.
   std::map<int64_t, std::pair<int64_t, int64_t>> last_position_;
+  // Exploration monitors: recent network inputs and actions.
+  std::deque<std::vector<float>> recent_inputs_;
+  ActionDiversity action_diversity_;
+  void UpdateMonitors();
   int64_t last_published_ = -1;
   int64_t last_checkpoint_ = 0;
   absl::Time started_;

@@ -30,6 +30,16 @@ LearnerMetrics::LearnerMetrics(prometheus::Registry& r)
       policy_entropy(Gauge(r, "rl_learner_policy_entropy_nats",
                            "Policy entropy at the last update (Stream AC).")),
       running_jobs(Gauge(r, "rl_learner_running_jobs", "Jobs running now (0 or 1).")),
+      dormant_ratio(prometheus::BuildGauge()
+                        .Name("rl_learner_dormant_ratio")
+                        .Help("Fraction of dormant hidden units (mean |activation| / layer mean "
+                              "<= 0.025 over recent observations), per network.")
+                        .Register(r)),
+      action_entropy(Gauge(r, "rl_learner_action_entropy_nats",
+                           "Entropy of the last 1000 actions' empirical distribution (discrete) "
+                           "or their mean standard deviation (continuous).")),
+      distinct_actions(Gauge(r, "rl_learner_distinct_actions",
+                             "Distinct actions among the last 1000 (discrete).")),
       checkpoints(Counter(r, "rl_learner_checkpoints_total", "Checkpoints written.")) {}
 
 }  // namespace rlx

@@ -4,6 +4,7 @@
 #define RLX_LEARNER_LEARNER_METRICS_H_
 
 #include "prometheus/counter.h"
+#include "prometheus/family.h"
 #include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
@@ -23,6 +24,9 @@ struct LearnerMetrics {
   prometheus::Gauge& td_error;           // |delta| of the last update
   prometheus::Gauge& policy_entropy;     // AC: entropy at the last update
   prometheus::Gauge& running_jobs;
+  prometheus::Family<prometheus::Gauge>& dormant_ratio;  // label network
+  prometheus::Gauge& action_entropy;     // empirical entropy of recent actions
+  prometheus::Gauge& distinct_actions;   // distinct recent actions (discrete)
   prometheus::Counter& checkpoints;
 };
 
