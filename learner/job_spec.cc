@@ -12,7 +12,6 @@
 #include "absl/strings/str_join.h"
 #include "core/status_macros.h"
 #include "envs/registry.h"
-#include "learner/stream_trainer.h"
 
 namespace rlx {
 namespace {
@@ -147,6 +146,23 @@ absl::StatusOr<JobSpec> ParseJobSpec(const std::string& contents) {
     return absl::InvalidArgumentError(absl::StrCat("job file (text format): ", collector.errors));
   }
   return spec;
+}
+
+absl::StatusOr<ProblemSpec> ProblemFromEnvSpec(const EnvSpec& spec) {
+  ProblemSpec problem;
+  problem.observation_dim = spec.observation_space.flat_size();
+  problem.time_limit = spec.max_episode_steps;
+  if (spec.action_space.is_discrete()) {
+    problem.discrete = true;
+    problem.num_actions = spec.action_space.n;
+  } else {
+    problem.discrete = false;
+    problem.action_dim = spec.action_space.flat_size();
+    problem.action_low = spec.action_space.low;
+    problem.action_high = spec.action_space.high;
+  }
+  RETURN_IF_ERROR(ValidateProblemSpec(problem));
+  return problem;
 }
 
 absl::StatusOr<ProblemSpec> JobProblem(const JobSpec& spec) {

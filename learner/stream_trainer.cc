@@ -69,23 +69,6 @@ uint64_t StreamEnvSeed(uint64_t run_seed, int64_t stream_id) {
   return DeriveSeed(base, kEnvSeedTag);
 }
 
-absl::StatusOr<ProblemSpec> ProblemFromEnvSpec(const EnvSpec& spec) {
-  ProblemSpec problem;
-  problem.observation_dim = spec.observation_space.flat_size();
-  problem.time_limit = spec.max_episode_steps;
-  if (spec.action_space.is_discrete()) {
-    problem.discrete = true;
-    problem.num_actions = spec.action_space.n;
-  } else {
-    problem.discrete = false;
-    problem.action_dim = spec.action_space.flat_size();
-    problem.action_low = spec.action_space.low;
-    problem.action_high = spec.action_space.high;
-  }
-  RETURN_IF_ERROR(ValidateProblemSpec(problem));
-  return problem;
-}
-
 double MeanLastReturns(const std::vector<EpisodeRecord>& episodes, int n) {
   if (episodes.empty()) return NAN;
   const size_t k = std::min<size_t>(n, episodes.size());

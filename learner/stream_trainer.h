@@ -24,6 +24,7 @@
 #include "absl/status/statusor.h"
 #include "envs/env.h"
 #include "learner/algorithms/config.h"
+#include "learner/job_spec.h"  // ProblemFromEnvSpec
 #include "learner/algorithms/learner.h"
 
 namespace rlx {
@@ -41,7 +42,6 @@ inline constexpr uint64_t kEvalSeedTag = 13;
 uint64_t StreamActorSeed(uint64_t run_seed, int64_t stream_id);
 uint64_t StreamEnvSeed(uint64_t run_seed, int64_t stream_id);
 
-absl::StatusOr<ProblemSpec> ProblemFromEnvSpec(const EnvSpec& spec);
 
 struct EpisodeRecord {
   int64_t env_step = 0;  // total env steps when the episode ended

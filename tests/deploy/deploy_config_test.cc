@@ -1,0 +1,86 @@
+// Static checks of deploy/: the compose file, the Prometheus configuration and
+// alert rules (promtool), and the Grafana dashboard's JSON. Each test skips
+// with a message when its tool is not installed.
+#include <gtest/gtest.h>
+
+#include "deploy_util.h"
+
+namespace rlx::deploy {
+namespace {
+
+TEST(DeployConfigTest, ComposeFileIsValid) {
+  RLX_REQUIRE_TOOL(compose, "docker-compose");
+  RunResult r = RunTool({*compose, "-f", SourceDir() + "/deploy/docker-compose.yml", "config",
+                         "--quiet"});
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  // Every service of the topology is there, with a healthcheck.
+  RunResult services =
+      RunTool({*compose, "-f", SourceDir() + "/deploy/docker-compose.yml", "config", "--services"});
+  ASSERT_EQ(services.exit_code, 0) << services.output;
+  for (const char* s : {"replay", "learner", "evaluator", "actor", "prometheus", "grafana"}) {
+    EXPECT_NE(services.output.find(s), std::string::npos) << "no service " << s;
+  }
+}
+
+TEST(DeployConfigTest, PrometheusConfigIsValid) {
+  RLX_REQUIRE_TOOL(promtool, "promtool");
+  RunResult r = RunTool({*promtool, "check", "config",
+                         SourceDir() + "/deploy/prometheus/prometheus.yml"});
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+}
+
+TEST(DeployConfigTest, AlertRulesAreValid) {
+  RLX_REQUIRE_TOOL(promtool, "promtool");
+  RunResult r = RunTool({*promtool, "check", "rules",
+                         SourceDir() + "/deploy/prometheus/alerts.yml"});
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+}
+
+TEST(DeployConfigTest, AlertRuleUnitTestsPass) {
+  RLX_REQUIRE_TOOL(promtool, "promtool");
+  RunResult r = RunTool({*promtool, "test", "rules",
+                         SourceDir() + "/deploy/prometheus/alerts_test.yml"});
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("SUCCESS"), std::string::npos) << r.output;
+}
+
+// Every alert in alerts.yml has a firing case in alerts_test.yml.
+TEST(DeployConfigTest, EveryAlertHasAFiringTest) {
+  auto rules = ReadFileToString(SourceDir() + "/deploy/prometheus/alerts.yml");
+  auto tests = ReadFileToString(SourceDir() + "/deploy/prometheus/alerts_test.yml");
+  ASSERT_TRUE(rules.ok() && tests.ok());
+  int alerts = 0;
+  for (absl::string_view line : absl::StrSplit(*rules, '\n')) {
+    const size_t at = line.find("- alert:");
+    if (at == absl::string_view::npos) continue;
+    std::string name(absl::StripAsciiWhitespace(line.substr(at + 8)));
+    ++alerts;
+    // A test block names the alert and expects alerts (exp_labels).
+    const size_t pos = tests->find("alertname: " + name + "\n");
+    ASSERT_NE(pos, std::string::npos) << name << " is not tested";
+    bool fires = false;
+    for (size_t p = pos; p != std::string::npos; p = tests->find("alertname: " + name + "\n", p + 1)) {
+      const size_t next = tests->find("alertname:", p + 1);
+      const std::string block = tests->substr(p, next == std::string::npos ? std::string::npos : next - p);
+      if (block.find("exp_labels:") != std::string::npos) fires = true;
+    }
+    EXPECT_TRUE(fires) << name << " has no firing case";
+  }
+  EXPECT_GE(alerts, 5);
+}
+
+TEST(DeployConfigTest, DashboardIsValidJsonWithQueries) {
+  auto text = ReadFileToString(SourceDir() + "/deploy/grafana/dashboards/rlx.json");
+  ASSERT_TRUE(text.ok()) << text.status();
+  auto doc = ParseJson(*text);
+  ASSERT_TRUE(doc.ok()) << doc.status();
+  const auto& panels = doc->fields().at("panels").list_value();
+  EXPECT_GE(panels.values_size(), 10);
+  for (const auto& p : panels.values()) {
+    const auto& f = p.struct_value().fields();
+    EXPECT_GT(f.at("targets").list_value().values_size(), 0) << f.at("title").string_value();
+  }
+}
+
+}  // namespace
+}  // namespace rlx::deploy
