@@ -136,11 +136,12 @@ TEST_F(DeployMetricsTest, PrometheusScrapesEveryProcessAndCountersIncrease) {
   const int port = FreePort();
   auto prom = Subprocess::Start(
       {*prometheus, "--config.file=" + dir + "/prometheus.yml",
-       "--storage.tsdb.path=" + dir + "/tsdb", absl::StrCat("--web.listen-address=127.0.0.1:", port),
-       "--web.enable-lifecycle=false"},
+       "--storage.tsdb.path=" + dir + "/tsdb", absl::StrCat("--web.listen-address=127.0.0.1:", port)},
       dir + "/prometheus.log");
   ASSERT_TRUE(prom.ok()) << prom.status();
-  ASSERT_TRUE(WaitFor([&] { return HttpGet("127.0.0.1", port, "/-/ready").ok(); }, absl::Seconds(60)))
+  ASSERT_TRUE(WaitFor(
+      [&] { return !prom->Running() || HttpGet("127.0.0.1", port, "/-/ready").ok(); },
+      absl::Seconds(60)) && prom->Running())
       << "prometheus did not become ready; see " << dir << "/prometheus.log";
 
   // Every target up.
