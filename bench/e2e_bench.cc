@@ -26,6 +26,9 @@ ABSL_FLAG(int64_t, steps, 20000, "Env steps per run.");
 ABSL_FLAG(std::string, actors, "1,2,4", "Actor counts to run.");
 ABSL_FLAG(int, publish_every, 10, "Learner steps between published parameter versions.");
 ABSL_FLAG(uint64_t, seed, 1, "Job seed.");
+ABSL_FLAG(int64_t, table_max_size, 256, "Queue table size (backpressure bounds policy lag).");
+ABSL_FLAG(int32_t, max_policy_lag, 32, "Actors wait when this far ahead (-1: never).");
+ABSL_FLAG(int, ref_seeds, 3, "In-process seeds for the reference spread of final returns.");
 
 namespace rlx {
 namespace {
@@ -62,6 +65,8 @@ JobSpec BenchJob(int actors) {
   spec.set_publish_every(absl::GetFlag(FLAGS_publish_every));
   spec.mutable_stop()->set_max_env_steps(absl::GetFlag(FLAGS_steps));
   spec.set_checkpoint_every_steps(1000000);
+  spec.set_table_max_size(absl::GetFlag(FLAGS_table_max_size));
+  spec.set_max_policy_lag(absl::GetFlag(FLAGS_max_policy_lag));
   return spec;
 }
 
@@ -153,22 +158,39 @@ int Main() {
   options.config = *JobStreamConfig(spec);
   options.steps = spec.stop().max_env_steps();
   options.seed = spec.seed();
-  auto reference = RunStreamTraining(options);
-  if (!reference.ok()) {
-    std::fprintf(stderr, "in-process run failed: %s\n", reference.status().ToString().c_str());
-    return 1;
+  // The in-process reference: steps/s of the job's seed, and the spread of the
+  // final mean training return (last 10 episodes) over ref_seeds seeds.
+  double ref_steps_per_second = 0, ref_return = 0, ref_min = 1e300, ref_max = -1e300;
+  for (int i = 0; i < absl::GetFlag(FLAGS_ref_seeds); ++i) {
+    options.seed = spec.seed() + i;
+    auto reference = RunStreamTraining(options);
+    if (!reference.ok()) {
+      std::fprintf(stderr, "in-process run failed: %s\n", reference.status().ToString().c_str());
+      return 1;
+    }
+    double last10 = 0;
+    const size_t k = std::min<size_t>(10, reference->episodes.size());
+    for (size_t j = reference->episodes.size() - k; j < reference->episodes.size(); ++j) {
+      last10 += reference->episodes[j].episode_return / k;
+    }
+    if (i == 0) {
+      ref_steps_per_second = reference->steps_per_second;
+      ref_return = last10;
+    }
+    ref_min = std::min(ref_min, last10);
+    ref_max = std::max(ref_max, last10);
   }
-  double ref_return = 0;
-  const size_t k = std::min<size_t>(10, reference->episodes.size());
-  for (size_t i = reference->episodes.size() - k; i < reference->episodes.size(); ++i) {
-    ref_return += reference->episodes[i].episode_return / k;
-  }
-  std::printf("job: Stream AC(lambda), CartPole-v1, %lld env steps, publish_every %d, seed %llu\n",
+  std::printf("job: Stream AC(lambda), CartPole-v1, %lld env steps, publish_every %d, seed %llu, "
+              "queue %lld, max_policy_lag %d\n",
               static_cast<long long>(options.steps), absl::GetFlag(FLAGS_publish_every),
-              static_cast<unsigned long long>(spec.seed()));
+              static_cast<unsigned long long>(spec.seed()),
+              static_cast<long long>(absl::GetFlag(FLAGS_table_max_size)),
+              absl::GetFlag(FLAGS_max_policy_lag));
+  std::printf("in-process final mean return (last 10 episodes) over %d seeds: %.1f .. %.1f\n",
+              absl::GetFlag(FLAGS_ref_seeds), ref_min, ref_max);
   std::printf("%-12s %12s %10s %14s %10s  %s\n", "run", "env steps/s", "ratio", "mean return",
               "mean lag", "lag histogram (versions: items)");
-  std::printf("%-12s %12.0f %10s %14.1f %10s\n", "in-process", reference->steps_per_second, "1.00",
+  std::printf("%-12s %12.0f %10s %14.1f %10s\n", "in-process", ref_steps_per_second, "1.00",
               ref_return, "0");
   std::fflush(stdout);
   for (absl::string_view a : absl::StrSplit(absl::GetFlag(FLAGS_actors), ',')) {
@@ -180,7 +202,7 @@ int Main() {
       continue;
     }
     std::printf("%-12s %12.0f %10.2f %14.1f %10.1f %s\n", absl::StrCat(actors, " actors").c_str(),
-                r->steps_per_second, r->steps_per_second / reference->steps_per_second,
+                r->steps_per_second, r->steps_per_second / ref_steps_per_second,
                 r->mean_return, r->mean_lag, r->lag_histogram.c_str());
     std::fflush(stdout);
   }
