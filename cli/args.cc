@@ -66,6 +66,10 @@ std::vector<CommandSpec> MakeCommands() {
   c.push_back({"cancel", "cancel JOB [--address=HOST:PORT]", "cancel a queued or running job",
                "Stops the job; its checkpoint and curve are kept.", 1, 1,
                {AddressFlag(), StateDirFlag()}});
+  c.push_back({"health", "health HOST:PORT [--timeout_ms=N]", "check a server's gRPC health",
+               "Calls grpc.health.v1.Health/Check on HOST:PORT. Exit status 0 when the server\n"
+               "answers SERVING, 1 otherwise (used by container health checks).",
+               1, 1, {{"timeout_ms", Kind::kInt, "2000", "deadline of the check"}}});
   std::vector<FlagSpec> run_flags = UpFlags();
   run_flags.push_back({"interval_ms", Kind::kInt, "500 on a terminal, 5000 otherwise",
                        "between progress updates"});

@@ -17,6 +17,7 @@
 #include "absl/time/clock.h"
 #include "cli/args.h"
 #include "cli/job_file.h"
+#include "health.grpc.pb.h"
 #include "cli/local_cluster.h"
 #include "core/file_util.h"
 #include "core/server.h"
@@ -303,6 +304,26 @@ int CmdCancel(const CommandLine& cl, const RlctlIo& io, const Reporter& r) {
   return 0;
 }
 
+int CmdHealth(const CommandLine& cl, const RlctlIo& io, const Reporter& r) {
+  const std::string& address = cl.positional[0];
+  auto stub = grpc::health::v1::Health::NewStub(
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  const int timeout_ms = cl.GetInt("timeout_ms", 2000);
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(timeout_ms));
+  grpc::health::v1::HealthCheckRequest request;
+  grpc::health::v1::HealthCheckResponse response;
+  const grpc::Status s = stub->Check(&ctx, request, &response);
+  if (!s.ok()) return r.Fail(absl::StrCat(address, " did not answer: ", s.error_message()));
+  if (response.status() != grpc::health::v1::HealthCheckResponse::SERVING) {
+    return r.Fail(absl::StrCat(address, " is ",
+                               grpc::health::v1::HealthCheckResponse::ServingStatus_Name(
+                                   response.status())));
+  }
+  *io.out << address << " SERVING\n";
+  return 0;
+}
+
 int CmdWatch(const CommandLine& cl, const RlctlIo& io, const Reporter& r) {
   absl::StatusOr<Target> target = ResolveTarget(cl);
   if (!target.ok()) return r.Fail(target.status());
@@ -372,6 +393,7 @@ int RunRlctl(const std::vector<std::string>& args, const RlctlIo& io) {
   if (c == "status" || c == "list") return CmdStatus(*cl, io, reporter);
   if (c == "watch") return CmdWatch(*cl, io, reporter);
   if (c == "cancel") return CmdCancel(*cl, io, reporter);
+  if (c == "health") return CmdHealth(*cl, io, reporter);
   if (c == "run") return CmdRun(*cl, io, reporter);
   return reporter.Fail("not implemented", 2);  // unreachable: ParseCommandLine knows the table
 }

@@ -127,6 +127,18 @@ class RlctlTest : public ::testing::Test {
   int port_ = 0;
 };
 
+TEST_F(RlctlTest, HealthReportsServingServersAndFailsOnDeadOnes) {
+  Start(JOB_SUCCEEDED);  // StartGrpcServer turns the health service on
+  Result ok = Rlctl({"health", absl::StrCat("127.0.0.1:", port_)});
+  EXPECT_EQ(ok.code, 0) << ok.err;
+  EXPECT_NE(ok.out.find("SERVING"), std::string::npos);
+  StopGrpcServer(server_.get(), absl::Seconds(1));
+  server_.reset();
+  Result dead = Rlctl({"health", absl::StrCat("127.0.0.1:", port_), "--timeout_ms=500"});
+  EXPECT_EQ(dead.code, 1);
+  EXPECT_TRUE(OneLine(dead.err)) << dead.err;
+}
+
 TEST_F(RlctlTest, SubmitSendsTheParsedSpecAndPrintsTheName) {
   Start(JOB_SUCCEEDED);
   const std::string job = WriteJob(
