@@ -240,6 +240,16 @@ void ActorLoop::WatchParameters(std::string job_name) {
     absl::MutexLock lock(&mu_);
     if (message->version() > latest_version_) {
       latest_version_ = message->version();
+      if (message->consumed_per_stream().empty()) {
+        own_consumed_ = message->version();
+      } else {
+        int64_t consumed = 0;
+        for (int64_t id : own_streams_) {
+          auto it = message->consumed_per_stream().find(id);
+          if (it != message->consumed_per_stream().end()) consumed += it->second;
+        }
+        own_consumed_ = consumed;
+      }
       latest_ = std::move(message);
       message = std::make_shared<Parameters>();
     }
@@ -299,6 +309,8 @@ absl::Status ActorLoop::RunAssignment(const Assignment& assignment, int64_t* ste
     absl::MutexLock lock(&mu_);
     latest_.reset();
     latest_version_ = -1;
+    own_consumed_ = 0;
+    own_streams_.assign(assignment.stream_ids().begin(), assignment.stream_ids().end());
     watch_ended_ = false;
     watch_status_ = absl::OkStatus();
     writer_ = writer.get();
@@ -326,8 +338,12 @@ absl::Status ActorLoop::RunAssignment(const Assignment& assignment, int64_t* ste
       // ---- Sync point: lag bound, newest parameters, episode start.
       const int64_t need = max_lag >= 0 ? std::max<int64_t>(0, produced - max_lag)
                                         : (slot.synced_version < 0 ? 0 : -1);
+      // With a lag bound: the learner must have taken all but max_lag of this
+      // actor's transitions (exact per actor, whatever the others do).
       auto ready = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return stopping_ || watch_ended_ || latest_version_ >= need;
+        if (stopping_ || watch_ended_) return true;
+        if (max_lag >= 0) return latest_version_ >= 0 && own_consumed_ >= need;
+        return latest_version_ >= need;
       };
       bool must_wait;
       {

@@ -146,6 +146,11 @@ class ActorLoop {
   // The current assignment's parameter stream.
   std::shared_ptr<const Parameters> latest_ ABSL_GUARDED_BY(mu_);
   int64_t latest_version_ ABSL_GUARDED_BY(mu_) = -1;
+  // This assignment's streams, and how many of their items the learner has
+  // taken (from the newest parameters; the version when the learner sends no
+  // per-stream counts).
+  std::vector<int64_t> own_streams_ ABSL_GUARDED_BY(mu_);
+  int64_t own_consumed_ ABSL_GUARDED_BY(mu_) = 0;
   bool watch_ended_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status watch_status_ ABSL_GUARDED_BY(mu_);
 

@@ -27,7 +27,7 @@ ABSL_FLAG(std::string, actors, "1,2,4", "Actor counts to run.");
 ABSL_FLAG(int, publish_every, 10, "Learner steps between published parameter versions.");
 ABSL_FLAG(uint64_t, seed, 1, "Job seed.");
 ABSL_FLAG(int64_t, table_max_size, 256, "Queue table size (backpressure bounds policy lag).");
-ABSL_FLAG(int32_t, max_policy_lag, 32, "Actors wait when this far ahead (-1: never).");
+ABSL_FLAG(int32_t, max_policy_lag, 128, "Actors wait when this far ahead (-1: never).");
 ABSL_FLAG(int, ref_seeds, 3, "In-process seeds for the reference spread of final returns.");
 
 namespace rlx {

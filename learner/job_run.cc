@@ -88,6 +88,9 @@ void JobRun::PublishParameters() {
   parameters->set_job_name(spec_.name());
   parameters->set_version(learner_->steps());
   for (NamedTensor& t : dict) *parameters->add_tensors() = std::move(t);
+  for (const auto& [stream, count] : consumed_) {
+    (*parameters->mutable_consumed_per_stream())[stream] = count;
+  }
   hub_.Publish(std::move(parameters));
   last_published_ = learner_->steps();
   if (options_.metrics != nullptr) {
@@ -186,6 +189,7 @@ absl::Status JobRun::LearnItem(const SampledItem& sampled) {
     return transition.status();
   }
   const int64_t stream_id = item.metadata().actor_id();
+  ++consumed_[stream_id];
   auto it = streams_.find(stream_id);
   if (it == streams_.end()) it = streams_.emplace(stream_id, learner_->NewStream()).first;
   StreamState& stream = it->second;

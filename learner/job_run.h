@@ -79,6 +79,8 @@ class JobRun {
   std::unique_ptr<ReplayClient> replay_;
   std::unique_ptr<StreamLearner> learner_;
   std::map<int64_t, StreamState> streams_;
+  // Items taken from the queue per stream (published with the parameters).
+  std::map<int64_t, int64_t> consumed_;
   // Per stream: (episode id, step index) of the last learned item.
   std::map<int64_t, std::pair<int64_t, int64_t>> last_position_;
   // Exploration monitors: recent network inputs and actions.
