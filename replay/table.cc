@@ -199,8 +199,42 @@ bool Table::AdvanceSampleLocked(PendingSample* op) {
          (op->partial && !op->taken.empty());
 }
 
+Table::Completion Table::CompleteInsertLocked(PendingInsert& op, bool waited) {
+  const double seconds = absl::ToDoubleSeconds(absl::Now() - op.started);
+  if (waited) blocked_seconds_ += seconds;
+  if (metrics_ != nullptr) {
+    if (waited) metrics_->insert_blocked_seconds.Increment(seconds);
+    metrics_->inserts.Increment(static_cast<double>(op.keys.size()));
+    metrics_->insert_latency_seconds.Observe(seconds);
+  }
+  return [done = std::move(op.done), keys = std::move(op.keys)]() mutable {
+    done(std::move(keys));
+  };
+}
+
+Table::Completion Table::CompleteSampleLocked(PendingSample& op, bool waited) {
+  const double seconds = absl::ToDoubleSeconds(absl::Now() - op.started);
+  if (waited) blocked_seconds_ += seconds;
+  if (metrics_ != nullptr) {
+    if (waited) metrics_->sample_blocked_seconds.Increment(seconds);
+    metrics_->samples.Increment(static_cast<double>(op.taken.size()));
+    metrics_->sample_latency_seconds.Observe(seconds);
+  }
+  return [done = std::move(op.done), taken = std::move(op.taken)]() mutable {
+    done(std::move(taken));
+  };
+}
+
+Table::Completion Table::EndSample(PendingSample& op, absl::Status error) {
+  if (!op.taken.empty()) {
+    return [done = std::move(op.done), taken = std::move(op.taken)]() mutable {
+      done(std::move(taken));
+    };
+  }
+  return [done = std::move(op.done), error = std::move(error)] { done(error); };
+}
+
 void Table::ProcessPendingLocked(std::vector<Completion>* completions) {
-  const absl::Time now = absl::Now();
   bool progress = true;
   while (progress) {
     progress = false;
@@ -210,16 +244,7 @@ void Table::ProcessPendingLocked(std::vector<Completion>* completions) {
       const bool finished = AdvanceInsertLocked(&op);
       progress |= op.next != before;
       if (finished) {
-        const double waited = absl::ToDoubleSeconds(now - op.started);
-        blocked_seconds_ += waited;
-        if (metrics_ != nullptr) {
-          metrics_->insert_blocked_seconds.Increment(waited);
-          metrics_->inserts.Increment(static_cast<double>(op.keys.size()));
-          metrics_->insert_latency_seconds.Observe(waited);
-        }
-        completions->push_back([done = std::move(op.done), keys = std::move(op.keys)]() mutable {
-          done(std::move(keys));
-        });
+        completions->push_back(CompleteInsertLocked(op, /*waited=*/true));
         pending_inserts_.pop_front();
         progress = true;
       }
@@ -230,16 +255,7 @@ void Table::ProcessPendingLocked(std::vector<Completion>* completions) {
       const bool finished = AdvanceSampleLocked(&op);
       progress |= op.taken.size() != before;
       if (finished) {
-        const double waited = absl::ToDoubleSeconds(now - op.started);
-        blocked_seconds_ += waited;
-        if (metrics_ != nullptr) {
-          metrics_->sample_blocked_seconds.Increment(waited);
-          metrics_->samples.Increment(static_cast<double>(op.taken.size()));
-          metrics_->sample_latency_seconds.Observe(waited);
-        }
-        completions->push_back([done = std::move(op.done), taken = std::move(op.taken)]() mutable {
-          done(std::move(taken));
-        });
+        completions->push_back(CompleteSampleLocked(op, /*waited=*/true));
         pending_samples_.pop_front();
         progress = true;
       }
@@ -270,13 +286,7 @@ Table::OpId Table::InsertAsync(std::vector<ItemPtr> items, absl::Time deadline,
       op.keys.reserve(op.items.size());
       if (pending_inserts_.empty() && AdvanceInsertLocked(&op)) {
         // Fast path: everything stored without waiting.
-        if (metrics_ != nullptr) {
-          metrics_->inserts.Increment(static_cast<double>(op.keys.size()));
-          metrics_->insert_latency_seconds.Observe(absl::ToDoubleSeconds(absl::Now() - now));
-        }
-        completions.push_back([done = std::move(op.done), keys = std::move(op.keys)]() mutable {
-          done(std::move(keys));
-        });
+        completions.push_back(CompleteInsertLocked(op, /*waited=*/false));
       } else {
         pending_inserts_.push_back(std::move(op));
       }
@@ -307,13 +317,7 @@ Table::OpId Table::SampleAsync(int64_t max_items, bool partial, absl::Time deadl
       PendingSample op{id, max_items, partial, {}, deadline, now, std::move(done)};
       op.taken.reserve(std::min<int64_t>(max_items, 4096));
       if (pending_samples_.empty() && AdvanceSampleLocked(&op)) {
-        if (metrics_ != nullptr) {
-          metrics_->samples.Increment(static_cast<double>(op.taken.size()));
-          metrics_->sample_latency_seconds.Observe(absl::ToDoubleSeconds(absl::Now() - now));
-        }
-        completions.push_back([done = std::move(op.done), taken = std::move(op.taken)]() mutable {
-          done(std::move(taken));
-        });
+        completions.push_back(CompleteSampleLocked(op, /*waited=*/false));
       } else {
         pending_samples_.push_back(std::move(op));
       }
@@ -339,17 +343,7 @@ void Table::Cancel(OpId id) {
     }
     for (auto it = pending_samples_.begin(); it != pending_samples_.end(); ++it) {
       if (it->id == id) {
-        if (!it->taken.empty()) {
-          // Items already taken are handed over, never dropped.
-          completions.push_back(
-              [done = std::move(it->done), taken = std::move(it->taken)]() mutable {
-                done(std::move(taken));
-              });
-        } else {
-          completions.push_back([done = std::move(it->done)] {
-            done(absl::CancelledError("sample cancelled"));
-          });
-        }
+        completions.push_back(EndSample(*it, absl::CancelledError("sample cancelled")));
         pending_samples_.erase(it);
         break;
       }
@@ -439,15 +433,8 @@ void Table::Close() {
       });
     }
     for (auto& op : pending_samples_) {
-      if (!op.taken.empty()) {
-        completions.push_back([done = std::move(op.done), taken = std::move(op.taken)]() mutable {
-          done(std::move(taken));
-        });
-      } else {
-        completions.push_back([done = std::move(op.done), n = name()] {
-          done(absl::UnavailableError(absl::StrCat("table ", n, " closed (server shutting down)")));
-        });
-      }
+      completions.push_back(EndSample(
+          op, absl::UnavailableError(absl::StrCat("table ", name(), " closed (server shutting down)"))));
     }
     pending_inserts_.clear();
     pending_samples_.clear();
@@ -480,17 +467,9 @@ void Table::DeadlineLoop() {
       }
       for (auto it = pending_samples_.begin(); it != pending_samples_.end();) {
         if (it->deadline <= now) {
-          if (!it->taken.empty()) {
-            completions.push_back(
-                [done = std::move(it->done), taken = std::move(it->taken)]() mutable {
-                  done(std::move(taken));
-                });
-          } else {
-            completions.push_back([done = std::move(it->done)] {
-              done(absl::DeadlineExceededError(
-                  "sample timed out waiting for items (rate limiter or empty table)"));
-            });
-          }
+          completions.push_back(EndSample(
+              *it, absl::DeadlineExceededError(
+                       "sample timed out waiting for items (rate limiter or empty table)")));
           it = pending_samples_.erase(it);
         } else {
           ++it;

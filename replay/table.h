@@ -149,6 +149,15 @@ class Table {
   Table(TableConfig config, std::unique_ptr<Sampler> sampler, RateLimiter limiter,
         TableMetrics* metrics);
 
+  // The completion of a finished insert / sample, recording its metrics;
+  // `waited` says whether it was parked (blocked time counts only then).
+  Completion CompleteInsertLocked(PendingInsert& op, bool waited)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  Completion CompleteSampleLocked(PendingSample& op, bool waited)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Ends a parked sample early: with the items it already took (never
+  // dropped), or with `error` when it took none.
+  static Completion EndSample(PendingSample& op, absl::Status error);
   // Advances waiting operations as far as the state allows, oldest first.
   void ProcessPendingLocked(std::vector<Completion>* completions)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
