@@ -32,8 +32,9 @@ ABSL_FLAG(int64_t, within, 0, "Also count seeds solved within this many steps (0
 ABSL_FLAG(int, eval_episodes, 10, "Greedy evaluation episodes at the end.");
 ABSL_FLAG(int, parallel, 1, "Seeds run at a time (1 or 2 on this machine).");
 ABSL_FLAG(bool, stop_when_solved, false, "Stop each seed when solved (no final evaluation).");
-ABSL_FLAG(bool, bootstrap_on_truncation, true,
-          "false: treat truncation like termination (as the reference code does).");
+ABSL_FLAG(bool, bootstrap_on_truncation, false,
+          "true: bootstrap from V(s') at truncation (default: a truncation ends the return, "
+          "as the paper's code does).");
 ABSL_FLAG(std::string, csv_prefix, "", "Write <prefix><seed>.csv episode returns per seed.");
 
 namespace rlx {

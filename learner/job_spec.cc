@@ -50,7 +50,7 @@ absl::Status ValidateJobSpec(JobSpec* spec) {
   if (!x->has_normalize_observations()) x->set_normalize_observations(true);
   if (!x->has_scale_rewards()) x->set_scale_rewards(true);
   if (!x->has_time_feature()) x->set_time_feature(true);
-  if (!x->has_bootstrap_on_truncation()) x->set_bootstrap_on_truncation(true);
+  if (!x->has_bootstrap_on_truncation()) x->set_bootstrap_on_truncation(false);
   if (!x->has_epsilon_start()) x->set_epsilon_start(1.0);
   if (!x->has_epsilon_end()) x->set_epsilon_end(0.01);
   if (!x->has_exploration_fraction()) x->set_exploration_fraction(0.1);

@@ -35,9 +35,9 @@ ABSL_FLAG(double, entropy_coef, 0.01, "Stream AC entropy coefficient.");
 ABSL_FLAG(std::string, hidden, "128,128", "Hidden layer sizes.");
 ABSL_FLAG(double, sparsity, 0.9, "Fraction of incoming weights zeroed per unit at init.");
 ABSL_FLAG(bool, time_feature, true, "Append the elapsed fraction of the time limit.");
-ABSL_FLAG(bool, bootstrap_on_truncation, true,
-          "Bootstrap from V(s') at truncation (false: treat it like termination, as the "
-          "reference code does).");
+ABSL_FLAG(bool, bootstrap_on_truncation, false,
+          "Bootstrap from V(s') at truncation (default false: a truncation ends the "
+          "return, as the paper's code does).");
 ABSL_FLAG(bool, normalize_observations, true, "Running observation normalisation.");
 ABSL_FLAG(bool, scale_rewards, true, "Scale rewards by the running std of the return.");
 ABSL_FLAG(double, epsilon_start, 1.0, "Stream Q: initial epsilon.");

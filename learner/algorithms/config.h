@@ -54,10 +54,13 @@ struct StreamConfig {
   // Appends -0.5 + t / time_limit (t = steps taken in the episode, 0 at reset)
   // to the normalised observation. Needs ProblemSpec::time_limit > 0.
   bool time_feature = true;
-  // ALGORITHMS.md: truncation bootstraps from V(s'). The reference code
-  // (streaming-drl) passes `terminated or truncated` as done and so treats a
-  // truncation like a termination; false reproduces that (for comparison).
-  bool bootstrap_on_truncation = true;
+  // The paper's code (streaming-drl) passes `terminated or truncated` as done:
+  // a truncation ends the return like a termination, and the time feature
+  // makes it observable. That is the default, because it is what reproduces
+  // the reference learning figures (Acrobot: bootstrapping at the time limit
+  // stalls several seeds; docs/benchmarks.md). true bootstraps from V(s') at
+  // truncation, as ALGORITHMS.md's summary line says.
+  bool bootstrap_on_truncation = false;
   // Q(lambda): epsilon falls linearly from epsilon_start to epsilon_end over
   // the first exploration_fraction * total_steps environment steps.
   double epsilon_start = 1.0;

@@ -235,6 +235,7 @@ TEST(StreamQTest, ZeroesTracesAfterAnExploratoryActionOnly) {
 TEST(StreamTdTest, BootstrapsOnTruncationButNotOnTermination) {
   ProblemSpec p = DiscreteProblem();
   StreamConfig c = Config(StreamAlgorithm::kStreamTD);
+  c.bootstrap_on_truncation = true;
   c.normalize_observations = false;
   c.scale_rewards = false;
   c.time_feature = false;
@@ -274,8 +275,9 @@ TEST(StreamTdTest, BootstrapsOnTruncationButNotOnTermination) {
   EXPECT_TRUE(AllZero(s2.traces[0]));
   EXPECT_EQ(truncated->episodes(), 1);
 
-  // The reference code's convention, as an option: truncation ends the return.
-  c.bootstrap_on_truncation = false;
+  // The default, the paper's convention: truncation ends the return.
+  c.bootstrap_on_truncation = StreamConfig().bootstrap_on_truncation;
+  ASSERT_FALSE(c.bootstrap_on_truncation);
   auto reference = MakeLearner(p, c, 4);
   std::copy(value->params().begin(), value->params().end(),
             reference->network(0).params().begin());
