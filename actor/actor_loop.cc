@@ -448,7 +448,6 @@ absl::Status ActorLoop::RunAssignment(const Assignment& assignment, int64_t* ste
         if (!status.ok()) break;
       }
     }
-    if (!stop && status.ok() && max_lag >= 0) status = send_pending();
   }
 
   bool stopping;

@@ -28,8 +28,8 @@
 //      max_policy_lag 0 reproduces the in-process trainer bit for bit.
 //   5. Items are batched into InsertRequests for assignment.table: a request
 //      goes out when it holds max_batch_items items, when its oldest item is
-//      max_batch_delay old, after every round over the streams when
-//      max_policy_lag >= 0, and before any wait.
+//      max_batch_delay old, and before any wait (so whatever the lag bound
+//      waits for is on its way to the learner).
 //   6. Lag bound: with spec.max_policy_lag = L >= 0 a stream waits before
 //      acting (condition variable) until the newest parameter version >=
 //      (transitions this actor produced in this assignment) - L. L = -1 (the

@@ -6,6 +6,7 @@
 // Stateless: start as many as the job wants (JobSpec.num_actors), kill and
 // restart any of them. SIGTERM/SIGINT: send the pending transitions (up to
 // 2 s), exit 0.
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <climits>
@@ -36,6 +37,9 @@ ABSL_FLAG(std::string, port_file, "",
           "If set, write '0\\n<metrics port>\\n' here once running (for scripts; the actor "
           "serves no gRPC port).");
 ABSL_FLAG(int, max_batch_items, 64, "Most transitions per InsertRequest.");
+ABSL_FLAG(int, nice, 0,
+          "Raise this process's nice value by this much (0-19) at start: actors sharing cores "
+          "with the learner then yield to it (rlctl up uses 5).");
 ABSL_FLAG(int, max_batch_delay_ms, 5,
           "Longest a transition waits in a batch before it is sent (ms).");
 
@@ -111,5 +115,15 @@ int main(int argc, char** argv) {
       "replay server.\n"
       "  actor --learner=127.0.0.1:50052 --replay=127.0.0.1:50051 --metrics_port=-1");
   absl::ParseCommandLine(argc, argv);
+  if (const int nice = absl::GetFlag(FLAGS_nice); nice != 0) {
+    // Before any thread of ours starts: threads inherit the main thread's value.
+    if (nice < 0 || nice > 19) {
+      std::fprintf(stderr, "actor: --nice must be in 0..19, got %d\n", nice);
+      return 1;
+    }
+    if (setpriority(PRIO_PROCESS, 0, getpriority(PRIO_PROCESS, 0) + nice) != 0) {
+      std::perror("actor: setpriority");
+    }
+  }
   return rlx::Main();
 }

@@ -3,17 +3,26 @@
 // the in-process streaming trainer on the same job (the pipeline-efficiency
 // ratio), the policy-lag distribution, and the final training returns.
 //
-//   e2e_bench [--steps=20000] [--actors=1,2,4] [--seeds=1]
+//   e2e_bench [--steps=20000] [--actors=1,2,4] [--repeats=3] [--ref_seeds=3]
+//
+// Every distributed run is measured between two in-process runs of the same
+// job and seed, and its ratio is taken to their mean: this shared machine's
+// speed drifts by tens of percent from one run to the next.
 #include <signal.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <deque>
 #include <map>
+#include <numeric>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "job.grpc.pb.h"
 #include "learner/job_spec.h"
@@ -27,8 +36,11 @@ ABSL_FLAG(std::string, actors, "1,2,4", "Actor counts to run.");
 ABSL_FLAG(int, publish_every, 10, "Learner steps between published parameter versions.");
 ABSL_FLAG(uint64_t, seed, 1, "Job seed.");
 ABSL_FLAG(int64_t, table_max_size, 256, "Queue table size (backpressure bounds policy lag).");
-ABSL_FLAG(int32_t, max_policy_lag, 128, "Actors wait when this far ahead (-1: never).");
-ABSL_FLAG(int, ref_seeds, 3, "In-process seeds for the reference spread of final returns.");
+ABSL_FLAG(int32_t, max_policy_lag, 32, "Actors wait when this far ahead (-1: never).");
+ABSL_FLAG(int, ref_seeds, 5, "In-process seeds for the reference spread of final returns.");
+ABSL_FLAG(int64_t, curve_every, 2000, "Env steps between learning-curve points.");
+ABSL_FLAG(int, actor_nice, 5, "Actors' --nice (rlctl up uses 5).");
+ABSL_FLAG(int, repeats, 3, "Rounds over the actor counts (the summary gives medians).");
 
 namespace rlx {
 namespace {
@@ -88,9 +100,18 @@ std::string LagSummary(const std::string& metrics) {
   return out;
 }
 
+// Learning curve: the mean of the last 10 training returns at env steps
+// curve_every, 2 * curve_every, ..., steps (NaN before the first episode).
+using Curve = std::vector<double>;
+
+int CurvePoints() {
+  return static_cast<int>(absl::GetFlag(FLAGS_steps) / absl::GetFlag(FLAGS_curve_every));
+}
+
 struct RunResult {
   double steps_per_second = 0;
   double mean_return = 0;
+  Curve curve;
   double mean_lag = 0;
   std::string lag_histogram;
 };
@@ -107,7 +128,8 @@ absl::StatusOr<RunResult> RunDistributed(int actors) {
   for (int i = 0; i < actors; ++i) {
     auto a = Start(dir, "actor", absl::StrCat("actor", i),
                    {absl::StrCat("--learner=127.0.0.1:", learner->port),
-                    absl::StrCat("--replay=127.0.0.1:", replay->port)});
+                    absl::StrCat("--replay=127.0.0.1:", replay->port),
+                    absl::StrCat("--nice=", absl::GetFlag(FLAGS_actor_nice))});
     if (!a.ok()) return a.status();
     actor_procs.push_back(std::move(*a));
   }
@@ -124,12 +146,19 @@ absl::StatusOr<RunResult> RunDistributed(int actors) {
   // Time from the first learned step to the last.
   absl::Time first = absl::InfinitePast(), last;
   JobStatus status;
+  Curve curve;
+  const int64_t every = absl::GetFlag(FLAGS_curve_every);
   while (true) {
     grpc::ClientContext ctx;
     GetJobRequest r;
     r.set_name(spec.name());
     if (!stub->Get(&ctx, r, &status).ok()) return absl::InternalError("Get failed");
     if (status.env_steps() > 0 && first == absl::InfinitePast()) first = absl::Now();
+    // Polled every 20 ms: a point is read within ~150 env steps of its step.
+    while (static_cast<int>(curve.size()) < CurvePoints() &&
+           status.env_steps() >= (static_cast<int64_t>(curve.size()) + 1) * every) {
+      curve.push_back(status.episodes() > 0 ? status.mean_return() : NAN);
+    }
     if (status.state() != JOB_RUNNING && status.state() != JOB_QUEUED) break;
     absl::SleepFor(absl::Milliseconds(20));
   }
@@ -137,6 +166,7 @@ absl::StatusOr<RunResult> RunDistributed(int actors) {
   RunResult out;
   out.steps_per_second = status.env_steps() / absl::ToDoubleSeconds(last - first);
   out.mean_return = status.mean_return();
+  out.curve = std::move(curve);
   out.mean_lag = status.mean_policy_lag();
   auto metrics = HttpGet("127.0.0.1", learner->metrics_port, "/metrics");
   if (metrics.ok()) out.lag_histogram = LagSummary(*metrics);
@@ -149,6 +179,46 @@ absl::StatusOr<RunResult> RunDistributed(int actors) {
   return out;
 }
 
+struct InProcessResult {
+  double steps_per_second = 0;
+  double mean_return = 0;  // last 10 training episodes
+  Curve curve;
+};
+
+absl::StatusOr<InProcessResult> RunInProcess(StreamTrainOptions options, uint64_t seed) {
+  options.seed = seed;
+  absl::StatusOr<StreamTrainResult> run = RunStreamTraining(options);
+  if (!run.ok()) return run.status();
+  InProcessResult out;
+  out.steps_per_second = run->steps_per_second;
+  const size_t k = std::min<size_t>(10, run->episodes.size());
+  for (size_t j = run->episodes.size() - k; j < run->episodes.size(); ++j) {
+    out.mean_return += run->episodes[j].episode_return / k;
+  }
+  const int64_t every = absl::GetFlag(FLAGS_curve_every);
+  size_t next = 0;
+  std::deque<double> last10;
+  for (int p = 1; p <= CurvePoints(); ++p) {
+    while (next < run->episodes.size() && run->episodes[next].env_step <= p * every) {
+      last10.push_back(run->episodes[next++].episode_return);
+      if (last10.size() > 10) last10.pop_front();
+    }
+    double mean = NAN;
+    if (!last10.empty()) {
+      mean = 0;
+      for (double g : last10) mean += g / last10.size();
+    }
+    out.curve.push_back(mean);
+  }
+  return out;
+}
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
 int Main() {
   SetTorchThreads(1);
   JobSpec spec = BenchJob(1);
@@ -157,28 +227,70 @@ int Main() {
   options.env_name = spec.env();
   options.config = *JobStreamConfig(spec);
   options.steps = spec.stop().max_env_steps();
-  options.seed = spec.seed();
-  // The in-process reference: steps/s of the job's seed, and the spread of the
-  // final mean training return (last 10 episodes) over ref_seeds seeds.
-  double ref_steps_per_second = 0, ref_return = 0, ref_min = 1e300, ref_max = -1e300;
+  std::vector<int> actor_counts;
+  for (absl::string_view a : absl::StrSplit(absl::GetFlag(FLAGS_actors), ',')) {
+    int actors = 0;
+    if (absl::SimpleAtoi(a, &actors) && actors > 0) actor_counts.push_back(actors);
+  }
+  const int repeats = std::max(1, absl::GetFlag(FLAGS_repeats));
+
+  // The reference spread of the final mean training return over seeds.
+  double ref_min = 1e300, ref_max = -1e300;
+  std::vector<Curve> ref_curves;
   for (int i = 0; i < absl::GetFlag(FLAGS_ref_seeds); ++i) {
-    options.seed = spec.seed() + i;
-    auto reference = RunStreamTraining(options);
-    if (!reference.ok()) {
-      std::fprintf(stderr, "in-process run failed: %s\n", reference.status().ToString().c_str());
+    auto r = RunInProcess(options, spec.seed() + i);
+    if (!r.ok()) {
+      std::fprintf(stderr, "in-process run failed: %s\n", r.status().ToString().c_str());
       return 1;
     }
-    double last10 = 0;
-    const size_t k = std::min<size_t>(10, reference->episodes.size());
-    for (size_t j = reference->episodes.size() - k; j < reference->episodes.size(); ++j) {
-      last10 += reference->episodes[j].episode_return / k;
+    ref_min = std::min(ref_min, r->mean_return);
+    ref_max = std::max(ref_max, r->mean_return);
+    ref_curves.push_back(r->curve);
+  }
+  // The band (min .. max per point) of the reference curves, leaving one out.
+  auto band = [&](int skip, Curve* lo, Curve* hi) {
+    lo->assign(CurvePoints(), 1e300);
+    hi->assign(CurvePoints(), -1e300);
+    for (int i = 0; i < static_cast<int>(ref_curves.size()); ++i) {
+      if (i == skip) continue;
+      for (int p = 0; p < CurvePoints(); ++p) {
+        if (std::isnan(ref_curves[i][p])) continue;
+        (*lo)[p] = std::min((*lo)[p], ref_curves[i][p]);
+        (*hi)[p] = std::max((*hi)[p], ref_curves[i][p]);
+      }
     }
-    if (i == 0) {
-      ref_steps_per_second = reference->steps_per_second;
-      ref_return = last10;
+  };
+  auto count_in = [&](const Curve& c, const Curve& lo, const Curve& hi) {
+    int n = 0;
+    for (int p = 0; p < CurvePoints() && p < static_cast<int>(c.size()); ++p) {
+      if (!std::isnan(c[p]) && c[p] >= lo[p] && c[p] <= hi[p]) ++n;
     }
-    ref_min = std::min(ref_min, last10);
-    ref_max = std::max(ref_max, last10);
+    return n;
+  };
+  Curve band_lo, band_hi;
+  band(-1, &band_lo, &band_hi);
+  // Share of a curve's points inside the band of n - 1 reference seeds,
+  // averaged over which seed is left out (comparable with the figure below).
+  auto in_band = [&](const Curve& c) -> double {
+    if (ref_curves.size() < 3) return std::nan("");
+    double in = 0;
+    for (int i = 0; i < static_cast<int>(ref_curves.size()); ++i) {
+      Curve lo, hi;
+      band(i, &lo, &hi);
+      in += count_in(c, lo, hi);
+    }
+    return in / (ref_curves.size() * CurvePoints());
+  };
+  // How often an in-process seed's own points fall inside the band of the
+  // other seeds: what "within the seed spread" means for a fresh seed.
+  int loo_in = 0, loo_total = 0;
+  if (ref_curves.size() >= 3) {
+    for (int i = 0; i < static_cast<int>(ref_curves.size()); ++i) {
+      Curve lo, hi;
+      band(i, &lo, &hi);
+      loo_in += count_in(ref_curves[i], lo, hi);
+      loo_total += CurvePoints();
+    }
   }
   std::printf("job: Stream AC(lambda), CartPole-v1, %lld env steps, publish_every %d, seed %llu, "
               "queue %lld, max_policy_lag %d\n",
@@ -188,23 +300,63 @@ int Main() {
               absl::GetFlag(FLAGS_max_policy_lag));
   std::printf("in-process final mean return (last 10 episodes) over %d seeds: %.1f .. %.1f\n",
               absl::GetFlag(FLAGS_ref_seeds), ref_min, ref_max);
-  std::printf("%-12s %12s %10s %14s %10s  %s\n", "run", "env steps/s", "ratio", "mean return",
-              "mean lag", "lag histogram (versions: items)");
-  std::printf("%-12s %12.0f %10s %14.1f %10s\n", "in-process", ref_steps_per_second, "1.00",
-              ref_return, "0");
+  std::printf("learning curve = mean of the last 10 training returns every %lld env steps; "
+              "in-process seed band (min .. max):\n ",
+              static_cast<long long>(absl::GetFlag(FLAGS_curve_every)));
+  for (int p = 0; p < CurvePoints(); ++p) std::printf(" %.0f..%.0f", band_lo[p], band_hi[p]);
+  std::printf("\n");
+  if (loo_total > 0) {
+    std::printf("in-process seeds: %.0f%% of their points inside the band of the other %zu "
+                "(the 'in band' column uses the same leave-one-out bands: a distributed run\n"
+                "learns like another seed when its share is similar)\n",
+                100.0 * loo_in / loo_total, ref_curves.size() - 1);
+  }
+  std::printf("Each distributed run sits between two in-process runs of the same job and seed;\n"
+              "its ratio is to their mean (this machine's speed drifts between runs).\n");
+  std::printf("%-6s %-10s %12s %12s %8s %12s %8s %10s  %s\n", "round", "run", "env steps/s",
+              "in-process", "ratio", "mean return", "in band", "mean lag",
+              "lag histogram (versions: items)");
   std::fflush(stdout);
-  for (absl::string_view a : absl::StrSplit(absl::GetFlag(FLAGS_actors), ',')) {
-    int actors = 0;
-    if (!absl::SimpleAtoi(a, &actors)) continue;
-    auto r = RunDistributed(actors);
-    if (!r.ok()) {
-      std::printf("%d actors: failed: %s\n", actors, r.status().ToString().c_str());
-      continue;
+
+  std::map<int, std::vector<double>> ratios, rates;
+  std::map<int, std::vector<double>> in_band_share;
+  auto in_process = RunInProcess(options, spec.seed());
+  if (!in_process.ok()) return 1;
+  for (int round = 1; round <= repeats; ++round) {
+    for (int actors : actor_counts) {
+      const double before = in_process->steps_per_second;
+      auto r = RunDistributed(actors);
+      in_process = RunInProcess(options, spec.seed());
+      if (!in_process.ok()) return 1;
+      if (!r.ok()) {
+        std::printf("%-6d %d actors: failed: %s\n", round, actors, r.status().ToString().c_str());
+        continue;
+      }
+      const double reference = 0.5 * (before + in_process->steps_per_second);
+      const double ratio = r->steps_per_second / reference;
+      ratios[actors].push_back(ratio);
+      rates[actors].push_back(r->steps_per_second);
+      const double share = in_band(r->curve);
+      in_band_share[actors].push_back(share);
+      std::printf("%-6d %-10s %12.0f %12.0f %8.2f %12.1f %8s %10.1f %s\n", round,
+                  absl::StrCat(actors, " actors").c_str(), r->steps_per_second, reference, ratio,
+                  r->mean_return, absl::StrFormat("%.0f%%", 100 * share).c_str(), r->mean_lag,
+                  r->lag_histogram.c_str());
+      std::printf("       curve:");
+      for (double g : r->curve) std::printf(" %.0f", g);
+      std::printf("\n");
+      std::fflush(stdout);
     }
-    std::printf("%-12s %12.0f %10.2f %14.1f %10.1f %s\n", absl::StrCat(actors, " actors").c_str(),
-                r->steps_per_second, r->steps_per_second / ref_steps_per_second,
-                r->mean_return, r->mean_lag, r->lag_histogram.c_str());
-    std::fflush(stdout);
+  }
+  std::printf("summary over %d rounds:\n", repeats);
+  for (int actors : actor_counts) {
+    if (ratios[actors].empty()) continue;
+    const auto [lo, hi] = std::minmax_element(ratios[actors].begin(), ratios[actors].end());
+    std::printf("  %d actors: median %.0f env steps/s, median ratio %.2f (range %.2f .. %.2f); "
+                "learning-curve points inside the in-process seed band: %.0f%%\n",
+                actors, Median(rates[actors]), Median(ratios[actors]), *lo, *hi,
+                100.0 * std::accumulate(in_band_share[actors].begin(), in_band_share[actors].end(),
+                                        0.0) / in_band_share[actors].size());
   }
   return 0;
 }

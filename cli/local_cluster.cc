@@ -341,7 +341,10 @@ absl::StatusOr<Topology> StartLocalCluster(const UpOptions& options) {
     const std::string name = absl::StrCat("actor-", i);
     absl::StatusOr<Started*> a = start(name, "actor",
                                        {"--learner=" + t.learner_address,
-                                        "--replay=" + t.replay_address, "--name=" + name});
+                                        "--replay=" + t.replay_address, "--name=" + name,
+                                        // One machine: the learner is the bottleneck, so
+                                        // actors yield the cores they share with it.
+                                        "--nice=5"});
     if (!a.ok()) return fail(a.status());
     edge.push_back(*a);
   }

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <limits>
 #include <utility>
 #include <vector>
 
@@ -198,6 +199,9 @@ absl::Status Evaluator::FollowJob(const Assignment& assignment) {
   WatchParametersRequest request;
   request.set_job_name(job);
   request.set_after_version(-1);
+  // Only the first version of each evaluation interval is used (none when
+  // the job wants no evaluation: the stream then only says when it ends).
+  request.set_stride(every > 0 ? every : std::numeric_limits<int64_t>::max());
   if (!BeginCall(&ctx)) return absl::OkStatus();
   std::unique_ptr<grpc::ClientReader<Parameters>> reader = parameters_->WatchParameters(&ctx, request);
   Parameters parameters;

@@ -283,13 +283,23 @@ grpc::Status ParameterServiceImpl::WatchParameters(grpc::ServerContext* ctx,
     return grpc::Status(grpc::StatusCode::NOT_FOUND,
                         absl::StrCat("job '", request->job_name(), "' is not running"));
   }
+  if (request->stride() < 0) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        absl::StrCat("stride: must be >= 0, got ", request->stride()));
+  }
+  const int64_t stride = request->stride();
   int64_t after = request->after_version();
+  bool sent_any = false;
+  int64_t last_sent = 0;
   while (!ctx->IsCancelled()) {
     std::shared_ptr<const Parameters> p =
         run->parameters().WaitNewer(after, absl::Now() + absl::Milliseconds(200));
     if (p != nullptr) {
-      if (!writer->Write(*p)) return grpc::Status::CANCELLED;
       after = p->version();
+      if (stride > 0 && sent_any && p->version() / stride <= last_sent / stride) continue;
+      if (!writer->Write(*p)) return grpc::Status::CANCELLED;
+      sent_any = true;
+      last_sent = p->version();
     } else if (run->parameters().closed()) {
       return grpc::Status::OK;  // the job ended
     }

@@ -17,6 +17,7 @@ namespace {
 
 constexpr int kRecentReturns = 10;
 constexpr int kRecentLags = 1000;
+constexpr absl::Duration kMonitorInterval = absl::Seconds(2);
 
 double NowUnix() { return absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()); }
 
@@ -219,7 +220,12 @@ absl::Status JobRun::LearnItem(const SampledItem& sampled) {
     recent_inputs_.push_back(stream.observation);
     if (recent_inputs_.size() > 256) recent_inputs_.pop_front();
   }
-  if (learner_->steps() % 2000 == 0) UpdateMonitors();
+  // The monitors cost a few ms (forward passes over recent inputs): at most
+  // one update per kMonitorInterval.
+  if (learner_->steps() % 1000 == 0 && absl::Now() - last_monitor_update_ >= kMonitorInterval) {
+    UpdateMonitors();
+    last_monitor_update_ = absl::Now();
+  }
   const LearnInfo& info = learner_->last_info();
   if (options_.metrics != nullptr) {
     options_.metrics->steps.Increment();
@@ -323,7 +329,11 @@ void JobRun::Run() {
     auto stream = replay_->NewSampleStream(spec_.table(), /*credit=*/256, /*max_batch=*/256,
                                            /*timeout_ms=*/500, /*partial_batches=*/true);
     while (reason.empty()) {
+      const absl::Time wait_start = absl::Now();
       absl::StatusOr<const SampleResponse*> response = stream->NextResponse();
+      if (options_.metrics != nullptr) {
+        options_.metrics->wait_seconds.Increment(absl::ToDoubleSeconds(absl::Now() - wait_start));
+      }
       if (!response.ok()) {
         if (!absl::IsDeadlineExceeded(response.status())) {
           if (logged_errors++ < 5) {

@@ -79,13 +79,15 @@ class JobRun {
   std::unique_ptr<ReplayClient> replay_;
   std::unique_ptr<StreamLearner> learner_;
   std::map<int64_t, StreamState> streams_;
-  // Items taken from the queue per stream (published with the parameters).
+  // Items of each stream processed (learned or skipped), published with the
+  // parameters: actors bound their lead on it (max_policy_lag).
   std::map<int64_t, int64_t> consumed_;
   // Per stream: (episode id, step index) of the last learned item.
   std::map<int64_t, std::pair<int64_t, int64_t>> last_position_;
   // Exploration monitors: recent network inputs and actions.
   std::deque<std::vector<float>> recent_inputs_;
   ActionDiversity action_diversity_;
+  absl::Time last_monitor_update_ = absl::InfinitePast();
   void UpdateMonitors();
   int64_t last_published_ = -1;
   int64_t last_checkpoint_ = 0;

@@ -17,6 +17,8 @@ LearnerMetrics::LearnerMetrics(prometheus::Registry& r)
       episodes(Counter(r, "rl_learner_episodes_total", "Training episodes finished.")),
       skipped_items(Counter(r, "rl_learner_skipped_items_total",
                             "Replay items skipped: undecodable, or continuing no episode.")),
+      wait_seconds(Counter(r, "rl_learner_wait_seconds_total",
+                           "Seconds the learner waited for items from the replay server.")),
       policy_version(Gauge(r, "rl_learner_policy_version", "Newest published parameter version.")),
       policy_lag(prometheus::BuildHistogram()
                      .Name("rl_learner_policy_lag_versions")

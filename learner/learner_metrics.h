@@ -17,6 +17,7 @@ struct LearnerMetrics {
   prometheus::Counter& steps;            // transitions learned
   prometheus::Counter& episodes;
   prometheus::Counter& skipped_items;    // undecodable or out-of-episode items
+  prometheus::Counter& wait_seconds;     // waiting for items from the replay server
   prometheus::Gauge& policy_version;
   prometheus::Histogram& policy_lag;     // learner version - item version
   prometheus::Gauge& episode_return;     // last finished training episode

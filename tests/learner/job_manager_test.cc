@@ -3,6 +3,9 @@
 // in-process trainer exactly with one lock-step actor (lag 0).
 #include "learner/job_manager.h"
 
+#include <atomic>
+#include <thread>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -224,6 +227,126 @@ TEST_F(JobManagerTest, LockStepActorReproducesTheInProcessTrainerExactly) {
     for (size_t i = 0; i < a.size(); ++i) max_diff = std::max<double>(max_diff, std::abs(a[i] - b[i]));
     EXPECT_LE(max_diff, 1e-6) << reference->learner->network_name(n);
   }
+}
+
+TEST_F(JobManagerTest, WatchParametersWithStrideSendsOneVersionPerInterval) {
+  constexpr int64_t kSteps = 200, kStride = 50;
+  JobSpec spec = CartPoleJob("stride", kSteps);
+  ASSERT_TRUE(manager_->Submit(spec).ok());
+  ASSERT_TRUE(WaitFor([&] { return manager_->Running("stride") != nullptr; }, absl::Seconds(10)));
+  ParameterServiceImpl service(manager_.get());
+  int port = 0;
+  auto server = StartGrpcServer("127.0.0.1:0", {&service}, &port);
+  ASSERT_TRUE(server.ok());
+  auto stub = ParameterService::NewStub(MakeChannel(absl::StrCat("127.0.0.1:", port)));
+
+  // A bad stride is refused by name.
+  {
+    grpc::ClientContext ctx;
+    WatchParametersRequest bad;
+    bad.set_job_name("stride");
+    bad.set_stride(-1);
+    Parameters p;
+    auto reader = stub->WatchParameters(&ctx, bad);
+    EXPECT_FALSE(reader->Read(&p));
+    const grpc::Status status = reader->Finish();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(status.error_message(), HasSubstr("stride"));
+  }
+
+  std::vector<int64_t> strided, all;
+  std::atomic<int> connected{0};
+  auto watch = [&](int64_t stride, std::vector<int64_t>* versions) {
+    grpc::ClientContext ctx;
+    WatchParametersRequest request;
+    request.set_job_name("stride");
+    request.set_after_version(-1);
+    request.set_stride(stride);
+    auto reader = stub->WatchParameters(&ctx, request);
+    Parameters p;
+    while (reader->Read(&p)) {
+      if (versions->empty()) ++connected;
+      versions->push_back(p.version());
+    }
+    EXPECT_TRUE(reader->Finish().ok());
+  };
+  std::thread strided_reader(watch, kStride, &strided);
+  std::thread all_reader(watch, 0, &all);
+  ASSERT_TRUE(WaitFor([&] { return connected.load() == 2; }, absl::Seconds(10)));
+
+  // Feed the job kSteps transitions of its initial policy.
+  JobSpec full = spec;
+  ASSERT_TRUE(ValidateJobSpec(&full).ok());
+  auto problem = JobProblem(full);
+  auto config = JobStreamConfig(full);
+  ASSERT_TRUE(problem.ok() && config.ok());
+  auto actor = StreamActor::Create(*problem, *config, 1);
+  auto env = MakeEnv(full.env());
+  ASSERT_TRUE(actor.ok() && env.ok());
+  {
+    std::shared_ptr<const Parameters> first =
+        manager_->Running("stride")->parameters().WaitNewer(-1, absl::Now() + absl::Seconds(10));
+    ASSERT_NE(first, nullptr);
+    StateDict dict(first->tensors().begin(), first->tensors().end());
+    PolicySnapshot snapshot;
+    ASSERT_TRUE(LoadSnapshot(dict, &snapshot).ok());
+    ASSERT_TRUE((*actor)->Sync(snapshot).ok());
+  }
+  ReplayClient client(MakeChannel(absl::StrCat("127.0.0.1:", replay_port_)));
+  Transition t;
+  StepResult result;
+  ActorAction action;
+  (*env)->Reset(3, &t.observation);
+  (*actor)->Observe(t.observation, true);
+  t.episode_start = true;
+  int64_t episode = 0, step_in_episode = 0;
+  std::vector<Item> items;
+  for (int64_t k = 1; k <= kSteps; ++k) {
+    ASSERT_TRUE((*actor)->Act(false, &action).ok());
+    ASSERT_TRUE((*env)->Step(action.env_action, &result).ok());
+    (*actor)->Observe(result.observation, false);
+    t.action = action.action;
+    t.reward = result.reward;
+    t.next_observation = result.observation;
+    t.terminated = result.terminated;
+    t.truncated = result.truncated;
+    ItemMetadata md;
+    md.set_job_id(full.name());
+    md.set_episode_id(episode);
+    md.set_step_index(step_in_episode++);
+    items.push_back(EncodeTransition(t, md));
+    if (result.done()) {
+      (*env)->Reset(std::nullopt, &t.observation);
+      (*actor)->Observe(t.observation, true);
+      t.episode_start = true;
+      ++episode;
+      step_in_episode = 0;
+    } else {
+      std::swap(t.observation, t.next_observation);
+      t.episode_start = false;
+    }
+    // Slowly enough that the unstrided reader sees many versions.
+    if (items.size() == 10) {
+      ASSERT_TRUE(client.Insert(full.table(), std::move(items)).ok());
+      items.clear();
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+  }
+  ASSERT_TRUE(WaitFor([&] { return manager_->Get("stride")->state() == JOB_SUCCEEDED; },
+                      absl::Seconds(20)));
+  strided_reader.join();
+  all_reader.join();
+  StopGrpcServer(server->get(), absl::Seconds(1));
+
+  // The strided stream: the first version, then one per new multiple of 50.
+  ASSERT_FALSE(strided.empty());
+  EXPECT_EQ(strided.front(), 0);
+  for (size_t i = 1; i < strided.size(); ++i) {
+    EXPECT_GT(strided[i] / kStride, strided[i - 1] / kStride) << i;
+  }
+  EXPECT_LE(strided.size(), static_cast<size_t>(kSteps / kStride + 1));
+  EXPECT_EQ(strided.back() / kStride, kSteps / kStride);
+  EXPECT_GT(all.size(), strided.size());
 }
 
 }  // namespace
