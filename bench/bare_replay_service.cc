@@ -1,5 +1,7 @@
 #include "bench/bare_replay_service.h"
 
+#include "replay/wire.h"
+
 namespace rlx {
 namespace {
 
@@ -61,7 +63,10 @@ class BareSampleReactor : public grpc::ServerBidiReactor<SampleRequest, SampleRe
         }
         return;
       }
-      if (max_batch_ == 0) max_batch_ = request_.max_batch() > 0 ? request_.max_batch() : 256;
+      if (max_batch_ == 0) {
+        max_batch_ = request_.max_batch() > 0 ? request_.max_batch() : 256;
+        batch_format_ = request_.batch_format();
+      }
       credit_ += request_.num_items();
       if (!writing_ && credit_ > 0) write = writing_ = true;
     }
@@ -94,12 +99,18 @@ class BareSampleReactor : public grpc::ServerBidiReactor<SampleRequest, SampleRe
       n = std::min(credit_, max_batch_);
       credit_ -= n;
     }
-    taken_.clear();
-    service_->Take(n, &taken_);
     arena_.Reset();
     response_ = google::protobuf::Arena::CreateMessage<SampleResponse>(&arena_);
-    for (const auto& item : taken_) {
-      response_->add_items()->unsafe_arena_set_allocated_item(const_cast<Item*>(item.get()));
+    if (batch_format_) {
+      rows_.clear();
+      service_->TakeRows(n, &rows_);
+      FillSampleResponse(rows_, /*batch_format=*/true, response_);
+    } else {
+      taken_.clear();
+      service_->Take(n, &taken_);
+      for (const auto& item : taken_) {
+        response_->add_items()->unsafe_arena_set_allocated_item(const_cast<Item*>(item.get()));
+      }
     }
     StartWrite(response_);
   }
@@ -109,9 +120,11 @@ class BareSampleReactor : public grpc::ServerBidiReactor<SampleRequest, SampleRe
   google::protobuf::Arena arena_;
   SampleResponse* response_ = nullptr;
   std::vector<std::shared_ptr<const Item>> taken_;
+  std::vector<SampledEntry> rows_;
   absl::Mutex mu_;
   int64_t credit_ = 0;
   int64_t max_batch_ = 0;
+  bool batch_format_ = false;
   bool writing_ = false;
   bool reads_done_ = false;
   bool finished_ = false;
@@ -137,6 +150,30 @@ void BareReplayService::Append(const std::shared_ptr<google::protobuf::Arena>& a
     response->add_keys(next_key_++);
     items_.emplace_back(arena, &item);
   }
+  for (const ItemBatch& batch : request->batches()) {
+    ChunkPtr chunk = Chunk::FromBatch(arena, &batch);
+    for (int r = 0; r < batch.num_rows(); ++r) {
+      response->add_keys(next_key_);
+      rows_.push_back(Row{chunk, r, next_key_++});
+    }
+  }
+}
+
+void BareReplayService::TakeRows(int64_t n, std::vector<SampledEntry>* out) {
+  absl::MutexLock lock(&mu_);
+  if (rows_.empty()) return;
+  out->reserve(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) {
+    if (row_cursor_ >= rows_.size()) row_cursor_ = 0;
+    const Row& r = rows_[row_cursor_++];
+    SampledEntry e;
+    e.key = r.key;
+    e.chunk = r.chunk;
+    e.row = r.row;
+    e.priority = r.chunk->priority(r.row);
+    e.table_size = static_cast<int64_t>(rows_.size());
+    out->push_back(std::move(e));
+  }
 }
 
 void BareReplayService::Take(int64_t n, std::vector<std::shared_ptr<const Item>>* out) {
@@ -154,6 +191,8 @@ grpc::ServerUnaryReactor* BareReplayService::Reset(grpc::CallbackServerContext* 
     absl::MutexLock lock(&mu_);
     items_.clear();
     cursor_ = 0;
+    rows_.clear();
+    row_cursor_ = 0;
   }
   auto* reactor = context->DefaultReactor();
   reactor->Finish(grpc::Status::OK);

@@ -4,6 +4,11 @@
 // there, responses referencing stored items), but only appends items to one
 // deque behind one mutex and samples them round-robin: no sampler, remover,
 // rate limiter, validation or metrics. Implements Insert, Sample and Reset.
+//
+// Both wire forms: items (stored as parsed, referenced by responses) and
+// columnar batches (stored as chunk + row, gathered into SampledBatches by
+// the real service's code, replay/wire.h). Sample streams with batch_format
+// get the batch rows; the others the items.
 #ifndef RLX_BENCH_BARE_REPLAY_SERVICE_H_
 #define RLX_BENCH_BARE_REPLAY_SERVICE_H_
 
@@ -14,6 +19,8 @@
 
 #include "absl/synchronization/mutex.h"
 #include "replay.grpc.pb.h"
+#include "replay/chunk.h"
+#include "replay/table.h"
 
 namespace rlx {
 
@@ -31,11 +38,20 @@ class BareReplayService final : public ReplayService::CallbackService {
               InsertResponse* response);
   // Up to n items, round-robin.
   void Take(int64_t n, std::vector<std::shared_ptr<const Item>>* out);
+  // Up to n batch rows, round-robin.
+  void TakeRows(int64_t n, std::vector<SampledEntry>* out);
 
  private:
+  struct Row {
+    ChunkPtr chunk;
+    int row;
+    uint64_t key;
+  };
   absl::Mutex mu_;
   std::deque<std::shared_ptr<const Item>> items_ ABSL_GUARDED_BY(mu_);
   size_t cursor_ ABSL_GUARDED_BY(mu_) = 0;
+  std::deque<Row> rows_ ABSL_GUARDED_BY(mu_);
+  size_t row_cursor_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t next_key_ ABSL_GUARDED_BY(mu_) = 1;
 };
 

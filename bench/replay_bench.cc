@@ -8,7 +8,9 @@
 //
 // Cases: item shapes 64b (one float32[16]), cartpole (five tensors: obs[4],
 // action, reward, next_obs[4], done), 4k and 100k (one uint8 tensor); 1, 16
-// and 256 items per message; 1 and 4 streams (one thread each, one channel).
+// and 256 items per message; 1 and 4 streams (one thread each, one channel);
+// two wire formats: "items" (one Item message per item) and "batch" (columnar
+// ItemBatch per message, SampleRequest.batch_format on the sample side).
 // Tables: "uniform" (uniform sampler, min-size limiter, FIFO remover at
 // max_size) and "fifo" (FIFO sampler + queue limiter: each item sampled once).
 // Metrics are on in the full server.
@@ -37,7 +39,9 @@
 #include "core/server.h"
 #include "core/tensor_codec.h"
 #include "replay/client.h"
+#include "replay/item_batch.h"
 #include "replay/replay_service.h"
+#include "replay/wire.h"
 
 ABSL_FLAG(std::string, mode, "driver", "driver | server (internal: the child process)");
 ABSL_FLAG(std::string, server_kind, "full", "full | bare (server mode)");
@@ -46,6 +50,11 @@ ABSL_FLAG(double, seconds, 0.5, "Measuring time per case.");
 ABSL_FLAG(std::string, shapes, "64b,cartpole,4k,100k", "Item shapes to run.");
 ABSL_FLAG(std::string, batches, "1,16,256", "Items per message.");
 ABSL_FLAG(std::string, streams, "1,4", "Concurrent streams.");
+ABSL_FLAG(std::string, parts, "inproc,bare,full",
+          "What to run: inproc (table calls in this process), bare (the bare gRPC ceiling), "
+          "full (the replay service).");
+ABSL_FLAG(std::string, formats, "items,batch",
+          "Wire formats: items (one Item message per item), batch (columnar ItemBatch).");
 
 namespace rlx {
 namespace {
@@ -163,11 +172,28 @@ struct CaseKey {
   std::string shape;
   int batch;
   int streams;
-  std::string op;  // insert/sample x uniform/fifo
+  std::string format;  // items | batch
+  std::string op;      // insert/sample x uniform/fifo
   bool operator<(const CaseKey& o) const {
-    return std::tie(shape, batch, streams, op) < std::tie(o.shape, o.batch, o.streams, o.op);
+    return std::tie(shape, batch, streams, format, op) <
+           std::tie(o.shape, o.batch, o.streams, o.format, o.op);
   }
 };
+
+// One insert request of `batch` copies of item, in the given wire format.
+InsertRequest MakeRequest(const std::string& table, const Item& item, int batch,
+                          const std::string& format) {
+  InsertRequest request;
+  request.set_table(table);
+  if (format == "batch") {
+    std::vector<Item> items(static_cast<size_t>(batch), item);
+    absl::Status s = AppendItemsAsBatches(items, &request);
+    if (!s.ok()) std::fprintf(stderr, "replay_bench: %s\n", s.ToString().c_str());
+  } else {
+    for (int i = 0; i < batch; ++i) *request.add_items() = item;
+  }
+  return request;
+}
 
 class ServerProcess {
  public:
@@ -204,10 +230,9 @@ class ServerProcess {
 
 // Inserts batches on `streams` streams for `seconds`; returns items/s.
 double GrpcInsert(ReplayClient& client, const std::string& table, const Item& item, int batch,
-                  int streams, double seconds, int64_t max_items = INT64_MAX) {
-  InsertRequest request;
-  request.set_table(table);
-  for (int i = 0; i < batch; ++i) *request.add_items() = item;
+                  const std::string& format, int streams, double seconds,
+                  int64_t max_items = INT64_MAX) {
+  const InsertRequest request = MakeRequest(table, item, batch, format);
   std::atomic<int64_t> total{0};
   const absl::Time start = absl::Now();
   const absl::Time end = start + absl::Seconds(seconds);
@@ -228,8 +253,9 @@ double GrpcInsert(ReplayClient& client, const std::string& table, const Item& it
   return total.load() / absl::ToDoubleSeconds(absl::Now() - start);
 }
 
-double GrpcSample(ReplayClient& client, const std::string& table, int batch, int streams,
-                  double seconds, int64_t max_items = INT64_MAX) {
+double GrpcSample(ReplayClient& client, const std::string& table, int batch,
+                  const std::string& format, int streams, double seconds,
+                  int64_t max_items = INT64_MAX) {
   std::atomic<int64_t> total{0};
   const absl::Time start = absl::Now();
   const absl::Time end = start + absl::Seconds(seconds);
@@ -237,13 +263,19 @@ double GrpcSample(ReplayClient& client, const std::string& table, int batch, int
   for (int s = 0; s < streams; ++s) {
     threads.emplace_back([&] {
       const int64_t limit = max_items / streams;
-      auto stream = client.NewSampleStream(table, 4 * batch, batch, /*timeout_ms=*/2000,
-                                           /*partial_batches=*/true, /*max_total=*/limit);
+      SampleStreamOptions options;
+      options.credit = 4 * batch;
+      options.max_batch = batch;
+      options.timeout_ms = 2000;
+      options.partial_batches = true;
+      options.max_total = limit;
+      options.batch_format = format == "batch";
+      auto stream = client.NewSampleStream(table, options);
       int64_t got = 0;
       while (absl::Now() < end && got < limit) {
         auto response = stream->NextResponse();
         if (!response.ok()) break;
-        got += (*response)->items_size();
+        got += SampledCount(**response);
       }
       std::vector<SampledItem> leftovers;
       (void)stream->Close(&leftovers);
@@ -258,47 +290,54 @@ Result ToResult(double items_per_s, const Item& item) {
   return Result{items_per_s, items_per_s * static_cast<double>(item.ByteSizeLong()) / 1e6};
 }
 
-void RunInProcess(const std::string& shape, int batch, double seconds,
-                  std::map<CaseKey, Result>* out) {
+void RunInProcess(const std::string& shape, int batch, const std::string& format,
+                  double seconds, std::map<CaseKey, Result>* out) {
   const Item item = MakeShapeItem(shape);
   const int64_t capacity = TableCapacity(item);
+  const bool batch_format = format == "batch";
+  const InsertRequest templ = MakeRequest("t", item, batch, format);
   for (bool fifo : {false, true}) {
     auto table = Table::Create(MakeTableConfig("t", fifo, capacity), 1).value();
     const std::string suffix = fifo ? " fifo" : " uniform";
-    // Insert: copying the template item stands in for parsing it off the wire.
+    // Insert: copying the template request (onto an arena, as the service
+    // parses it) stands in for parsing it off the wire.
     int64_t inserted = 0;
     double insert_s = 0, sample_s = 0;
     int64_t sampled = 0;
     const absl::Time end = absl::Now() + absl::Seconds(seconds);
     while (absl::Now() < end) {
       const int64_t room = fifo ? capacity - table->size() : capacity;
-      const int n = static_cast<int>(std::min<int64_t>(batch, room));
-      if (n > 0) {
-        std::vector<ItemPtr> items;
+      if (room >= batch) {
         absl::Time t0 = absl::Now();
-        for (int i = 0; i < n; ++i) items.push_back(std::make_shared<const Item>(item));
-        (void)table->Insert(std::move(items));
+        if (batch_format) {
+          auto arena = std::make_shared<google::protobuf::Arena>();
+          auto* request = google::protobuf::Arena::CreateMessage<InsertRequest>(arena.get());
+          *request = templ;
+          (void)table->InsertChunks(ChunksOfRequest(arena, *request));
+        } else {
+          std::vector<ItemPtr> items;
+          for (int i = 0; i < batch; ++i) items.push_back(std::make_shared<const Item>(item));
+          (void)table->Insert(std::move(items));
+        }
         insert_s += absl::ToDoubleSeconds(absl::Now() - t0);
-        inserted += n;
+        inserted += batch;
       }
       if (!fifo || table->size() >= std::min<int64_t>(capacity, batch)) {
         absl::Time t0 = absl::Now();
         auto r = table->Sample(batch, /*partial=*/true);
-        // Building the response (references, as the service does) and
-        // serializing it is part of a sample's work.
+        // Building the response (as the service does) and serializing it is
+        // part of a sample's work.
         google::protobuf::Arena arena;
         auto* response = google::protobuf::Arena::CreateMessage<SampleResponse>(&arena);
-        for (const auto& e : *r) {
-          response->add_items()->unsafe_arena_set_allocated_item(const_cast<Item*>(e.item.get()));
-        }
+        FillSampleResponse(*r, batch_format, response);
         std::string wire;
         response->SerializeToString(&wire);
         sample_s += absl::ToDoubleSeconds(absl::Now() - t0);
         sampled += static_cast<int64_t>(r->size());
       }
     }
-    (*out)[{shape, batch, 1, "insert" + suffix}] = ToResult(inserted / insert_s, item);
-    (*out)[{shape, batch, 1, "sample" + suffix}] = ToResult(sampled / sample_s, item);
+    (*out)[{shape, batch, 1, format, "insert" + suffix}] = ToResult(inserted / insert_s, item);
+    (*out)[{shape, batch, 1, format, "sample" + suffix}] = ToResult(sampled / sample_s, item);
   }
 }
 
@@ -316,19 +355,30 @@ int RunDriver() {
   const std::vector<std::string> shapes = absl::StrSplit(absl::GetFlag(FLAGS_shapes), ',');
   const std::vector<int> batches = ParseInts(absl::GetFlag(FLAGS_batches));
   const std::vector<int> streams_list = ParseInts(absl::GetFlag(FLAGS_streams));
+  const std::vector<std::string> formats = absl::StrSplit(absl::GetFlag(FLAGS_formats), ',');
 
   const double memcpy_gbps = MemcpyGBps();
   std::printf("memcpy bandwidth: %.2f GB/s\n", memcpy_gbps);
   std::fflush(stdout);
 
+  const std::string parts = absl::GetFlag(FLAGS_parts);
+  auto run_part = [&parts](absl::string_view part) {
+    for (absl::string_view p : absl::StrSplit(parts, ',')) {
+      if (p == part) return true;
+    }
+    return false;
+  };
   std::map<CaseKey, Result> inproc, full, bare;
-  for (const auto& shape : shapes) {
-    for (int batch : batches) RunInProcess(shape, batch, seconds / 2, &inproc);
+  for (const auto& shape : run_part("inproc") ? shapes : std::vector<std::string>()) {
+    for (int batch : batches) {
+      for (const auto& format : formats) RunInProcess(shape, batch, format, seconds / 2, &inproc);
+    }
   }
   std::printf("in-process cases done\n");
   std::fflush(stdout);
 
   for (const std::string kind : {"bare", "full"}) {
+    if (!run_part(kind)) continue;
     ServerProcess server(kind);
     if (server.port() == 0) {
       std::fprintf(stderr, "replay_bench: %s server did not start\n", kind.c_str());
@@ -341,46 +391,52 @@ int RunDriver() {
       const int64_t capacity = TableCapacity(item);
       for (int batch : batches) {
         for (int streams : streams_list) {
-          if (kind == "bare") {
-            // The deque only grows: bound the insert case, then sample what it
-            // holds, then empty it.
-            results[{shape, batch, streams, "insert uniform"}] = ToResult(
-                GrpcInsert(client, "bare", item, batch, streams, seconds, 20 * capacity), item);
-            results[{shape, batch, streams, "sample uniform"}] =
-                ToResult(GrpcSample(client, "bare", batch, streams, seconds), item);
-            (void)client.Reset("bare");
-            continue;
+          for (const std::string& fmt : formats) {
+            if (kind == "bare") {
+              // The deque only grows: bound the insert case, then sample what it
+              // holds, then empty it.
+              results[{shape, batch, streams, fmt, "insert uniform"}] =
+                  ToResult(GrpcInsert(client, "bare", item, batch, fmt, streams, seconds,
+                                      20 * capacity),
+                           item);
+              results[{shape, batch, streams, fmt, "sample uniform"}] =
+                  ToResult(GrpcSample(client, "bare", batch, fmt, streams, seconds), item);
+              (void)client.Reset("bare");
+              continue;
+            }
+            const std::string u = absl::StrCat("u_", shape, "_", batch, "_", streams, "_", fmt);
+            const std::string f = absl::StrCat("f_", shape, "_", batch, "_", streams, "_", fmt);
+            (void)client.CreateTable(MakeTableConfig(u, false, capacity));
+            // The FIFO case fills the queue each round: at least two messages per stream.
+            const int64_t fifo_capacity = std::max<int64_t>(capacity, 2 * batch * streams);
+            (void)client.CreateTable(MakeTableConfig(f, true, fifo_capacity));
+            results[{shape, batch, streams, fmt, "insert uniform"}] =
+                ToResult(GrpcInsert(client, u, item, batch, fmt, streams, seconds), item);
+            results[{shape, batch, streams, fmt, "sample uniform"}] =
+                ToResult(GrpcSample(client, u, batch, fmt, streams, seconds), item);
+            // FIFO queue: fill to capacity, then drain; repeat while time remains.
+            double ins_items = 0, ins_s = 0, smp_items = 0, smp_s = 0;
+            const absl::Time end = absl::Now() + absl::Seconds(seconds);
+            const int64_t round = fifo_capacity / batch / streams * batch * streams;
+            while (absl::Now() < end && round > 0) {
+              absl::Time t0 = absl::Now();
+              double r = GrpcInsert(client, f, item, batch, fmt, streams, 60.0, round);
+              double dt = absl::ToDoubleSeconds(absl::Now() - t0);
+              ins_items += r * dt;
+              ins_s += dt;
+              t0 = absl::Now();
+              r = GrpcSample(client, f, batch, fmt, streams, 60.0, round);
+              dt = absl::ToDoubleSeconds(absl::Now() - t0);
+              smp_items += r * dt;
+              smp_s += dt;
+            }
+            results[{shape, batch, streams, fmt, "insert fifo"}] =
+                ToResult(ins_items / ins_s, item);
+            results[{shape, batch, streams, fmt, "sample fifo"}] =
+                ToResult(smp_items / smp_s, item);
+            (void)client.Reset(u);
+            (void)client.Reset(f);
           }
-          const std::string u = absl::StrCat("u_", shape, "_", batch, "_", streams);
-          const std::string f = absl::StrCat("f_", shape, "_", batch, "_", streams);
-          (void)client.CreateTable(MakeTableConfig(u, false, capacity));
-          // The FIFO case fills the queue each round: at least two messages per stream.
-          const int64_t fifo_capacity = std::max<int64_t>(capacity, 2 * batch * streams);
-          (void)client.CreateTable(MakeTableConfig(f, true, fifo_capacity));
-          results[{shape, batch, streams, "insert uniform"}] =
-              ToResult(GrpcInsert(client, u, item, batch, streams, seconds), item);
-          results[{shape, batch, streams, "sample uniform"}] =
-              ToResult(GrpcSample(client, u, batch, streams, seconds), item);
-          // FIFO queue: fill to capacity, then drain; repeat while time remains.
-          double ins_items = 0, ins_s = 0, smp_items = 0, smp_s = 0;
-          const absl::Time end = absl::Now() + absl::Seconds(seconds);
-          const int64_t round = fifo_capacity / batch / streams * batch * streams;
-          while (absl::Now() < end && round > 0) {
-            absl::Time t0 = absl::Now();
-            double r = GrpcInsert(client, f, item, batch, streams, 60.0, round);
-            double dt = absl::ToDoubleSeconds(absl::Now() - t0);
-            ins_items += r * dt;
-            ins_s += dt;
-            t0 = absl::Now();
-            r = GrpcSample(client, f, batch, streams, 60.0, round);
-            dt = absl::ToDoubleSeconds(absl::Now() - t0);
-            smp_items += r * dt;
-            smp_s += dt;
-          }
-          results[{shape, batch, streams, "insert fifo"}] = ToResult(ins_items / ins_s, item);
-          results[{shape, batch, streams, "sample fifo"}] = ToResult(smp_items / smp_s, item);
-          (void)client.Reset(u);
-          (void)client.Reset(f);
         }
       }
     }
@@ -388,29 +444,29 @@ int RunDriver() {
     std::fflush(stdout);
   }
 
-  std::printf("\n%-9s %5s %7s %-15s %12s %9s %9s %8s %8s\n", "shape", "batch", "streams",
-              "op", "items/s", "MB/s", "/inproc", "/bare", "/memcpy");
+  std::printf("\n%-9s %5s %7s %-6s %-15s %12s %9s %9s %8s %8s\n", "shape", "batch",
+              "streams", "fmt", "op", "items/s", "MB/s", "/inproc", "/bare", "/memcpy");
   for (const auto& [key, r] : full) {
-    const CaseKey in_key{key.shape, key.batch, 1, key.op};
+    const CaseKey in_key{key.shape, key.batch, 1, key.format, key.op};
     const std::string bare_op = key.op.substr(0, key.op.find(' ')) + " uniform";
-    const CaseKey bare_key{key.shape, key.batch, key.streams, bare_op};
+    const CaseKey bare_key{key.shape, key.batch, key.streams, key.format, bare_op};
     const double in = inproc.count(in_key) ? inproc[in_key].items_per_s : 0;
     const double b = bare.count(bare_key) ? bare[bare_key].items_per_s : 0;
-    std::printf("%-9s %5d %7d %-15s %12.0f %9.1f %8.2fx %8.2fx %7.1f%%\n", key.shape.c_str(),
-                key.batch, key.streams, key.op.c_str(), r.items_per_s, r.mb_per_s,
-                in > 0 ? r.items_per_s / in : 0, b > 0 ? r.items_per_s / b : 0,
-                100.0 * r.mb_per_s / 1e3 / memcpy_gbps);
+    std::printf("%-9s %5d %7d %-6s %-15s %12.0f %9.1f %8.2fx %8.2fx %7.1f%%\n",
+                key.shape.c_str(), key.batch, key.streams, key.format.c_str(), key.op.c_str(),
+                r.items_per_s, r.mb_per_s, in > 0 ? r.items_per_s / in : 0,
+                b > 0 ? r.items_per_s / b : 0, 100.0 * r.mb_per_s / 1e3 / memcpy_gbps);
   }
   std::printf("\nbare ceiling (deque behind one mutex, same messages):\n");
   for (const auto& [key, r] : bare) {
-    std::printf("%-9s %5d %7d %-15s %12.0f %9.1f %7.1f%%\n", key.shape.c_str(), key.batch,
-                key.streams, key.op.substr(0, key.op.find(' ')).c_str(), r.items_per_s,
-                r.mb_per_s, 100.0 * r.mb_per_s / 1e3 / memcpy_gbps);
+    std::printf("%-9s %5d %7d %-6s %-15s %12.0f %9.1f %7.1f%%\n", key.shape.c_str(), key.batch,
+                key.streams, key.format.c_str(), key.op.substr(0, key.op.find(' ')).c_str(),
+                r.items_per_s, r.mb_per_s, 100.0 * r.mb_per_s / 1e3 / memcpy_gbps);
   }
   std::printf("\nin-process (one thread, table calls directly):\n");
   for (const auto& [key, r] : inproc) {
-    std::printf("%-9s %5d %-15s %12.0f %9.1f\n", key.shape.c_str(), key.batch, key.op.c_str(),
-                r.items_per_s, r.mb_per_s);
+    std::printf("%-9s %5d %-6s %-15s %12.0f %9.1f\n", key.shape.c_str(), key.batch,
+                key.format.c_str(), key.op.c_str(), r.items_per_s, r.mb_per_s);
   }
   return 0;
 }

@@ -115,11 +115,15 @@ absl::Status SampleStream::Close(std::vector<SampledItem>* leftovers) {
   if (done_) return absl::OkStatus();
   stream_->WritesDone();
   SampleResponse response;
+  absl::Status convert;
   while (stream_->Read(&response)) {
-    for (const auto& item : response.items()) leftovers->push_back(item);
+    if (absl::Status s = AppendSampledItems(response, leftovers); !s.ok() && convert.ok()) {
+      convert = s;
+    }
   }
   done_ = true;
-  return FromGrpcStatus(stream_->Finish());
+  absl::Status s = FromGrpcStatus(stream_->Finish());
+  return s.ok() ? convert : s;
 }
 
 SampleStream::~SampleStream() {
@@ -152,7 +156,7 @@ absl::StatusOr<const SampleResponse*> SampleStream::NextResponse() {
     absl::Status s = FromGrpcStatus(stream_->Finish());
     return s.ok() ? absl::OutOfRangeError("sample stream ended") : s;
   }
-  outstanding_ -= response_->items_size();
+  outstanding_ -= SampledCount(*response_);
   return response_;
 }
 
@@ -160,9 +164,8 @@ absl::Status SampleStream::Next(std::vector<SampledItem>* items) {
   items->clear();
   absl::StatusOr<const SampleResponse*> response = NextResponse();
   if (!response.ok()) return response.status();
-  items->reserve((*response)->items_size());
-  for (const auto& item : (*response)->items()) items->push_back(item);
-  return absl::OkStatus();
+  items->reserve(static_cast<size_t>(SampledCount(**response)));
+  return AppendSampledItems(**response, items);
 }
 
 // ---- ReplayClient ----------------------------------------------------------
@@ -192,19 +195,76 @@ std::unique_ptr<SampleStream> ReplayClient::NewSampleStream(const std::string& t
                        max_total));
 }
 
-absl::StatusOr<std::vector<uint64_t>> ReplayClient::Insert(const std::string& table,
-                                                           std::vector<Item> items,
-                                                           absl::Duration timeout) {
+std::unique_ptr<SampleStream> ReplayClient::NewSampleStream(const std::string& table,
+                                                            const SampleStreamOptions& options) {
+  SampleRequest first;
+  first.set_table(table);
+  first.set_num_items(std::min(options.credit, options.max_total));
+  first.set_max_batch(options.max_batch);
+  first.set_timeout_ms(options.timeout_ms);
+  first.set_partial_batches(options.partial_batches);
+  first.set_batch_format(options.batch_format);
+  return std::unique_ptr<SampleStream>(
+      new SampleStream(MakeContext(absl::InfiniteDuration()), stub_.get(), first, options.credit,
+                       options.max_total));
+}
+
+absl::StatusOr<std::vector<uint64_t>> ReplayClient::InsertRequestOnce(
+    const InsertRequest& request, absl::Duration timeout) {
   auto stream = NewInsertStream(/*max_in_flight=*/1, /*keep_keys=*/true, timeout);
-  InsertRequest request;
-  request.set_table(table);
-  for (Item& item : items) *request.add_items() = std::move(item);
   absl::Status s = stream->Send(request);
   if (s.ok()) s = stream->Flush();
   absl::Status f = stream->Finish();
   if (!s.ok()) return s;
   if (!f.ok()) return f;
   return stream->TakeKeys();
+}
+
+absl::StatusOr<std::vector<uint64_t>> ReplayClient::InsertBatches(const std::string& table,
+                                                                  std::vector<ItemBatch> batches,
+                                                                  absl::Duration timeout) {
+  InsertRequest request;
+  request.set_table(table);
+  for (ItemBatch& batch : batches) *request.add_batches() = std::move(batch);
+  return InsertRequestOnce(request, timeout);
+}
+
+absl::StatusOr<std::vector<SampledBatch>> ReplayClient::SampleBatches(const std::string& table,
+                                                                      int64_t n,
+                                                                      absl::Duration timeout) {
+  SampleStreamOptions options;
+  options.credit = n;
+  options.max_batch = 256;
+  options.timeout_ms = std::max<int64_t>(1, absl::ToInt64Milliseconds(timeout));
+  options.max_total = n;
+  options.batch_format = true;
+  auto stream = NewSampleStream(table, options);
+  std::vector<SampledBatch> out;
+  int64_t got = 0;
+  while (got < n) {
+    absl::StatusOr<const SampleResponse*> response = stream->NextResponse();
+    if (!response.ok()) return response.status();
+    for (const SampledBatch& b : (*response)->batches()) {
+      out.push_back(b);
+      got += b.items().num_rows();
+    }
+  }
+  std::vector<SampledItem> leftovers;
+  absl::Status s = stream->Close(&leftovers);
+  if (!s.ok()) return s;
+  if (!leftovers.empty()) {
+    return absl::InternalError("server sent more items than were requested");
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<uint64_t>> ReplayClient::Insert(const std::string& table,
+                                                           std::vector<Item> items,
+                                                           absl::Duration timeout) {
+  InsertRequest request;
+  request.set_table(table);
+  for (Item& item : items) *request.add_items() = std::move(item);
+  return InsertRequestOnce(request, timeout);
 }
 
 absl::StatusOr<std::vector<SampledItem>> ReplayClient::Sample(const std::string& table, int64_t n,
@@ -216,7 +276,7 @@ absl::StatusOr<std::vector<SampledItem>> ReplayClient::Sample(const std::string&
   while (static_cast<int64_t>(out.size()) < n) {
     absl::StatusOr<const SampleResponse*> response = stream->NextResponse();
     if (!response.ok()) return response.status();
-    for (const auto& item : (*response)->items()) out.push_back(item);
+    if (absl::Status s = AppendSampledItems(**response, &out); !s.ok()) return s;
   }
   std::vector<SampledItem> leftovers;
   absl::Status s = stream->Close(&leftovers);

@@ -7,6 +7,12 @@
 // for every acknowledgement. SampleStream keeps `credit` items requested ahead
 // and returns server batches as they arrive.
 //
+// Two wire forms of items (proto/replay.proto): one Item message each, or
+// columnar ItemBatches (much cheaper per item for small items). Insert
+// requests may carry either or both; ItemBatchBuilder (replay/item_batch.h)
+// builds batches from rows. A sample stream opened with batch_format gets
+// SampledBatches; read their rows without copying with ItemBatchReader.
+//
 // A ReplayClient is thread-safe; each stream object is used by one thread.
 // Errors come back as absl::Status with the server's code and message.
 #ifndef RLX_REPLAY_CLIENT_H_
@@ -25,6 +31,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "replay.grpc.pb.h"
+#include "replay/item_batch.h"
 
 namespace rlx {
 
@@ -69,9 +76,11 @@ class SampleStream {
  public:
   ~SampleStream();
   // Next batch of items (blocks). An error ends the stream (e.g.
-  // DEADLINE_EXCEEDED when the server waited longer than timeout_ms).
+  // DEADLINE_EXCEEDED when the server waited longer than timeout_ms). On a
+  // batch_format stream the rows are copied out as SampledItems.
   absl::Status Next(std::vector<SampledItem>* items);
   // The next server batch without copying it out: valid until the next call.
+  // Its items (or, with batch_format, its batches' rows) count against credit.
   absl::StatusOr<const SampleResponse*> NextResponse();
   // Cancels the stream. Items the server already took for it are lost, which
   // matters for queue tables: prefer Close().
@@ -96,6 +105,20 @@ class SampleStream {
   bool done_ = false;
 };
 
+struct SampleStreamOptions {
+  // Items requested ahead of consumption.
+  int64_t credit = 256;
+  // At most this many items per response.
+  int32_t max_batch = 256;
+  // How long the server may wait for items (0 = no limit).
+  int64_t timeout_ms = 0;
+  bool partial_batches = true;
+  // Bounds the items requested over the stream's life.
+  int64_t max_total = INT64_MAX;
+  // Responses carry SampledBatches (columnar) instead of SampledItems.
+  bool batch_format = false;
+};
+
 class ReplayClient {
  public:
   explicit ReplayClient(std::shared_ptr<grpc::Channel> channel);
@@ -109,13 +132,23 @@ class ReplayClient {
                                                 int32_t max_batch, int64_t timeout_ms = 0,
                                                 bool partial_batches = true,
                                                 int64_t max_total = INT64_MAX);
+  std::unique_ptr<SampleStream> NewSampleStream(const std::string& table,
+                                                const SampleStreamOptions& options);
 
   // One-shot insert of items into a table; returns their keys.
   absl::StatusOr<std::vector<uint64_t>> Insert(const std::string& table, std::vector<Item> items,
                                                absl::Duration timeout = absl::Seconds(30));
+  // One-shot insert of columnar batches (rows in order); returns their keys.
+  absl::StatusOr<std::vector<uint64_t>> InsertBatches(const std::string& table,
+                                                      std::vector<ItemBatch> batches,
+                                                      absl::Duration timeout = absl::Seconds(30));
   // Samples exactly n items (waiting up to timeout).
   absl::StatusOr<std::vector<SampledItem>> Sample(const std::string& table, int64_t n,
                                                   absl::Duration timeout = absl::Seconds(30));
+  // Samples exactly n items in columnar form (waiting up to timeout): the
+  // server's batches in order, n rows in all.
+  absl::StatusOr<std::vector<SampledBatch>> SampleBatches(
+      const std::string& table, int64_t n, absl::Duration timeout = absl::Seconds(30));
   absl::StatusOr<InfoResponse> Info(const std::string& table = "");
   absl::Status CreateTable(const TableConfig& config);
   absl::StatusOr<std::vector<uint64_t>> UpdatePriorities(const std::string& table,
@@ -127,6 +160,10 @@ class ReplayClient {
   bool WaitUntilServing(absl::Duration timeout);
 
  private:
+  // Sends one request on a new insert stream and returns its keys.
+  absl::StatusOr<std::vector<uint64_t>> InsertRequestOnce(const InsertRequest& request,
+                                                          absl::Duration timeout);
+
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<ReplayService::Stub> stub_;
 };

@@ -16,6 +16,8 @@
 #include "core/grpc_status.h"
 #include "core/status_macros.h"
 #include "core/tensor_codec.h"
+#include "replay/item_batch.h"
+#include "replay/wire.h"
 
 namespace rlx {
 namespace {
@@ -47,8 +49,8 @@ grpc::ServerUnaryReactor* FinishUnary(grpc::CallbackServerContext* ctx,
 
 // Insert stream. Steps:
 //  1. StartRead(request).
-//  2. OnReadDone: validate the whole request (nothing stored on error), move its
-//     items into Table::InsertAsync.
+//  2. OnReadDone: validate the whole request (nothing stored on error), hand its
+//     chunks (items, then each batch; replay/wire.h) to Table::InsertChunksAsync.
 //  3. Insert callback: queue the ack (keys), start writing it if no write is in
 //     flight, and read the next request while fewer than kMaxQueuedAcks acks wait.
 //  4. OnWriteDone: write the next queued ack; resume a held read.
@@ -85,18 +87,16 @@ class InsertReactor : public grpc::ServerBidiReactor<InsertRequest, InsertRespon
       MaybeFinishLocked();
       return;
     }
-    // The items stay where they were parsed: each stored item shares
-    // ownership of the request's arena (no copy, no per-item allocation).
-    std::vector<ItemPtr> items;
-    items.reserve(request_->items_size());
-    for (const Item& item : request_->items()) items.emplace_back(arena_, &item);
+    // The items stay where they were parsed: the request's chunks share
+    // ownership of its arena (no copy, no per-item allocation).
+    std::vector<ChunkPtr> chunks = ChunksOfRequest(arena_, *request_);
     NewRequest();
     {
       absl::MutexLock lock(&mu_);
       op_pending_ = true;
     }
-    const Table::OpId id = table->InsertAsync(
-        std::move(items), RpcDeadline(ctx_),
+    const Table::OpId id = table->InsertChunksAsync(
+        std::move(chunks), RpcDeadline(ctx_),
         [this](absl::StatusOr<std::vector<uint64_t>> keys) { OnInserted(std::move(keys)); });
     bool cancel = false;
     {
@@ -276,6 +276,7 @@ class SampleReactor : public grpc::ServerBidiReactor<SampleRequest, SampleRespon
           max_batch_ = request_.max_batch() > 0 ? request_.max_batch() : kDefaultMaxBatch;
           partial_ = request_.partial_batches();
           timeout_ms_ = request_.timeout_ms();
+          batch_format_ = request_.batch_format();
         }
       }
     }
@@ -363,23 +364,14 @@ class SampleReactor : public grpc::ServerBidiReactor<SampleRequest, SampleRespon
       MaybeFinishLocked();
       return;
     }
-    // The response references the stored items instead of copying them; the
-    // entries in taken_ keep them alive until the write completes, and the
-    // arena-allocated response never deletes what it references.
+    // An items response references the stored items instead of copying them;
+    // the entries in taken_ keep them alive until the write completes, and the
+    // arena-allocated response never deletes what it references. A batch
+    // response gathers the rows into columns.
     taken_ = std::move(*result);
     arena_.Reset();
     response_ = google::protobuf::Arena::CreateMessage<SampleResponse>(&arena_);
-    auto* items = response_->mutable_items();
-    items->Reserve(static_cast<int>(taken_.size()));
-    for (const SampledEntry& e : taken_) {
-      SampledItem* out = items->Add();
-      out->set_key(e.key);
-      out->unsafe_arena_set_allocated_item(const_cast<Item*>(e.item.get()));
-      out->set_probability(e.probability);
-      out->set_weight(e.weight);
-      out->set_times_sampled(e.times_sampled);
-      out->set_table_size(e.table_size);
-    }
+    FillSampleResponse(taken_, batch_format_, response_);
     credit_ -= static_cast<int64_t>(taken_.size());
     write_in_flight_ = true;
     StartWrite(response_);
@@ -408,6 +400,7 @@ class SampleReactor : public grpc::ServerBidiReactor<SampleRequest, SampleRespon
   int64_t max_batch_ ABSL_GUARDED_BY(mu_) = kDefaultMaxBatch;
   bool partial_ ABSL_GUARDED_BY(mu_) = false;
   int64_t timeout_ms_ ABSL_GUARDED_BY(mu_) = 0;
+  bool batch_format_ ABSL_GUARDED_BY(mu_) = false;
   Table::OpId op_id_ ABSL_GUARDED_BY(mu_) = 0;
   bool op_pending_ ABSL_GUARDED_BY(mu_) = false;
   bool write_in_flight_ ABSL_GUARDED_BY(mu_) = false;
@@ -498,6 +491,12 @@ absl::Status ReplayServiceImpl::ValidateInsert(const InsertRequest& request,
     if (absl::Status s = table.ValidateItem(item, ""); !s.ok()) {
       return table.ValidateItem(item, absl::StrCat("items[", i, "]"));
     }
+  }
+  for (int b = 0; b < request.batches_size(); ++b) {
+    const ItemBatch& batch = request.batches(b);
+    const std::string field = absl::StrCat("batches[", b, "]");
+    RETURN_IF_ERROR(ValidateItemBatch(batch, field, options_.max_item_bytes));
+    RETURN_IF_ERROR(table.ValidateBatch(batch, field));
   }
   return absl::OkStatus();
 }

@@ -1,5 +1,6 @@
 #include "replay/table.h"
 
+#include <algorithm>
 #include <cmath>
 #include <utility>
 
@@ -9,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "core/status_macros.h"
+#include "replay/item_batch.h"
 
 namespace rlx {
 namespace {
@@ -43,16 +45,6 @@ absl::Status ValidateConfig(TableConfig* config) {
     config->set_max_times_sampled(1);
   }
   return absl::OkStatus();
-}
-
-// Tensor bytes plus a fixed per-item allowance for metadata and framing: a
-// cheap stand-in for ByteSizeLong (a full traversal) on the insert path.
-int64_t PayloadBytes(const Item& item) {
-  int64_t bytes = 64;
-  for (const NamedTensor& t : item.tensors()) {
-    bytes += static_cast<int64_t>(t.tensor().data().size()) + 16;
-  }
-  return bytes;
 }
 
 }  // namespace
@@ -121,25 +113,57 @@ absl::Status Table::ValidateItem(const Item& item, const std::string& field) con
   return absl::OkStatus();
 }
 
-double Table::SamplerValue(const Item& item) const {
-  return uses_return_ ? item.metadata().episode_return() : item.priority();
+absl::Status Table::ValidateBatch(const ItemBatch& batch, const std::string& field) const {
+  if (!uses_return_) return absl::OkStatus();
+  for (int r = 0; r < batch.num_rows(); ++r) {
+    if (!BatchRowHasEpisodeReturn(batch, r)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, ".episode_returns[", r, "] is required by table ", name(),
+          " (return_weighted sampler)"));
+    }
+  }
+  return absl::OkStatus();
 }
 
-void Table::InsertOneLocked(ItemPtr item, std::vector<uint64_t>* keys) {
-  if (static_cast<int64_t>(entries_.size()) >= config_.max_size()) {
+double Table::SamplerValue(const Chunk& chunk, int row, double priority) const {
+  return uses_return_ ? chunk.episode_return(row) : priority;
+}
+
+absl::Status Table::StoreLocked(uint64_t key, const ChunkPtr& chunk, int row, double priority,
+                                int32_t times_sampled) {
+  uint32_t slot;
+  if (!free_slots_.empty()) {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
+  } else {
+    slot = static_cast<uint32_t>(slots_.size());
+    slots_.emplace_back();
+  }
+  if (absl::Status st = sampler_->Insert(slot, SamplerValue(*chunk, row, priority)); !st.ok()) {
+    free_slots_.push_back(slot);
+    return st;
+  }
+  Slot& s = slots_[slot];
+  s.key = key;
+  s.chunk = chunk;
+  s.row = row;
+  s.times_sampled = times_sampled;
+  s.priority = priority;
+  s.bytes = chunk->PayloadBytes(row);
+  bytes_ += s.bytes;
+  ++size_;
+  order_.push_back(OrderEntry{key, slot});
+  return absl::OkStatus();
+}
+
+void Table::InsertOneLocked(const ChunkPtr& chunk, int row, std::vector<uint64_t>* keys) {
+  if (size_ >= config_.max_size()) {
     TrimOrderLocked();
-    RemoveLocked(entries_.find(order_.front()));
+    RemoveLocked(order_.front().slot);
   }
   const uint64_t key = next_key_++;
-  Entry entry;
-  entry.priority = item->priority();
-  entry.bytes = PayloadBytes(*item);
-  absl::Status s = sampler_->Insert(key, SamplerValue(*item));
-  (void)s;  // Values were validated by ValidateItem; keys are fresh.
-  entry.item = std::move(item);
-  bytes_ += entry.bytes;
-  entries_.emplace(key, std::move(entry));
-  order_.push_back(key);
+  // Values were validated (ValidateItem / ValidateBatch); slots are free.
+  (void)StoreLocked(key, chunk, row, chunk->priority(row), 0);
   limiter_.RecordInsert();
   keys->push_back(key);
 }
@@ -147,52 +171,98 @@ void Table::InsertOneLocked(ItemPtr item, std::vector<uint64_t>* keys) {
 void Table::SampleOneLocked(std::vector<SampledEntry>* out) {
   absl::StatusOr<SampleChoice> choice = sampler_->Sample();
   if (!choice.ok()) return;
-  auto it = entries_.find(choice->key);
-  if (it == entries_.end()) return;
-  Entry& e = it->second;
-  ++e.times_sampled;
+  const uint32_t slot = static_cast<uint32_t>(choice->key);
+  Slot& s = slots_[slot];
+  ++s.times_sampled;
   limiter_.RecordSample();
-  out->push_back(SampledEntry{it->first, e.item, choice->probability, choice->weight,
-                              e.times_sampled, static_cast<int64_t>(entries_.size())});
-  if (config_.max_times_sampled() > 0 && e.times_sampled >= config_.max_times_sampled()) {
-    RemoveLocked(it);
+  out->push_back(SampledEntry{s.key, s.chunk, s.row, s.chunk->item(s.row), choice->probability,
+                              choice->weight, s.times_sampled, size_, s.priority});
+  if (config_.max_times_sampled() > 0 && s.times_sampled >= config_.max_times_sampled()) {
+    RemoveLocked(slot);
   }
 }
 
-void Table::RemoveLocked(absl::flat_hash_map<uint64_t, Entry>::iterator it) {
-  (void)sampler_->Delete(it->first);
-  bytes_ -= it->second.bytes;
+void Table::RemoveLocked(uint32_t slot) {
+  Slot& s = slots_[slot];
+  (void)sampler_->Delete(slot);
+  bytes_ -= s.bytes;
+  --size_;
   limiter_.RecordDelete();
   ++total_removals_;
-  if (metrics_ != nullptr) metrics_->removals.Increment();
-  const uint64_t key = it->first;
-  entries_.erase(it);
-  if (!order_.empty() && order_.front() == key) TrimOrderLocked();
+  if (metrics_ != nullptr) ++unreported_removals_;
+  const uint64_t key = s.key;
+  s.key = 0;
+  s.chunk.reset();
+  free_slots_.push_back(slot);
+  if (!order_.empty() && order_.front().key == key) TrimOrderLocked();
+}
+
+int64_t Table::FindLocked(uint64_t key) const {
+  // Keys increase in insertion order, so order_ is sorted by key.
+  auto it = std::lower_bound(order_.begin(), order_.end(), key,
+                             [](const OrderEntry& e, uint64_t k) { return e.key < k; });
+  if (it == order_.end() || it->key != key || !LiveLocked(*it)) return -1;
+  return it->slot;
 }
 
 void Table::TrimOrderLocked() {
-  while (!order_.empty() && !entries_.contains(order_.front())) order_.pop_front();
-  if (order_.size() > 2 * entries_.size() + 1024) {
-    std::deque<uint64_t> live;
-    for (uint64_t k : order_) {
-      if (entries_.contains(k)) live.push_back(k);
+  while (!order_.empty() && !LiveLocked(order_.front())) order_.pop_front();
+  if (static_cast<int64_t>(order_.size()) > 2 * size_ + 1024) {
+    std::deque<OrderEntry> live;
+    for (const OrderEntry& e : order_) {
+      if (LiveLocked(e)) live.push_back(e);
     }
     order_.swap(live);
   }
 }
 
 bool Table::AdvanceInsertLocked(PendingInsert* op) {
-  while (op->next < op->items.size() &&
-         limiter_.CanInsert(static_cast<int64_t>(entries_.size()))) {
-    InsertOneLocked(std::move(op->items[op->next]), &op->keys);
-    ++op->next;
+  while (true) {
+    while (op->chunk < op->chunks.size() && op->row >= op->chunks[op->chunk]->num_rows()) {
+      op->chunks[op->chunk].reset();  // the table's slots hold what they need
+      ++op->chunk;
+      op->row = 0;
+    }
+    if (op->chunk == op->chunks.size()) return true;
+    if (!limiter_.CanInsert(size_)) return false;
+    InsertOneLocked(op->chunks[op->chunk], op->row, &op->keys);
+    ++op->row;
   }
-  return op->next == op->items.size();
 }
 
 bool Table::AdvanceSampleLocked(PendingSample* op) {
+  if (config_.max_times_sampled() == 0) {
+    // No sample removes an item: choose the whole run first (the same choices
+    // one-by-one sampling makes), prefetching each slot, then read the slots.
+    // Random samplers hit random memory; this overlaps the cache misses.
+    // How many the limiter allows now (sampling changes no state it reads
+    // but its own counter).
+    int64_t n = 0;
+    const int64_t want = op->max_items - static_cast<int64_t>(op->taken.size());
+    while (n < want && limiter_.CanSample(size_)) {
+      limiter_.RecordSample();
+      ++n;
+    }
+    choices_.clear();
+    sampler_->SampleMany(n, &choices_);
+    // Each pass's loads are independent, so their cache misses overlap: the
+    // slots, then their chunks' headers, then (as each entry is made) the
+    // rows' data and metadata for the response.
+    for (const SampleChoice& choice : choices_) __builtin_prefetch(&slots_[choice.key]);
+    for (const SampleChoice& choice : choices_) {
+      __builtin_prefetch(slots_[choice.key].chunk.get());
+    }
+    for (const SampleChoice& choice : choices_) {
+      Slot& s = slots_[choice.key];
+      ++s.times_sampled;
+      s.chunk->PrefetchRow(s.row);
+      op->taken.push_back(SampledEntry{s.key, s.chunk, s.row, s.chunk->item(s.row),
+                                       choice.probability, choice.weight, s.times_sampled, size_,
+                                       s.priority});
+    }
+  }
   while (static_cast<int64_t>(op->taken.size()) < op->max_items &&
-         limiter_.CanSample(static_cast<int64_t>(entries_.size()))) {
+         limiter_.CanSample(size_)) {
     SampleOneLocked(&op->taken);
   }
   return static_cast<int64_t>(op->taken.size()) == op->max_items ||
@@ -240,9 +310,9 @@ void Table::ProcessPendingLocked(std::vector<Completion>* completions) {
     progress = false;
     if (!pending_inserts_.empty()) {
       PendingInsert& op = pending_inserts_.front();
-      const size_t before = op.next;
+      const size_t before = op.keys.size();
       const bool finished = AdvanceInsertLocked(&op);
-      progress |= op.next != before;
+      progress |= op.keys.size() != before;
       if (finished) {
         completions->push_back(CompleteInsertLocked(op, /*waited=*/true));
         pending_inserts_.pop_front();
@@ -265,12 +335,27 @@ void Table::ProcessPendingLocked(std::vector<Completion>* completions) {
 }
 
 void Table::UpdateGaugesLocked() {
-  metrics_->size_items.Set(static_cast<double>(entries_.size()));
+  if (unreported_removals_ > 0) {
+    metrics_->removals.Increment(static_cast<double>(unreported_removals_));
+    unreported_removals_ = 0;
+  }
+  metrics_->size_items.Set(static_cast<double>(size_));
   metrics_->size_bytes.Set(static_cast<double>(bytes_));
 }
 
 Table::OpId Table::InsertAsync(std::vector<ItemPtr> items, absl::Time deadline,
                                InsertCallback done) {
+  auto owner = std::make_shared<std::vector<ItemPtr>>(std::move(items));
+  std::vector<const Item*> rows;
+  rows.reserve(owner->size());
+  for (const ItemPtr& item : *owner) rows.push_back(item.get());
+  std::vector<ChunkPtr> chunks;
+  chunks.push_back(Chunk::FromItems(std::move(owner), std::move(rows)));
+  return InsertChunksAsync(std::move(chunks), deadline, std::move(done));
+}
+
+Table::OpId Table::InsertChunksAsync(std::vector<ChunkPtr> chunks, absl::Time deadline,
+                                     InsertCallback done) {
   std::vector<Completion> completions;
   OpId id;
   {
@@ -282,8 +367,10 @@ Table::OpId Table::InsertAsync(std::vector<ItemPtr> items, absl::Time deadline,
       });
     } else {
       const absl::Time now = absl::Now();
-      PendingInsert op{id, std::move(items), 0, {}, deadline, now, std::move(done)};
-      op.keys.reserve(op.items.size());
+      int64_t total_rows = 0;
+      for (const ChunkPtr& c : chunks) total_rows += c->num_rows();
+      PendingInsert op{id, std::move(chunks), 0, 0, total_rows, {}, deadline, now, std::move(done)};
+      op.keys.reserve(static_cast<size_t>(total_rows));
       if (pending_inserts_.empty() && AdvanceInsertLocked(&op)) {
         // Fast path: everything stored without waiting.
         completions.push_back(CompleteInsertLocked(op, /*waited=*/false));
@@ -366,6 +453,18 @@ absl::StatusOr<std::vector<uint64_t>> Table::Insert(std::vector<ItemPtr> items,
   return result;
 }
 
+absl::StatusOr<std::vector<uint64_t>> Table::InsertChunks(std::vector<ChunkPtr> chunks,
+                                                          absl::Time deadline) {
+  absl::Notification done;
+  absl::StatusOr<std::vector<uint64_t>> result;
+  InsertChunksAsync(std::move(chunks), deadline, [&](absl::StatusOr<std::vector<uint64_t>> r) {
+    result = std::move(r);
+    done.Notify();
+  });
+  done.WaitForNotification();
+  return result;
+}
+
 absl::StatusOr<std::vector<SampledEntry>> Table::Sample(int64_t max_items, bool partial,
                                                         absl::Time deadline) {
   absl::Notification done;
@@ -395,13 +494,13 @@ absl::StatusOr<std::vector<uint64_t>> Table::UpdatePriorities(
   std::vector<uint64_t> missing;
   absl::MutexLock lock(&mu_);
   for (size_t i = 0; i < keys.size(); ++i) {
-    auto it = entries_.find(keys[i]);
-    if (it == entries_.end()) {
+    const int64_t slot = FindLocked(keys[i]);
+    if (slot < 0) {
       missing.push_back(keys[i]);
       continue;
     }
-    it->second.priority = priorities[i];
-    if (prioritized) (void)sampler_->Update(keys[i], priorities[i]);
+    slots_[slot].priority = priorities[i];
+    if (prioritized) (void)sampler_->Update(static_cast<uint64_t>(slot), priorities[i]);
   }
   return missing;
 }
@@ -411,7 +510,9 @@ void Table::Reset() {
   {
     absl::MutexLock lock(&mu_);
     sampler_->Clear();
-    entries_.clear();
+    slots_.clear();
+    free_slots_.clear();
+    size_ = 0;
     order_.clear();
     bytes_ = 0;
     total_removals_ = 0;
@@ -453,8 +554,8 @@ void Table::DeadlineLoop() {
       std::vector<Completion> completions;
       for (auto it = pending_inserts_.begin(); it != pending_inserts_.end();) {
         if (it->deadline <= now) {
-          const size_t stored = it->next;
-          const size_t total = it->items.size();
+          const size_t stored = it->keys.size();
+          const int64_t total = it->total_rows;
           completions.push_back([done = std::move(it->done), stored, total] {
             done(absl::DeadlineExceededError(absl::StrCat(
                 "insert timed out waiting for the rate limiter after storing ", stored, " of ",
@@ -497,14 +598,14 @@ void Table::DeadlineLoop() {
 
 int64_t Table::size() const {
   absl::MutexLock lock(&mu_);
-  return static_cast<int64_t>(entries_.size());
+  return size_;
 }
 
 TableInfo Table::Info() const {
   TableInfo info;
   absl::MutexLock lock(&mu_);
   *info.mutable_config() = config_;
-  info.set_size(static_cast<int64_t>(entries_.size()));
+  info.set_size(size_);
   info.set_bytes(bytes_);
   info.set_total_inserts(limiter_.inserts());
   info.set_total_samples(limiter_.samples());
@@ -513,8 +614,8 @@ TableInfo Table::Info() const {
   rl->set_inserts(limiter_.inserts());
   rl->set_samples(limiter_.samples());
   rl->set_deletes(limiter_.deletes());
-  rl->set_can_insert(limiter_.CanInsert(static_cast<int64_t>(entries_.size())));
-  rl->set_can_sample(limiter_.CanSample(static_cast<int64_t>(entries_.size())));
+  rl->set_can_insert(limiter_.CanInsert(size_));
+  rl->set_can_sample(limiter_.CanSample(size_));
   rl->set_blocked_inserts(static_cast<int64_t>(pending_inserts_.size()));
   rl->set_blocked_samples(static_cast<int64_t>(pending_samples_.size()));
   rl->set_blocked_seconds_total(blocked_seconds_);
@@ -524,7 +625,8 @@ TableInfo Table::Info() const {
 absl::Status Table::Checkpoint(CodedOutputStream* out) const {
   struct Snapshot {
     uint64_t key;
-    std::shared_ptr<const Item> item;
+    ChunkPtr chunk;
+    int32_t row;
     int32_t times_sampled;
     double priority;
   };
@@ -533,24 +635,32 @@ absl::Status Table::Checkpoint(CodedOutputStream* out) const {
   {
     absl::MutexLock lock(&mu_);
     *header.mutable_config() = config_;
-    header.set_num_items(static_cast<int64_t>(entries_.size()));
+    header.set_num_items(size_);
     header.set_inserts(limiter_.inserts());
     header.set_samples(limiter_.samples());
     header.set_deletes(limiter_.deletes());
     header.set_next_key(next_key_);
-    items.reserve(entries_.size());
-    for (uint64_t key : order_) {  // insertion order
-      auto it = entries_.find(key);
-      if (it == entries_.end()) continue;
-      const Entry& e = it->second;
-      items.push_back(Snapshot{key, e.item, e.times_sampled, e.priority});
+    items.reserve(static_cast<size_t>(size_));
+    for (const OrderEntry& e : order_) {  // insertion order
+      if (!LiveLocked(e)) continue;
+      const Slot& s = slots_[e.slot];
+      items.push_back(Snapshot{e.key, s.chunk, s.row, s.times_sampled, s.priority});
     }
   }
   out->WriteVarint32(static_cast<uint32_t>(header.ByteSizeLong()));
   header.SerializeWithCachedSizes(out);
+  // Every row is written as a CheckpointedItem; rows of batches are turned
+  // into Items here (one at a time), stored Items are written in place.
+  Item converted;
   for (const Snapshot& s : items) {
+    const Item* item = s.chunk->item(s.row);
+    if (item == nullptr) {
+      converted.Clear();
+      s.chunk->ToItem(s.row, &converted);
+      item = &converted;
+    }
     // A CheckpointedItem written field by field so the stored item is not copied.
-    const uint32_t item_size = static_cast<uint32_t>(s.item->ByteSizeLong());
+    const uint32_t item_size = static_cast<uint32_t>(item->ByteSizeLong());
     const size_t msg_size = 1 + CodedOutputStream::VarintSize64(s.key) + 1 +
                             CodedOutputStream::VarintSize32(item_size) + item_size + 1 +
                             CodedOutputStream::VarintSize32SignExtended(s.times_sampled) + 1 + 8;
@@ -558,7 +668,7 @@ absl::Status Table::Checkpoint(CodedOutputStream* out) const {
     WireFormatLite::WriteUInt64(1, s.key, out);
     WireFormatLite::WriteTag(2, WireFormatLite::WIRETYPE_LENGTH_DELIMITED, out);
     out->WriteVarint32(item_size);
-    s.item->SerializeWithCachedSizes(out);
+    item->SerializeWithCachedSizes(out);
     WireFormatLite::WriteInt32(3, s.times_sampled, out);
     WireFormatLite::WriteDouble(4, s.priority, out);
   }
@@ -580,24 +690,36 @@ absl::StatusOr<std::unique_ptr<Table>> Table::Restore(CodedInputStream* in, uint
   if (!read_message(&header)) return absl::DataLossError("corrupt table checkpoint header");
   ASSIGN_OR_RETURN(std::unique_ptr<Table> table, Create(header.config(), seed, metrics));
   absl::MutexLock lock(&table->mu_);
+  // Items are read onto one arena per group of kRestoreChunk and stored as
+  // one chunk per group.
+  constexpr int kRestoreChunk = 256;
+  std::shared_ptr<google::protobuf::Arena> arena;
+  std::vector<CheckpointedItem*> group;
+  auto store_group = [&]() -> absl::Status {
+    if (group.empty()) return absl::OkStatus();
+    std::vector<const Item*> rows;
+    rows.reserve(group.size());
+    for (CheckpointedItem* ci : group) rows.push_back(&ci->item());
+    ChunkPtr chunk = Chunk::FromItems(arena, std::move(rows));
+    for (size_t r = 0; r < group.size(); ++r) {
+      RETURN_IF_ERROR(table->StoreLocked(group[r]->key(), chunk, static_cast<int>(r),
+                                         group[r]->priority(), group[r]->times_sampled()));
+    }
+    group.clear();
+    return absl::OkStatus();
+  };
   for (int64_t i = 0; i < header.num_items(); ++i) {
-    CheckpointedItem ci;
-    if (!read_message(&ci)) {
+    if (group.empty()) arena = std::make_shared<google::protobuf::Arena>();
+    auto* ci = google::protobuf::Arena::CreateMessage<CheckpointedItem>(arena.get());
+    if (!read_message(ci)) {
       return absl::DataLossError(absl::StrCat("corrupt checkpoint item ", i, " of table ",
                                               header.config().name()));
     }
-    Entry e;
-    e.priority = ci.priority();
-    e.times_sampled = ci.times_sampled();
-    auto item = std::make_shared<Item>(std::move(*ci.mutable_item()));
-    item->set_priority(ci.priority());
-    e.bytes = PayloadBytes(*item);
-    RETURN_IF_ERROR(table->sampler_->Insert(ci.key(), table->SamplerValue(*item)));
-    e.item = std::move(item);
-    table->bytes_ += e.bytes;
-    table->entries_.emplace(ci.key(), std::move(e));
-    table->order_.push_back(ci.key());
+    ci->mutable_item()->set_priority(ci->priority());
+    group.push_back(ci);
+    if (static_cast<int>(group.size()) == kRestoreChunk) RETURN_IF_ERROR(store_group());
   }
+  RETURN_IF_ERROR(store_group());
   table->limiter_.Restore(header.inserts(), header.samples(), header.deletes());
   table->next_key_ = header.next_key();
   if (metrics != nullptr) table->UpdateGaugesLocked();

@@ -18,6 +18,13 @@
 // that unblocked it (another caller or the table's deadline thread). They must
 // not block for long.
 //
+// Storage: items live in chunks (replay/chunk.h: a request's run of Items or
+// one columnar ItemBatch, left where the request was parsed); an entry is
+// (chunk, row) in a slot of a dense slot array. Samplers index entries by slot
+// number, so a sample reaches its entry without a hash lookup; keys (what
+// clients see) map to slots through the insertion-order list (keys increase
+// with insertion, so a key is found by binary search there).
+//
 // Thread-safe. Items are immutable once stored and shared with samplers'
 // results by shared_ptr, so a sampled item stays valid after it is removed.
 #ifndef RLX_REPLAY_TABLE_H_
@@ -31,12 +38,12 @@
 #include <thread>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "replay.pb.h"
+#include "replay/chunk.h"
 #include "replay/rate_limiter.h"
 #include "replay/samplers/interface.h"
 #include "replay/table_metrics.h"
@@ -54,11 +61,18 @@ using ItemPtr = std::shared_ptr<const Item>;
 
 struct SampledEntry {
   uint64_t key = 0;
-  std::shared_ptr<const Item> item;
+  // The sampled row: row `row` of `chunk` (which keeps it alive).
+  ChunkPtr chunk;
+  int32_t row = 0;
+  // The stored Item when the row was inserted as an Item (chunk->item(row));
+  // nullptr for rows inserted in an ItemBatch (read them through chunk).
+  const Item* item = nullptr;
   double probability = 1.0;
   double weight = 1.0;
   int32_t times_sampled = 0;
   int64_t table_size = 0;
+  // The row's current priority (as inserted, or as last updated).
+  double priority = 0.0;
 };
 
 class Table {
@@ -80,8 +94,15 @@ class Table {
   // needs). Tensors are validated by the caller (core/tensor_codec.h).
   absl::Status ValidateItem(const Item& item, const std::string& field) const;
 
-  // Inserts the items in order; done gets their keys once all are stored.
-  // Items are not validated here: call ValidateItem first.
+  // Checks every row of a batch (which passed ValidateItemBatch) against the
+  // table: the episode returns the return-weighted sampler needs.
+  absl::Status ValidateBatch(const ItemBatch& batch, const std::string& field) const;
+
+  // Inserts every row of the chunks in order; done gets their keys once all
+  // are stored. Rows are not validated here: call ValidateItem/ValidateBatch.
+  OpId InsertChunksAsync(std::vector<ChunkPtr> chunks, absl::Time deadline,
+                         InsertCallback done);
+  // The same for items (one chunk holding them all).
   OpId InsertAsync(std::vector<ItemPtr> items, absl::Time deadline,
                    InsertCallback done);
   // Samples up to max_items (>= 1). With partial, completes as soon as at least
@@ -95,6 +116,8 @@ class Table {
   // Blocking wrappers around the asynchronous calls.
   absl::StatusOr<std::vector<uint64_t>> Insert(std::vector<ItemPtr> items,
                                                absl::Time deadline = absl::InfiniteFuture());
+  absl::StatusOr<std::vector<uint64_t>> InsertChunks(
+      std::vector<ChunkPtr> chunks, absl::Time deadline = absl::InfiniteFuture());
   absl::StatusOr<std::vector<SampledEntry>> Sample(int64_t max_items, bool partial = false,
                                                    absl::Time deadline = absl::InfiniteFuture());
 
@@ -119,16 +142,27 @@ class Table {
       google::protobuf::io::CodedInputStream* in, uint64_t seed, TableMetrics* metrics);
 
  private:
-  struct Entry {
-    std::shared_ptr<const Item> item;
-    double priority = 0.0;
+  // One stored item; free slots have key 0 (keys start at 1).
+  struct Slot {
+    uint64_t key = 0;
+    ChunkPtr chunk;
+    int32_t row = 0;
     int32_t times_sampled = 0;
+    double priority = 0.0;
     int64_t bytes = 0;
+  };
+  // A key in insertion order and the slot it was given; stale once the slot
+  // is freed (the slot's key differs then).
+  struct OrderEntry {
+    uint64_t key;
+    uint32_t slot;
   };
   struct PendingInsert {
     OpId id;
-    std::vector<ItemPtr> items;
-    size_t next = 0;
+    std::vector<ChunkPtr> chunks;
+    size_t chunk = 0;  // next row to store: chunks[chunk], row `row`
+    int row = 0;
+    int64_t total_rows = 0;
     std::vector<uint64_t> keys;
     absl::Time deadline;
     absl::Time started;
@@ -164,15 +198,22 @@ class Table {
   // Moves insert op items into the table while allowed; true when finished.
   bool AdvanceInsertLocked(PendingInsert* op) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool AdvanceSampleLocked(PendingSample* op) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void InsertOneLocked(ItemPtr item, std::vector<uint64_t>* keys)
+  void InsertOneLocked(const ChunkPtr& chunk, int row, std::vector<uint64_t>* keys)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Stores a row under `key` (insert and restore).
+  absl::Status StoreLocked(uint64_t key, const ChunkPtr& chunk, int row, double priority,
+                           int32_t times_sampled) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SampleOneLocked(std::vector<SampledEntry>* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void RemoveLocked(absl::flat_hash_map<uint64_t, Entry>::iterator it)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void RemoveLocked(uint32_t slot) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool LiveLocked(const OrderEntry& e) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return slots_[e.slot].key == e.key;
+  }
+  // The slot holding key, or -1 when the key is not stored.
+  int64_t FindLocked(uint64_t key) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Drops keys of removed items from the front of order_, and compacts it
   // when removed keys elsewhere make up most of it.
   void TrimOrderLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  double SamplerValue(const Item& item) const;
+  double SamplerValue(const Chunk& chunk, int row, double priority) const;
   void UpdateGaugesLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void DeadlineLoop();
 
@@ -183,13 +224,18 @@ class Table {
   TableMetrics* metrics_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<Sampler> sampler_ ABSL_GUARDED_BY(mu_);
   RateLimiter limiter_ ABSL_GUARDED_BY(mu_);
-  // Items by key (one probe per sample), and keys in insertion order for the
-  // FIFO remover and checkpoints; order_ may hold keys of removed items.
-  absl::flat_hash_map<uint64_t, Entry> entries_ ABSL_GUARDED_BY(mu_);
-  std::deque<uint64_t> order_ ABSL_GUARDED_BY(mu_);
+  // Stored items by slot (the samplers' keys are slot numbers), free slots,
+  // and (key, slot) in insertion order for the FIFO remover, key lookups and
+  // checkpoints; order_ may hold entries of removed items.
+  std::vector<Slot> slots_ ABSL_GUARDED_BY(mu_);
+  std::vector<uint32_t> free_slots_ ABSL_GUARDED_BY(mu_);
+  int64_t size_ ABSL_GUARDED_BY(mu_) = 0;
+  std::deque<OrderEntry> order_ ABSL_GUARDED_BY(mu_);
+  std::vector<SampleChoice> choices_ ABSL_GUARDED_BY(mu_);  // AdvanceSampleLocked's scratch
   uint64_t next_key_ ABSL_GUARDED_BY(mu_) = 1;
   int64_t bytes_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t total_removals_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t unreported_removals_ ABSL_GUARDED_BY(mu_) = 0;  // not yet in metrics_
   double blocked_seconds_ ABSL_GUARDED_BY(mu_) = 0.0;
   std::deque<PendingInsert> pending_inserts_ ABSL_GUARDED_BY(mu_);
   std::deque<PendingSample> pending_samples_ ABSL_GUARDED_BY(mu_);

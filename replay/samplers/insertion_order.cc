@@ -5,28 +5,34 @@
 namespace rlx {
 
 absl::Status InsertionOrder::Append(uint64_t key) {
-  auto [it, inserted] = nodes_.try_emplace(key);
-  if (!inserted) return sampler_errors::KeyExists(key);
-  it->second = order_.insert(order_.end(), key);
+  if (!index_.Insert(key, next_seq_)) return sampler_errors::KeyExists(key);
+  order_.push_back(Entry{key, next_seq_++});
   return absl::OkStatus();
 }
 
 absl::Status InsertionOrder::Contains(uint64_t key) const {
-  if (!nodes_.contains(key)) return sampler_errors::KeyNotFound(key);
+  if (!index_.contains(key)) return sampler_errors::KeyNotFound(key);
   return absl::OkStatus();
 }
 
 absl::Status InsertionOrder::Remove(uint64_t key) {
-  auto it = nodes_.find(key);
-  if (it == nodes_.end()) return sampler_errors::KeyNotFound(key);
-  order_.erase(it->second);
-  nodes_.erase(it);
+  if (!index_.Erase(key)) return sampler_errors::KeyNotFound(key);
+  while (!order_.empty() && !Live(order_.front())) order_.pop_front();
+  while (!order_.empty() && !Live(order_.back())) order_.pop_back();
+  if (order_.size() > 2 * index_.size() + 1024) {
+    std::deque<Entry> live;
+    for (const Entry& e : order_) {
+      if (Live(e)) live.push_back(e);
+    }
+    order_.swap(live);
+  }
   return absl::OkStatus();
 }
 
 void InsertionOrder::Clear() {
   order_.clear();
-  nodes_.clear();
+  index_.Clear();
+  next_seq_ = 0;
 }
 
 }  // namespace rlx

@@ -1,15 +1,22 @@
 // InsertionOrder: the keys of a FIFO or LIFO sampler in the order they were
-// inserted, with O(1) insert at the back, removal of any key, and access to
-// the oldest and newest key (a linked list plus a key -> node map). Update
-// never reorders a key. Not thread-safe; owned by one sampler.
+// inserted, with O(1) insert at the back, removal of any key (amortized
+// O(1)), and access to the oldest and newest key. Update never reorders a
+// key.
+//
+// A deque of (key, sequence number) in insertion order plus a key ->
+// sequence index (KeyIndex: no hashing for the Table's slot numbers). Removal
+// drops the key from the index; its deque entry goes stale and is dropped
+// when it reaches either end, or when stale entries make up most of the deque
+// (compaction). Both ends always hold live keys. Not thread-safe; owned by
+// one sampler.
 #ifndef RLX_REPLAY_SAMPLERS_INSERTION_ORDER_H_
 #define RLX_REPLAY_SAMPLERS_INSERTION_ORDER_H_
 
 #include <cstdint>
-#include <list>
+#include <deque>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "replay/samplers/key_index.h"
 
 namespace rlx {
 
@@ -22,15 +29,25 @@ class InsertionOrder {
   absl::Status Remove(uint64_t key);
   void Clear();
 
-  bool empty() const { return order_.empty(); }
-  int64_t size() const { return static_cast<int64_t>(order_.size()); }
+  bool empty() const { return index_.size() == 0; }
+  int64_t size() const { return static_cast<int64_t>(index_.size()); }
   // Oldest and newest present key; require !empty().
-  uint64_t oldest() const { return order_.front(); }
-  uint64_t newest() const { return order_.back(); }
+  uint64_t oldest() const { return order_.front().key; }
+  uint64_t newest() const { return order_.back().key; }
 
  private:
-  std::list<uint64_t> order_;  // oldest first
-  absl::flat_hash_map<uint64_t, std::list<uint64_t>::iterator> nodes_;
+  struct Entry {
+    uint64_t key;
+    int64_t seq;
+  };
+  bool Live(const Entry& e) const {
+    const int64_t* seq = index_.Find(e.key);
+    return seq != nullptr && *seq == e.seq;
+  }
+
+  std::deque<Entry> order_;  // oldest first; may hold stale entries inside
+  KeyIndex index_;           // present key -> its sequence number
+  int64_t next_seq_ = 0;
 };
 
 }  // namespace rlx

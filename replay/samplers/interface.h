@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -47,6 +48,16 @@ class Sampler {
   virtual absl::Status Delete(uint64_t key) = 0;
   // Chooses a key; FAILED_PRECONDITION when empty.
   virtual absl::StatusOr<SampleChoice> Sample() = 0;
+  // Appends n choices to out, the same ones n Sample() calls would make (the
+  // caller deletes nothing in between); fewer only when the sampler is empty.
+  // Random samplers override it to overlap the memory accesses of the n draws.
+  virtual void SampleMany(int64_t n, std::vector<SampleChoice>* out) {
+    for (int64_t i = 0; i < n; ++i) {
+      absl::StatusOr<SampleChoice> choice = Sample();
+      if (!choice.ok()) return;
+      out->push_back(*choice);
+    }
+  }
   virtual void Clear() = 0;
   virtual int64_t size() const = 0;
 };

@@ -195,6 +195,10 @@ TEST(DistributedTest, SurvivesActorKillLearnerRestartAndReplayRestart) {
     return s.ok() ? s->env_steps() : -1;
   };
   ASSERT_TRUE(WaitFor([&] { return steps() > 2000; }, absl::Seconds(60)));
+  // Both actors hold the job (2000 steps can pass before the second one's
+  // lease retry comes round).
+  ASSERT_TRUE(WaitFor([&] { return JobClient(learner_port).Get("faults")->actors() >= 2; },
+                      absl::Seconds(30)));
 
   // 1. kill -9 one actor: the job goes on; a new actor joins.
   a1->process.Signal(SIGKILL);

@@ -11,6 +11,7 @@
 
 #include "core/file_util.h"
 #include "core/server.h"
+#include "core/status_macros.h"
 #include "envs/registry.h"
 #include "learner/algorithms/actor.h"
 #include "learner/algorithms/state_io.h"
@@ -25,6 +26,61 @@ namespace rlx {
 namespace {
 
 using ::testing::HasSubstr;
+
+// Steps one env with a StreamActor in RunStreamTraining's order (Act, Step,
+// Observe; then, after the caller's sync, Reset + Observe at an episode end)
+// and encodes each transition as a replay item of one stream.
+class TransitionSource {
+ public:
+  TransitionSource(StreamActor* actor, Env* env, std::string job, int64_t stream_id)
+      : actor_(actor), env_(env), job_(std::move(job)), stream_id_(stream_id) {}
+  void Start(uint64_t seed) {
+    env_->Reset(seed, &t_.observation);
+    actor_->Observe(t_.observation, true);
+    t_.episode_start = true;
+  }
+  // Acts and steps the env; the item carries policy_version.
+  absl::StatusOr<Item> Step(int64_t policy_version) {
+    ActorAction action;
+    RETURN_IF_ERROR(actor_->Act(false, &action));
+    RETURN_IF_ERROR(env_->Step(action.env_action, &result_));
+    actor_->Observe(result_.observation, false);
+    t_.action = action.action;
+    t_.reward = result_.reward;
+    t_.next_observation = result_.observation;
+    t_.terminated = result_.terminated;
+    t_.truncated = result_.truncated;
+    ItemMetadata md;
+    md.set_job_id(job_);
+    md.set_actor_id(stream_id_);
+    md.set_episode_id(episode_);
+    md.set_step_index(step_in_episode_++);
+    md.set_policy_version(policy_version);
+    return EncodeTransition(t_, md);
+  }
+  // After the step's item is handled: a new episode at the end of one.
+  void EndStep() {
+    if (result_.done()) {
+      env_->Reset(std::nullopt, &t_.observation);
+      actor_->Observe(t_.observation, true);
+      t_.episode_start = true;
+      ++episode_;
+      step_in_episode_ = 0;
+    } else {
+      std::swap(t_.observation, t_.next_observation);
+      t_.episode_start = false;
+    }
+  }
+
+ private:
+  StreamActor* actor_;
+  Env* env_;
+  const std::string job_;
+  const int64_t stream_id_;
+  Transition t_;
+  StepResult result_;
+  int64_t episode_ = 0, step_in_episode_ = 0;
+};
 
 class JobManagerTest : public ::testing::Test {
  protected:
@@ -165,40 +221,14 @@ TEST_F(JobManagerTest, LockStepActorReproducesTheInProcessTrainerExactly) {
     ASSERT_TRUE((*actor)->Sync(snapshot).ok());
   };
   sync_to(0);
-  Transition t;
-  StepResult result;
-  ActorAction action;
-  (*env)->Reset(StreamEnvSeed(full.seed(), stream_id), &t.observation);
-  (*actor)->Observe(t.observation, true);
-  t.episode_start = true;
-  int64_t episode = 0, step_in_episode = 0;
+  TransitionSource source(actor->get(), env->get(), full.name(), stream_id);
+  source.Start(StreamEnvSeed(full.seed(), stream_id));
   for (int64_t k = 1; k <= kSteps; ++k) {
-    ASSERT_TRUE((*actor)->Act(false, &action).ok());
-    ASSERT_TRUE((*env)->Step(action.env_action, &result).ok());
-    (*actor)->Observe(result.observation, false);
-    t.action = action.action;
-    t.reward = result.reward;
-    t.next_observation = result.observation;
-    t.terminated = result.terminated;
-    t.truncated = result.truncated;
-    ItemMetadata md;
-    md.set_job_id(full.name());
-    md.set_actor_id(stream_id);
-    md.set_episode_id(episode);
-    md.set_step_index(step_in_episode++);
-    md.set_policy_version(k - 1);
-    ASSERT_TRUE(client.Insert(full.table(), {EncodeTransition(t, md)}).ok());
+    absl::StatusOr<Item> item = source.Step(/*policy_version=*/k - 1);
+    ASSERT_TRUE(item.ok()) << item.status();
+    ASSERT_TRUE(client.Insert(full.table(), {*std::move(item)}).ok());
     sync_to(k);
-    if (result.done()) {
-      (*env)->Reset(std::nullopt, &t.observation);
-      (*actor)->Observe(t.observation, true);
-      t.episode_start = true;
-      ++episode;
-      step_in_episode = 0;
-    } else {
-      std::swap(t.observation, t.next_observation);
-      t.episode_start = false;
-    }
+    source.EndStep();
   }
   ASSERT_TRUE(WaitFor([&] { return manager_->Get("equivalence")->state() == JOB_SUCCEEDED; },
                       absl::Seconds(20)));
@@ -293,38 +323,14 @@ TEST_F(JobManagerTest, WatchParametersWithStrideSendsOneVersionPerInterval) {
     ASSERT_TRUE((*actor)->Sync(snapshot).ok());
   }
   ReplayClient client(MakeChannel(absl::StrCat("127.0.0.1:", replay_port_)));
-  Transition t;
-  StepResult result;
-  ActorAction action;
-  (*env)->Reset(3, &t.observation);
-  (*actor)->Observe(t.observation, true);
-  t.episode_start = true;
-  int64_t episode = 0, step_in_episode = 0;
+  TransitionSource source(actor->get(), env->get(), full.name(), /*stream_id=*/0);
+  source.Start(3);
   std::vector<Item> items;
   for (int64_t k = 1; k <= kSteps; ++k) {
-    ASSERT_TRUE((*actor)->Act(false, &action).ok());
-    ASSERT_TRUE((*env)->Step(action.env_action, &result).ok());
-    (*actor)->Observe(result.observation, false);
-    t.action = action.action;
-    t.reward = result.reward;
-    t.next_observation = result.observation;
-    t.terminated = result.terminated;
-    t.truncated = result.truncated;
-    ItemMetadata md;
-    md.set_job_id(full.name());
-    md.set_episode_id(episode);
-    md.set_step_index(step_in_episode++);
-    items.push_back(EncodeTransition(t, md));
-    if (result.done()) {
-      (*env)->Reset(std::nullopt, &t.observation);
-      (*actor)->Observe(t.observation, true);
-      t.episode_start = true;
-      ++episode;
-      step_in_episode = 0;
-    } else {
-      std::swap(t.observation, t.next_observation);
-      t.episode_start = false;
-    }
+    absl::StatusOr<Item> item = source.Step(/*policy_version=*/0);
+    ASSERT_TRUE(item.ok()) << item.status();
+    items.push_back(*std::move(item));
+    source.EndStep();
     // Slowly enough that the unstrided reader sees many versions.
     if (items.size() == 10) {
       ASSERT_TRUE(client.Insert(full.table(), std::move(items)).ok());

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 
@@ -49,6 +50,44 @@ TEST(LifoSamplerTest, SamplesTheNewestKeyAsKeysComeAndGo) {
   ASSERT_TRUE(sampler.Delete(2).ok());
   ASSERT_TRUE(sampler.Delete(4).ok());
   EXPECT_EQ(SampleKey(sampler), 1u);
+}
+
+// Many removals in the middle (compaction of the stale order entries), keys
+// reused after removal (as the Table reuses slot numbers), and large keys.
+TEST(FifoSamplerTest, KeepsOrderThroughMiddleRemovalsAndReusedKeys) {
+  FifoSampler fifo;
+  LifoSampler lifo;
+  std::deque<uint64_t> model;  // present keys, oldest first
+  auto insert = [&](uint64_t key) {
+    ASSERT_TRUE(fifo.Insert(key, 0).ok());
+    ASSERT_TRUE(lifo.Insert(key, 0).ok());
+    model.push_back(key);
+  };
+  auto remove = [&](uint64_t key) {
+    ASSERT_TRUE(fifo.Delete(key).ok());
+    ASSERT_TRUE(lifo.Delete(key).ok());
+    model.erase(std::find(model.begin(), model.end(), key));
+  };
+  for (uint64_t k = 0; k < 5000; ++k) insert(k % 7 ? k : (uint64_t{1} << 50) + k);
+  for (uint64_t k = 1; k < 4999; ++k) {
+    if (k % 100 != 0 && k % 7 != 0) remove(k);
+  }
+  EXPECT_EQ(fifo.size(), static_cast<int64_t>(model.size()));
+  EXPECT_EQ(SampleKey(fifo), model.front());
+  EXPECT_EQ(SampleKey(lifo), model.back());
+  // Reuse removed keys: they go to the back.
+  insert(5);
+  insert(6);
+  EXPECT_EQ(SampleKey(lifo), 6u);
+  EXPECT_EQ(fifo.Insert(5, 0).code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(fifo.Delete(4).code(), absl::StatusCode::kNotFound);
+  while (!model.empty()) {
+    ASSERT_EQ(SampleKey(fifo), model.front());
+    ASSERT_EQ(SampleKey(lifo), model.back());
+    remove(model.front());
+  }
+  EXPECT_EQ(fifo.size(), 0);
+  EXPECT_FALSE(fifo.Sample().ok());
 }
 
 TEST(FifoSamplerTest, UpdateDoesNotMoveAKeyButReinsertingDoes) {

@@ -51,6 +51,33 @@ TEST(UniformSamplerTest, ReportsProbabilityOneOverSizeAndWeightOne) {
   }
 }
 
+TEST(UniformSamplerTest, SampleManyMakesTheChoicesOfRepeatedSample) {
+  UniformSampler one(/*seed=*/11), many(/*seed=*/11);
+  for (uint64_t key = 0; key < 50; ++key) {
+    // Large keys too: they live in the index's hash map, not its vector.
+    const uint64_t k = key % 2 ? key : (uint64_t{1} << 40) + key;
+    ASSERT_TRUE(one.Insert(k, 0).ok());
+    ASSERT_TRUE(many.Insert(k, 0).ok());
+  }
+  ASSERT_TRUE(one.Delete(7).ok());
+  ASSERT_TRUE(many.Delete(7).ok());
+  std::vector<SampleChoice> choices = {SampleChoice{123, 1, 1}};  // appended to
+  many.SampleMany(300, &choices);
+  ASSERT_EQ(choices.size(), 301u);
+  EXPECT_EQ(choices[0].key, 123u);
+  for (size_t i = 1; i < choices.size(); ++i) {
+    auto c = one.Sample();
+    ASSERT_TRUE(c.ok());
+    EXPECT_EQ(choices[i].key, c->key) << i;
+    EXPECT_DOUBLE_EQ(choices[i].probability, 1.0 / 49);
+    EXPECT_EQ(choices[i].weight, 1.0);
+  }
+  UniformSampler empty(/*seed=*/1);
+  std::vector<SampleChoice> none;
+  empty.SampleMany(5, &none);
+  EXPECT_TRUE(none.empty());
+}
+
 TEST(UniformSamplerTest, IgnoresValues) {
   UniformSampler sampler(/*seed=*/10);
   EXPECT_TRUE(sampler.Insert(1, -5.0).ok());
