@@ -10,8 +10,10 @@
 //
 // A batch chunk also keeps, made once at creation: each row's metadata in one
 // record (a sampled row's metadata is then one cache line, not one line per
-// packed array), its columns' data pointers, and an interned signature id (so
-// rows of different chunks are matched by one compare).
+// packed array), its columns' data pointers, and a 64-bit fingerprint of its
+// signature (rows of two batch chunks have the same signature when their
+// fingerprints are equal: one compare per sampled row). No state is
+// shared between chunks.
 //
 // Immutable after creation; thread-safe to read. The accessors take a row in
 // [0, num_rows()) and assume the data passed validation (the service checks
@@ -84,10 +86,12 @@ class Chunk {
   void PrefetchRow(int row) const;
 
   // Writes a row as an Item (copies the tensor bytes); `out` should be empty.
+  // Item.priority is the priority as inserted.
   void ToItem(int row, Item* out) const;
 
   // Whether two rows have the same signature (tensor names, dtypes, shapes and
-  // job_id), i.e. can share one ItemBatch.
+  // job_id), i.e. can share one ItemBatch. Two batch chunks are compared by
+  // their signature fingerprints (and cached column sizes).
   static bool SameSignature(const Chunk& a, int row_a, const Chunk& b, int row_b);
 
  private:
@@ -104,7 +108,7 @@ class Chunk {
   static constexpr size_t kInlineColumns = 4;
   absl::InlinedVector<ColumnRef, kInlineColumns> columns_;
   std::vector<RowMetadata> row_metadata_;  // batch: per row
-  uint64_t signature_id_ = 0;              // batch: interned; 0 = not interned
+  uint64_t signature_fingerprint_ = 0;     // batch: hash of the signature
   int64_t batch_payload_bytes_ = 0;
 };
 

@@ -184,15 +184,13 @@ std::unique_ptr<SampleStream> ReplayClient::NewSampleStream(const std::string& t
                                                             int64_t timeout_ms,
                                                             bool partial_batches,
                                                             int64_t max_total) {
-  SampleRequest first;
-  first.set_table(table);
-  first.set_num_items(std::min(credit, max_total));
-  first.set_max_batch(max_batch);
-  first.set_timeout_ms(timeout_ms);
-  first.set_partial_batches(partial_batches);
-  return std::unique_ptr<SampleStream>(
-      new SampleStream(MakeContext(absl::InfiniteDuration()), stub_.get(), first, credit,
-                       max_total));
+  SampleStreamOptions options;
+  options.credit = credit;
+  options.max_batch = max_batch;
+  options.timeout_ms = timeout_ms;
+  options.partial_batches = partial_batches;
+  options.max_total = max_total;
+  return NewSampleStream(table, options);
 }
 
 std::unique_ptr<SampleStream> ReplayClient::NewSampleStream(const std::string& table,
@@ -244,6 +242,13 @@ absl::StatusOr<std::vector<SampledBatch>> ReplayClient::SampleBatches(const std:
   while (got < n) {
     absl::StatusOr<const SampleResponse*> response = stream->NextResponse();
     if (!response.ok()) return response.status();
+    if ((*response)->items_size() > 0) {
+      // A batch_format stream gets batches only; SampledItems here would
+      // never count towards n.
+      return absl::InternalError(absl::StrCat(
+          "server answered a batch_format sample with ", (*response)->items_size(),
+          " SampledItems instead of SampledBatches"));
+    }
     for (const SampledBatch& b : (*response)->batches()) {
       out.push_back(b);
       got += b.items().num_rows();

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/status_macros.h"
 #include "core/tensor_codec.h"
 
 namespace rlx {
@@ -93,12 +94,18 @@ absl::Status ValidateItemBatch(const ItemBatch& batch, absl::string_view field,
           absl::StrJoin(col.shape(), ","), "] ", DTypeName(col.dtype()), " need ",
           row_bytes, " bytes each, got ", bytes, " bytes in all"));
     }
-    row_total += row_bytes;
-    if (row_total > max_row_bytes) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          field, ": ", row_total, " bytes per row (columns[0..", c,
-          "]) exceeds --max_item_bytes=", max_row_bytes));
+    // row_total <= max_row_bytes here, so the difference cannot overflow.
+    if (row_bytes > max_row_bytes - row_total) {
+      const std::string total =
+          row_bytes > std::numeric_limits<int64_t>::max() - row_total
+              ? std::string("more than 2^63-1")
+              : absl::StrCat(row_total + row_bytes);
+      return absl::InvalidArgumentError(absl::StrCat(field, ": ", total,
+                                                     " bytes per row (columns[0..", c,
+                                                     "]) exceeds --max_item_bytes=",
+                                                     max_row_bytes));
     }
+    row_total += row_bytes;
   }
   absl::Status s;
   if (!(s = CheckLength(batch.actor_ids(), rows, field, "actor_ids")).ok()) return s;
@@ -327,48 +334,64 @@ int ItemBatchReader::ColumnIndex(absl::string_view name) const {
 
 ItemMetadata ItemBatchReader::metadata(int row) const {
   ItemMetadata m;
-  m.set_job_id(batch_->job_id());
-  m.set_actor_id(actor_id(row));
-  m.set_episode_id(episode_id(row));
-  m.set_step_index(step_index(row));
-  m.set_policy_version(policy_version(row));
-  if (has_episode_return(row)) m.set_episode_return(episode_return(row));
-  m.set_num_steps(num_steps(row));
-  if (batch_->context_ids_size() > 0) m.set_context_id(batch_->context_ids(row));
-  m.set_group_size(group_size(row));
-  m.set_agent_id(agent_id(row));
+  BatchRowMetadata(*batch_, row, &m);
   return m;
 }
 
 Item ItemBatchReader::ToItem(int row) const {
   Item item;
-  for (int c = 0; c < batch_->columns_size(); ++c) {
-    const TensorColumn& col = batch_->columns(c);
-    NamedTensor* t = item.add_tensors();
-    t->set_name(col.name());
-    t->mutable_tensor()->set_dtype(col.dtype());
-    *t->mutable_tensor()->mutable_shape() = col.shape();
-    const absl::string_view data = tensor(row, c);
-    t->mutable_tensor()->set_data(data.data(), data.size());
-  }
-  *item.mutable_metadata() = metadata(row);
-  item.set_priority(priority(row));
+  BatchRowToItem(*batch_, row, &item);
   return item;
+}
+
+void BatchRowMetadata(const ItemBatch& batch, int row, ItemMetadata* m) {
+  m->set_job_id(batch.job_id());
+  m->set_actor_id(RowValueOr(batch.actor_ids(), row));
+  m->set_episode_id(RowValueOr(batch.episode_ids(), row));
+  m->set_step_index(RowValueOr(batch.step_indices(), row));
+  m->set_policy_version(RowValueOr(batch.policy_versions(), row));
+  if (BatchRowHasEpisodeReturn(batch, row)) m->set_episode_return(batch.episode_returns(row));
+  m->set_num_steps(RowValueOr(batch.num_steps(), row));
+  if (batch.context_ids_size() > 0) m->set_context_id(batch.context_ids(row));
+  m->set_group_size(RowValueOr(batch.group_sizes(), row));
+  m->set_agent_id(RowValueOr(batch.agent_ids(), row));
+}
+
+void BatchRowToItem(const ItemBatch& batch, int row, Item* out) {
+  out->mutable_tensors()->Reserve(batch.columns_size());
+  for (const TensorColumn& col : batch.columns()) {
+    NamedTensor* t = out->add_tensors();
+    t->set_name(col.name());
+    TensorProto* tensor = t->mutable_tensor();
+    tensor->set_dtype(col.dtype());
+    *tensor->mutable_shape() = col.shape();
+    const size_t n = static_cast<size_t>(ColumnRowBytes(col));
+    tensor->set_data(col.data().data() + n * static_cast<size_t>(row), n);
+  }
+  BatchRowMetadata(batch, row, out->mutable_metadata());
+  out->set_priority(RowValueOr(batch.priorities(), row));
+}
+
+absl::Status ValidateSampledBatch(const SampledBatch& batch, absl::string_view field) {
+  RETURN_IF_ERROR(ValidateItemBatch(batch.items(), absl::StrCat(field, ".items")));
+  const int rows = batch.items().num_rows();
+  RETURN_IF_ERROR(CheckLength(batch.keys(), rows, field, "keys"));
+  RETURN_IF_ERROR(CheckLength(batch.probabilities(), rows, field, "probabilities"));
+  RETURN_IF_ERROR(CheckLength(batch.weights(), rows, field, "weights"));
+  RETURN_IF_ERROR(CheckLength(batch.times_sampled(), rows, field, "times_sampled"));
+  RETURN_IF_ERROR(CheckLength(batch.table_sizes(), rows, field, "table_sizes"));
+  return absl::OkStatus();
 }
 
 SampledItem SampledItemFromBatch(const SampledBatch& batch, const ItemBatchReader& reader,
                                  int row) {
   SampledItem s;
-  auto get = [row](const auto& values) {
-    using T = typename std::decay_t<decltype(values)>::value_type;
-    return row < values.size() ? values.Get(row) : T();
-  };
-  s.set_key(get(batch.keys()));
+  s.set_key(RowValueOr(batch.keys(), row));
   *s.mutable_item() = reader.ToItem(row);
-  s.set_probability(get(batch.probabilities()));
-  s.set_weight(get(batch.weights()));
-  s.set_times_sampled(get(batch.times_sampled()));
-  s.set_table_size(get(batch.table_sizes()));
+  s.set_probability(RowValueOr(batch.probabilities(), row));
+  s.set_weight(RowValueOr(batch.weights(), row));
+  s.set_times_sampled(RowValueOr(batch.times_sampled(), row));
+  s.set_table_size(RowValueOr(batch.table_sizes(), row));
   return s;
 }
 
@@ -376,13 +399,13 @@ absl::Status AppendSampledItems(const SampleResponse& response, std::vector<Samp
   for (const SampledItem& item : response.items()) out->push_back(item);
   for (int b = 0; b < response.batches_size(); ++b) {
     const SampledBatch& batch = response.batches(b);
-    absl::StatusOr<ItemBatchReader> reader = ItemBatchReader::Create(batch.items());
-    if (!reader.ok()) {
+    if (absl::Status s = ValidateSampledBatch(batch, absl::StrCat("batches[", b, "]")); !s.ok()) {
       return absl::InternalError(
-          absl::StrCat("bad sampled batch from the server: ", reader.status().message()));
+          absl::StrCat("bad sampled batch from the server: ", s.message()));
     }
-    for (int r = 0; r < reader->num_rows(); ++r) {
-      out->push_back(SampledItemFromBatch(batch, *reader, r));
+    const ItemBatchReader reader(&batch.items());
+    for (int r = 0; r < reader.num_rows(); ++r) {
+      out->push_back(SampledItemFromBatch(batch, reader, r));
     }
   }
   return absl::OkStatus();

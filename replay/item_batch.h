@@ -34,11 +34,24 @@ int64_t ColumnRowBytes(const TensorColumn& column);
 absl::Status ValidateItemBatch(const ItemBatch& batch, absl::string_view field,
                                int64_t max_row_bytes = INT64_MAX);
 
+// Value `row` of a per-row array that holds either no values (every row has
+// the default) or one value per row, as every per-row array of ItemBatch and
+// SampledBatch does once checked (ValidateItemBatch, ValidateSampledBatch).
+template <typename T>
+T RowValueOr(const google::protobuf::RepeatedField<T>& values, int row) {
+  return values.empty() ? T() : values.Get(row);
+}
+
 // Whether row `row` of a valid batch has an episode return.
 inline bool BatchRowHasEpisodeReturn(const ItemBatch& batch, int row) {
   if (batch.episode_returns_size() == 0) return false;
   return batch.has_episode_returns_size() == 0 || batch.has_episode_returns(row);
 }
+
+// Row `row` of a valid batch: its metadata, and the whole Item (copies the
+// tensor bytes; Item.priority is priorities[row]). `out` should be empty.
+void BatchRowMetadata(const ItemBatch& batch, int row, ItemMetadata* out);
+void BatchRowToItem(const ItemBatch& batch, int row, Item* out);
 
 // Builds one ItemBatch row by row. The signature is fixed at construction.
 // Per-row arrays stay empty while every row has the default value (so
@@ -102,16 +115,16 @@ class ItemBatchReader {
         static_cast<size_t>(row * row_bytes_[c]), static_cast<size_t>(row_bytes_[c]));
   }
 
-  int64_t actor_id(int row) const { return Get(batch_->actor_ids(), row); }
-  int64_t episode_id(int row) const { return Get(batch_->episode_ids(), row); }
-  int64_t step_index(int row) const { return Get(batch_->step_indices(), row); }
-  int64_t policy_version(int row) const { return Get(batch_->policy_versions(), row); }
-  int32_t num_steps(int row) const { return Get(batch_->num_steps(), row); }
-  int32_t agent_id(int row) const { return Get(batch_->agent_ids(), row); }
-  int32_t group_size(int row) const { return Get(batch_->group_sizes(), row); }
-  double priority(int row) const { return Get(batch_->priorities(), row); }
+  int64_t actor_id(int row) const { return RowValueOr(batch_->actor_ids(), row); }
+  int64_t episode_id(int row) const { return RowValueOr(batch_->episode_ids(), row); }
+  int64_t step_index(int row) const { return RowValueOr(batch_->step_indices(), row); }
+  int64_t policy_version(int row) const { return RowValueOr(batch_->policy_versions(), row); }
+  int32_t num_steps(int row) const { return RowValueOr(batch_->num_steps(), row); }
+  int32_t agent_id(int row) const { return RowValueOr(batch_->agent_ids(), row); }
+  int32_t group_size(int row) const { return RowValueOr(batch_->group_sizes(), row); }
+  double priority(int row) const { return RowValueOr(batch_->priorities(), row); }
   bool has_episode_return(int row) const { return BatchRowHasEpisodeReturn(*batch_, row); }
-  double episode_return(int row) const { return Get(batch_->episode_returns(), row); }
+  double episode_return(int row) const { return RowValueOr(batch_->episode_returns(), row); }
   absl::string_view context_id(int row) const {
     return batch_->context_ids_size() == 0 ? absl::string_view() : batch_->context_ids(row);
   }
@@ -120,22 +133,27 @@ class ItemBatchReader {
   Item ToItem(int row) const;
 
  private:
+  // Skips the check: for batches already checked (AppendSampledItems).
   explicit ItemBatchReader(const ItemBatch* batch);
-  template <typename T>
-  static T Get(const google::protobuf::RepeatedField<T>& values, int row) {
-    return values.empty() ? T() : values.Get(row);
-  }
+  friend absl::Status AppendSampledItems(const SampleResponse& response,
+                                         std::vector<SampledItem>* out);
 
   const ItemBatch* batch_;
   std::vector<int64_t> row_bytes_;
 };
 
-// Row `row` of a sampled batch as a SampledItem (copies).
+// Checks a sampled batch: its items (ValidateItemBatch) and that keys,
+// probabilities, weights, times_sampled and table_sizes each hold 0 or
+// items.num_rows values. INVALID_ARGUMENT naming the field under `field`.
+absl::Status ValidateSampledBatch(const SampledBatch& batch, absl::string_view field);
+// Row `row` of a sampled batch that passed ValidateSampledBatch, read through
+// `reader` (over batch.items()), as a SampledItem (copies).
 SampledItem SampledItemFromBatch(const SampledBatch& batch, const ItemBatchReader& reader,
                                  int row);
 // Appends the sampled items of a response as SampledItems, in the order the
 // server sent them (its items, then every row of every batch; a response from
-// the server has one or the other). INTERNAL for a malformed batch.
+// the server has one or the other). INTERNAL for a malformed batch (one that
+// fails ValidateSampledBatch); nothing of that batch is appended.
 absl::Status AppendSampledItems(const SampleResponse& response, std::vector<SampledItem>* out);
 // Number of sampled items in a response (items plus batch rows).
 int64_t SampledCount(const SampleResponse& response);

@@ -86,4 +86,18 @@ bool RateLimiter::CanSample(int64_t size) const {
   return false;
 }
 
+int64_t RateLimiter::SamplesAllowed(int64_t size, int64_t want) const {
+  if (want <= 0) return 0;
+  // Only the ratio limiter reads the sample count; the others answer the same
+  // for every sample of the run.
+  if (kind_ != Kind::kRatio) return CanSample(size) ? want : 0;
+  RateLimiter probe = *this;
+  int64_t n = 0;
+  while (n < want && probe.CanSample(size)) {
+    ++probe.samples_;
+    ++n;
+  }
+  return n;
+}
+
 }  // namespace rlx

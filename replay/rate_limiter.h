@@ -34,6 +34,10 @@ class RateLimiter {
 
   void RecordInsert() { ++inserts_; }
   void RecordSample() { ++samples_; }
+  void RecordSamples(int64_t n) { samples_ += n; }
+  // How many of `want` samples may go one after another now (each recorded
+  // before the next is asked), without recording any.
+  int64_t SamplesAllowed(int64_t size, int64_t want) const;
   void RecordDelete() { ++deletes_; }
   void Reset() { inserts_ = samples_ = deletes_ = 0; }
   // Restores counters from a checkpoint.

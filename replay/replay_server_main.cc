@@ -39,6 +39,9 @@ ABSL_FLAG(std::string, checkpoint_dir, "", "Directory for replay.ckpt (empty = n
 ABSL_FLAG(int, checkpoint_interval_s, 60, "Seconds between periodic checkpoints (0 = only on "
           "request and at shutdown).");
 ABSL_FLAG(int64_t, max_item_bytes, 64 << 20, "Largest accepted item, in bytes.");
+ABSL_FLAG(int64_t, max_batch_rows, 1 << 20,
+          "Most items in one insert request (items plus batch rows) and largest accepted "
+          "SampleRequest.max_batch.");
 ABSL_FLAG(uint64_t, seed, 0, "Seed for the samplers (0 = random).");
 
 namespace rlx {
@@ -101,6 +104,11 @@ absl::Status Run() {
 
   ReplayServiceOptions options;
   options.max_item_bytes = absl::GetFlag(FLAGS_max_item_bytes);
+  options.max_batch_rows = absl::GetFlag(FLAGS_max_batch_rows);
+  if (options.max_batch_rows < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--max_batch_rows must be >= 1, got ", options.max_batch_rows));
+  }
   options.checkpoint_dir = absl::GetFlag(FLAGS_checkpoint_dir);
   options.seed = absl::GetFlag(FLAGS_seed);
   ASSIGN_OR_RETURN(std::unique_ptr<ReplayServiceImpl> service,

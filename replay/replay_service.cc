@@ -266,14 +266,26 @@ class SampleReactor : public grpc::ServerBidiReactor<SampleRequest, SampleRespon
       if (status.ok() && (request_.max_batch() < 0 || request_.timeout_ms() < 0)) {
         status = absl::InvalidArgumentError("max_batch and timeout_ms must be >= 0");
       }
+      // max_batch bounds one table operation (its loop under the table's lock
+      // and the vectors it fills), so it is capped like an insert's rows.
+      if (status.ok() && first && request_.max_batch() > service_->options().max_batch_rows) {
+        status = absl::InvalidArgumentError(
+            absl::StrCat("max_batch: ", request_.max_batch(), " exceeds --max_batch_rows=",
+                         service_->options().max_batch_rows));
+      }
       if (!status.ok()) {
         reads_done_ = true;
         if (final_status_.ok()) final_status_ = status;
         MaybeFinishLocked();
       } else {
-        credit_ += request_.num_items();
+        // Credit saturates instead of overflowing; one sample takes at most
+        // max_batch_ of it.
+        credit_ = request_.num_items() > INT64_MAX - credit_ ? INT64_MAX
+                                                             : credit_ + request_.num_items();
         if (first) {  // later requests only add credit
-          max_batch_ = request_.max_batch() > 0 ? request_.max_batch() : kDefaultMaxBatch;
+          max_batch_ = request_.max_batch() > 0
+                           ? request_.max_batch()
+                           : std::min(kDefaultMaxBatch, service_->options().max_batch_rows);
           partial_ = request_.partial_batches();
           timeout_ms_ = request_.timeout_ms();
           batch_format_ = request_.batch_format();
@@ -470,6 +482,32 @@ absl::Status ReplayServiceImpl::AddTable(const TableConfig& config) {
 
 absl::Status ReplayServiceImpl::ValidateInsert(const InsertRequest& request,
                                                const Table& table) const {
+  // Row counts first: a request's rows decide what the table allocates (chunk
+  // metadata, keys), and a batch of zero-byte columns carries any num_rows at
+  // no wire cost, so the counts are capped before anything else is looked at.
+  const int64_t max_rows = options_.max_batch_rows;
+  int64_t total_rows = request.items_size();
+  if (total_rows > max_rows) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "items: ", total_rows, " items exceeds --max_batch_rows=", max_rows));
+  }
+  for (int b = 0; b < request.batches_size(); ++b) {
+    const int64_t rows = request.batches(b).num_rows();
+    if (rows < 1) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("batches[", b, "].num_rows must be >= 1, got ", rows));
+    }
+    if (rows > max_rows) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "batches[", b, "].num_rows: ", rows, " exceeds --max_batch_rows=", max_rows));
+    }
+    total_rows += rows;
+    if (total_rows > max_rows) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "batches[", b, "]: the request's rows (items and batches[0..", b, "]) total ",
+          total_rows, ", exceeds --max_batch_rows=", max_rows));
+    }
+  }
   // Field paths are only built for the error message (this loop is hot).
   for (int i = 0; i < request.items_size(); ++i) {
     const Item& item = request.items(i);

@@ -33,6 +33,10 @@ namespace rlx {
 struct ReplayServiceOptions {
   // Largest accepted item (sum of its tensors' bytes).
   int64_t max_item_bytes = 64 << 20;
+  // Most rows in one insert request (its items plus every batch's num_rows),
+  // and the largest SampleRequest.max_batch (items per sample response).
+  // Checked before anything is allocated for the request.
+  int64_t max_batch_rows = 1 << 20;
   // Where Checkpoint() writes; empty = checkpoints disabled.
   std::string checkpoint_dir;
   // Seed for the tables' samplers (0 = random).

@@ -47,6 +47,30 @@ absl::Status ValidateConfig(TableConfig* config) {
   return absl::OkStatus();
 }
 
+// One items chunk holding `items` (and sharing their ownership).
+std::vector<ChunkPtr> ChunksOfItems(std::vector<ItemPtr> items) {
+  auto owner = std::make_shared<std::vector<ItemPtr>>(std::move(items));
+  std::vector<const Item*> rows;
+  rows.reserve(owner->size());
+  for (const ItemPtr& item : *owner) rows.push_back(item.get());
+  std::vector<ChunkPtr> chunks;
+  chunks.push_back(Chunk::FromItems(std::move(owner), std::move(rows)));
+  return chunks;
+}
+
+// Runs start(done) and waits for done's result (the blocking wrappers).
+template <typename T, typename Start>
+absl::StatusOr<T> AwaitResult(Start start) {
+  absl::Notification notified;
+  absl::StatusOr<T> result;
+  start([&](absl::StatusOr<T> r) {
+    result = std::move(r);
+    notified.Notify();
+  });
+  notified.WaitForNotification();
+  return result;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Table>> Table::Create(const TableConfig& config, uint64_t seed,
@@ -175,11 +199,15 @@ void Table::SampleOneLocked(std::vector<SampledEntry>* out) {
   Slot& s = slots_[slot];
   ++s.times_sampled;
   limiter_.RecordSample();
-  out->push_back(SampledEntry{s.key, s.chunk, s.row, s.chunk->item(s.row), choice->probability,
-                              choice->weight, s.times_sampled, size_, s.priority});
+  out->push_back(EntryLocked(s, *choice));
   if (config_.max_times_sampled() > 0 && s.times_sampled >= config_.max_times_sampled()) {
     RemoveLocked(slot);
   }
+}
+
+SampledEntry Table::EntryLocked(const Slot& s, const SampleChoice& choice) const {
+  return SampledEntry{s.key,         s.chunk,         s.row, s.chunk->item(s.row),
+                      choice.probability, choice.weight, s.times_sampled, size_, s.priority};
 }
 
 void Table::RemoveLocked(uint32_t slot) {
@@ -236,15 +264,12 @@ bool Table::AdvanceSampleLocked(PendingSample* op) {
     // one-by-one sampling makes), prefetching each slot, then read the slots.
     // Random samplers hit random memory; this overlaps the cache misses.
     // How many the limiter allows now (sampling changes no state it reads
-    // but its own counter).
-    int64_t n = 0;
+    // but its own counter); the samples actually taken are recorded after.
     const int64_t want = op->max_items - static_cast<int64_t>(op->taken.size());
-    while (n < want && limiter_.CanSample(size_)) {
-      limiter_.RecordSample();
-      ++n;
-    }
+    const int64_t n = limiter_.SamplesAllowed(size_, want);
     choices_.clear();
     sampler_->SampleMany(n, &choices_);
+    limiter_.RecordSamples(static_cast<int64_t>(choices_.size()));
     // Each pass's loads are independent, so their cache misses overlap: the
     // slots, then their chunks' headers, then (as each entry is made) the
     // rows' data and metadata for the response.
@@ -256,9 +281,7 @@ bool Table::AdvanceSampleLocked(PendingSample* op) {
       Slot& s = slots_[choice.key];
       ++s.times_sampled;
       s.chunk->PrefetchRow(s.row);
-      op->taken.push_back(SampledEntry{s.key, s.chunk, s.row, s.chunk->item(s.row),
-                                       choice.probability, choice.weight, s.times_sampled, size_,
-                                       s.priority});
+      op->taken.push_back(EntryLocked(s, choice));
     }
   }
   while (static_cast<int64_t>(op->taken.size()) < op->max_items &&
@@ -345,13 +368,7 @@ void Table::UpdateGaugesLocked() {
 
 Table::OpId Table::InsertAsync(std::vector<ItemPtr> items, absl::Time deadline,
                                InsertCallback done) {
-  auto owner = std::make_shared<std::vector<ItemPtr>>(std::move(items));
-  std::vector<const Item*> rows;
-  rows.reserve(owner->size());
-  for (const ItemPtr& item : *owner) rows.push_back(item.get());
-  std::vector<ChunkPtr> chunks;
-  chunks.push_back(Chunk::FromItems(std::move(owner), std::move(rows)));
-  return InsertChunksAsync(std::move(chunks), deadline, std::move(done));
+  return InsertChunksAsync(ChunksOfItems(std::move(items)), deadline, std::move(done));
 }
 
 Table::OpId Table::InsertChunksAsync(std::vector<ChunkPtr> chunks, absl::Time deadline,
@@ -443,38 +460,21 @@ void Table::Cancel(OpId id) {
 
 absl::StatusOr<std::vector<uint64_t>> Table::Insert(std::vector<ItemPtr> items,
                                                     absl::Time deadline) {
-  absl::Notification done;
-  absl::StatusOr<std::vector<uint64_t>> result;
-  InsertAsync(std::move(items), deadline, [&](absl::StatusOr<std::vector<uint64_t>> r) {
-    result = std::move(r);
-    done.Notify();
-  });
-  done.WaitForNotification();
-  return result;
+  return InsertChunks(ChunksOfItems(std::move(items)), deadline);
 }
 
 absl::StatusOr<std::vector<uint64_t>> Table::InsertChunks(std::vector<ChunkPtr> chunks,
                                                           absl::Time deadline) {
-  absl::Notification done;
-  absl::StatusOr<std::vector<uint64_t>> result;
-  InsertChunksAsync(std::move(chunks), deadline, [&](absl::StatusOr<std::vector<uint64_t>> r) {
-    result = std::move(r);
-    done.Notify();
+  return AwaitResult<std::vector<uint64_t>>([&](InsertCallback done) {
+    InsertChunksAsync(std::move(chunks), deadline, std::move(done));
   });
-  done.WaitForNotification();
-  return result;
 }
 
 absl::StatusOr<std::vector<SampledEntry>> Table::Sample(int64_t max_items, bool partial,
                                                         absl::Time deadline) {
-  absl::Notification done;
-  absl::StatusOr<std::vector<SampledEntry>> result;
-  SampleAsync(max_items, partial, deadline, [&](absl::StatusOr<std::vector<SampledEntry>> r) {
-    result = std::move(r);
-    done.Notify();
+  return AwaitResult<std::vector<SampledEntry>>([&](SampleCallback done) {
+    SampleAsync(max_items, partial, deadline, std::move(done));
   });
-  done.WaitForNotification();
-  return result;
 }
 
 absl::StatusOr<std::vector<uint64_t>> Table::UpdatePriorities(
@@ -695,6 +695,9 @@ absl::StatusOr<std::unique_ptr<Table>> Table::Restore(CodedInputStream* in, uint
   constexpr int kRestoreChunk = 256;
   std::shared_ptr<google::protobuf::Arena> arena;
   std::vector<CheckpointedItem*> group;
+  // Keys must be strictly increasing (FindLocked binary-searches order_) and
+  // >= 1 (key 0 marks a free slot).
+  uint64_t last_key = 0;
   auto store_group = [&]() -> absl::Status {
     if (group.empty()) return absl::OkStatus();
     std::vector<const Item*> rows;
@@ -715,13 +718,22 @@ absl::StatusOr<std::unique_ptr<Table>> Table::Restore(CodedInputStream* in, uint
       return absl::DataLossError(absl::StrCat("corrupt checkpoint item ", i, " of table ",
                                               header.config().name()));
     }
+    if (ci->key() <= last_key) {
+      return absl::DataLossError(absl::StrCat(
+          "checkpoint item ", i, " of table ", header.config().name(), ": key ", ci->key(),
+          ci->key() == 0 ? " is 0 (keys start at 1)"
+                         : absl::StrCat(" is not greater than the previous key ", last_key,
+                                        " (keys must be strictly increasing)")));
+    }
+    last_key = ci->key();
     ci->mutable_item()->set_priority(ci->priority());
     group.push_back(ci);
     if (static_cast<int>(group.size()) == kRestoreChunk) RETURN_IF_ERROR(store_group());
   }
   RETURN_IF_ERROR(store_group());
   table->limiter_.Restore(header.inserts(), header.samples(), header.deletes());
-  table->next_key_ = header.next_key();
+  // Never reuse a restored key, whatever the header says.
+  table->next_key_ = std::max<uint64_t>({header.next_key(), last_key + 1, 1});
   if (metrics != nullptr) table->UpdateGaugesLocked();
   return table;
 }

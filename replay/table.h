@@ -55,8 +55,10 @@ class CodedOutputStream;
 
 namespace rlx {
 
-// Stored items are immutable and shared: the service parses a request's items
-// onto one arena and hands out aliasing pointers that keep that arena alive.
+// Items given to Insert / InsertAsync (tests, benchmarks, in-process callers);
+// the table stores them as one items chunk that shares their ownership. The
+// service does not use them: it stores each request's chunks in place
+// (ChunksOfRequest in replay/wire.h).
 using ItemPtr = std::shared_ptr<const Item>;
 
 struct SampledEntry {
@@ -204,6 +206,10 @@ class Table {
   absl::Status StoreLocked(uint64_t key, const ChunkPtr& chunk, int row, double priority,
                            int32_t times_sampled) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SampleOneLocked(std::vector<SampledEntry>* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The entry handed out for slot s chosen by `choice` (after its
+  // times_sampled was counted).
+  SampledEntry EntryLocked(const Slot& s, const SampleChoice& choice) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RemoveLocked(uint32_t slot) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool LiveLocked(const OrderEntry& e) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return slots_[e.slot].key == e.key;

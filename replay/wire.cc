@@ -153,11 +153,15 @@ void FillSampleResponse(absl::Span<const SampledEntry> entries, bool batch_forma
     for (const SampledEntry& e : entries) {
       SampledItem* out = items->Add();
       out->set_key(e.key);
-      if (e.item != nullptr) {
+      // Item.priority is the current priority, as in the batch format.
+      if (e.item != nullptr && e.item->priority() == e.priority) {
         // Referenced, not copied; an arena-allocated response never deletes it.
         out->unsafe_arena_set_allocated_item(const_cast<Item*>(e.item));
       } else {
-        e.chunk->ToItem(e.row, out->mutable_item());  // on the response's arena
+        // A batch row, or an item whose priority changed since it was stored:
+        // copied onto the response's arena.
+        e.chunk->ToItem(e.row, out->mutable_item());
+        out->mutable_item()->set_priority(e.priority);
       }
       out->set_probability(e.probability);
       out->set_weight(e.weight);

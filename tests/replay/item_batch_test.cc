@@ -4,6 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
 
 #include "tests/replay/replay_test_util.h"
 
@@ -176,6 +180,81 @@ TEST(ItemBatchTest, ValidationNamesTheField) {
   }
   absl::Status s = ValidateItemBatch(good, "batches[0]", /*max_row_bytes=*/15);
   EXPECT_THAT(std::string(s.message()), HasSubstr("exceeds --max_item_bytes=15"));
+}
+
+TEST(ItemBatchTest, RowBytesThatOverflowTogetherAreRejected) {
+  // Two columns of 2^62 bytes per row each: their sum overflows int64. With no
+  // rows their data is (correctly) empty, so only the per-row total catches it.
+  ItemBatch batch;
+  batch.set_num_rows(0);
+  for (int c = 0; c < 2; ++c) {
+    TensorColumn* col = batch.add_columns();
+    col->set_name(absl::StrCat("c", c));
+    col->set_dtype(DTYPE_FLOAT64);
+    col->add_shape(int64_t{1} << 59);
+  }
+  absl::Status s = ValidateItemBatch(batch, "batches[0]");  // no max_row_bytes limit
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_THAT(std::string(s.message()), HasSubstr("batches[0]: more than 2^63-1 bytes per row"));
+  s = ValidateItemBatch(batch, "batches[0]", /*max_row_bytes=*/int64_t{5} << 60);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_THAT(std::string(s.message()), HasSubstr("columns[0..1]"));
+}
+
+// A sampled batch of n rows with every per-row array filled.
+SampledBatch SampledOf(int n) {
+  std::vector<Item> items;
+  for (int i = 0; i < n; ++i) items.push_back(RichItem(i));
+  InsertRequest request;
+  EXPECT_TRUE(AppendItemsAsBatches(items, &request).ok());
+  SampledBatch batch;
+  *batch.mutable_items() = request.batches(0);
+  for (int i = 0; i < n; ++i) {
+    batch.add_keys(100 + i);
+    batch.add_probabilities(0.5);
+    batch.add_weights(1.0);
+    batch.add_times_sampled(i);
+    batch.add_table_sizes(n);
+  }
+  return batch;
+}
+
+TEST(ItemBatchTest, AppendSampledItemsChecksEverySampledArrayLength) {
+  SampleResponse response;
+  *response.add_batches() = SampledOf(3);
+  std::vector<SampledItem> out;
+  ASSERT_TRUE(AppendSampledItems(response, &out).ok());
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[2].key(), 102u);
+  EXPECT_EQ(out[2].times_sampled(), 2);
+  EXPECT_EQ(out[1].item().SerializeAsString(), RichItem(1).SerializeAsString());
+
+  // Empty arrays mean defaults.
+  SampleResponse defaults;
+  *defaults.add_batches() = SampledOf(3);
+  defaults.mutable_batches(0)->clear_weights();
+  out.clear();
+  ASSERT_TRUE(AppendSampledItems(defaults, &out).ok());
+  EXPECT_EQ(out[1].weight(), 0.0);
+
+  const std::vector<std::pair<std::string, std::function<void(SampledBatch*)>>> cases = {
+      {"keys", [](SampledBatch* b) { b->mutable_keys()->RemoveLast(); }},
+      {"probabilities", [](SampledBatch* b) { b->add_probabilities(1.0); }},
+      {"weights", [](SampledBatch* b) { b->mutable_weights()->RemoveLast(); }},
+      {"times_sampled", [](SampledBatch* b) { b->mutable_times_sampled()->RemoveLast(); }},
+      {"table_sizes", [](SampledBatch* b) { b->mutable_table_sizes()->RemoveLast(); }},
+      {"items.columns[0].data", [](SampledBatch* b) { b->mutable_items()->set_num_rows(4); }},
+  };
+  for (const auto& [field, mutate] : cases) {
+    SampleResponse bad;
+    *bad.add_batches() = SampledOf(2);
+    *bad.add_batches() = SampledOf(3);
+    mutate(bad.mutable_batches(1));
+    out.clear();
+    absl::Status s = AppendSampledItems(bad, &out);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInternal) << field << ": " << s;
+    EXPECT_THAT(std::string(s.message()), HasSubstr(absl::StrCat("batches[1].", field)));
+  }
 }
 
 }  // namespace

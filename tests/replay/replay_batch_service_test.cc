@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstring>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -87,6 +88,7 @@ class ReplayBatchServiceTest : public ::testing::Test {
     *config.add_tables() = ret;
     ReplayServiceOptions options;
     options.max_item_bytes = 1024;
+    options.max_batch_rows = max_batch_rows_;
     options.seed = 1;
     options.checkpoint_dir = dir_;
     auto service = ReplayServiceImpl::Create(config, options, nullptr);
@@ -119,6 +121,7 @@ class ReplayBatchServiceTest : public ::testing::Test {
     ASSERT_TRUE(sampled.ok()) << sampled.status();
   }
 
+  int64_t max_batch_rows_ = ReplayServiceOptions().max_batch_rows;
   std::string dir_;
   std::unique_ptr<ReplayServiceImpl> service_;
   std::unique_ptr<grpc::Server> server_;
@@ -272,6 +275,163 @@ TEST_F(ReplayBatchServiceTest, EveryBadBatchIsInvalidArgumentNamingTheField) {
   }
   EXPECT_EQ(service_->FindTable("uniform")->size(), 0);
   ExpectStillServing();
+}
+
+TEST_F(ReplayBatchServiceTest, RowCountsAreCappedBeforeAnythingIsAllocated) {
+  // Rows of zero bytes cost nothing on the wire: 2^31-1 of them (no column, or
+  // a zero-byte column) must be refused, not stored.
+  ItemBatch no_columns;
+  no_columns.set_num_rows(INT32_MAX);
+  ItemBatch empty_column;
+  empty_column.set_num_rows(INT32_MAX);
+  TensorColumn* col = empty_column.add_columns();
+  col->set_name("x");
+  col->set_dtype(DTYPE_FLOAT32);
+  col->add_shape(0);
+  for (const ItemBatch& huge : {no_columns, empty_column}) {
+    absl::Status s = InsertBad("uniform", {huge});
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+    EXPECT_THAT(std::string(s.message()),
+                HasSubstr("batches[0].num_rows: 2147483647 exceeds --max_batch_rows=1048576"));
+  }
+  ItemBatch empty;  // num_rows 0
+  absl::Status s = InsertBad("uniform", {BatchOf(RowItems(0, 2)), empty});
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_THAT(std::string(s.message()), HasSubstr("batches[1].num_rows must be >= 1, got 0"));
+  ExpectStillServing();
+
+  // A small cap counts items and batch rows together.
+  Stop();
+  max_batch_rows_ = 8;
+  Start();
+  auto keys = client_->InsertBatches("uniform", {BatchOf(RowItems(0, 3)), BatchOf(RowItems(3, 5))});
+  ASSERT_TRUE(keys.ok()) << keys.status();
+  EXPECT_EQ(keys->size(), 8u);
+  s = InsertBad("uniform", {BatchOf(RowItems(0, 9))});
+  EXPECT_THAT(std::string(s.message()), HasSubstr("batches[0].num_rows: 9 exceeds --max_batch_rows=8"));
+  s = InsertBad("uniform", {BatchOf(RowItems(0, 5)), BatchOf(RowItems(5, 4))});
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_THAT(std::string(s.message()), HasSubstr("batches[1]: the request's rows"));
+  EXPECT_THAT(std::string(s.message()), HasSubstr("total 9, exceeds --max_batch_rows=8"));
+  InsertRequest mixed;
+  mixed.set_table("uniform");
+  for (int i = 0; i < 6; ++i) *mixed.add_items() = RowItem(i);
+  *mixed.add_batches() = BatchOf(RowItems(6, 3));
+  auto stream = client_->NewInsertStream(1, true);
+  (void)stream->Send(mixed);
+  s = stream->Finish();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_THAT(std::string(s.message()), HasSubstr("batches[0]: the request's rows"));
+  s = client_->Insert("uniform", RowItems(0, 9)).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_THAT(std::string(s.message()), HasSubstr("items: 9 items exceeds --max_batch_rows=8"));
+  EXPECT_EQ(service_->FindTable("uniform")->size(), 8);
+}
+
+TEST_F(ReplayBatchServiceTest, SampleMaxBatchIsCappedAndCreditSaturates) {
+  Stop();
+  max_batch_rows_ = 8;
+  Start();
+  ASSERT_TRUE(client_->InsertBatches("uniform", {BatchOf(RowItems(0, 4))}).ok());
+  SampleStreamOptions options;
+  options.credit = 100;
+  options.max_batch = 9;
+  options.batch_format = true;
+  auto stream = client_->NewSampleStream("uniform", options);
+  std::vector<SampledItem> items;
+  absl::Status s = stream->Next(&items);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_THAT(std::string(s.message()), HasSubstr("max_batch: 9 exceeds --max_batch_rows=8"));
+  // max_batch 0: the server default, never above the cap.
+  options.max_batch = 0;
+  options.partial_batches = false;
+  stream = client_->NewSampleStream("uniform", options);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(stream->Next(&items).ok());
+    EXPECT_EQ(items.size(), 8u);
+  }
+  stream.reset();
+
+  // Credit of 2^63-1, twice: it saturates (no overflow), the stream keeps going.
+  auto stub = ReplayService::NewStub(server_->InProcessChannel(grpc::ChannelArguments()));
+  grpc::ClientContext ctx;
+  auto raw = stub->Sample(&ctx);
+  SampleRequest first;
+  first.set_table("uniform");
+  first.set_num_items(INT64_MAX);
+  first.set_max_batch(2);
+  ASSERT_TRUE(raw->Write(first));
+  SampleRequest more;
+  more.set_num_items(INT64_MAX);
+  ASSERT_TRUE(raw->Write(more));
+  SampleResponse response;
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(raw->Read(&response));
+    EXPECT_EQ(response.items_size(), 2);
+  }
+  ctx.TryCancel();
+  while (raw->Read(&response)) {
+  }
+  (void)raw->Finish();
+}
+
+// A server that answers every sample stream with one SampledItem, whatever the
+// format asked for, then waits for the client to go.
+class ItemsOnlySampleService final : public ReplayService::Service {
+ public:
+  grpc::Status Sample(grpc::ServerContext* context,
+                      grpc::ServerReaderWriter<SampleResponse, SampleRequest>* stream) override {
+    SampleRequest request;
+    if (!stream->Read(&request)) return grpc::Status::OK;
+    SampleResponse response;
+    SampledItem* item = response.add_items();
+    item->set_key(1);
+    *item->mutable_item() = RowItem(0);
+    stream->Write(response);
+    while (stream->Read(&request)) {
+    }
+    return grpc::Status::OK;
+  }
+};
+
+TEST(ReplayClientTest, SampleBatchesFailsOnAnItemsResponseInsteadOfWaitingForever) {
+  ItemsOnlySampleService fake;
+  grpc::ServerBuilder builder;
+  builder.RegisterService(&fake);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  {
+    ReplayClient client(server->InProcessChannel(grpc::ChannelArguments()));
+    auto batches = client.SampleBatches("t", 2);
+    EXPECT_EQ(batches.status().code(), absl::StatusCode::kInternal) << batches.status();
+    EXPECT_THAT(std::string(batches.status().message()), HasSubstr("SampledItems"));
+  }
+  server->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
+}
+
+TEST_F(ReplayBatchServiceTest, SampledItemsCarryTheCurrentPriorityInBothFormats) {
+  // Key 0 inserted as an Item, key 1 as a batch row; both updated. Key 2 (an
+  // Item) keeps its inserted priority.
+  auto item_keys = client_->Insert("prio", {RowItem(0), RowItem(2)});
+  ASSERT_TRUE(item_keys.ok());
+  auto batch_keys = client_->InsertBatches("prio", {BatchOf(RowItems(1, 1))});
+  ASSERT_TRUE(batch_keys.ok());
+  std::map<uint64_t, double> want = {
+      {(*item_keys)[0], 5.0}, {(*batch_keys)[0], 7.0}, {(*item_keys)[1], RowItem(2).priority()}};
+  ASSERT_TRUE(client_->UpdatePriorities("prio", {(*item_keys)[0], (*batch_keys)[0]}, {5.0, 7.0})
+                  .ok());
+  auto sampled = client_->Sample("prio", 30);
+  ASSERT_TRUE(sampled.ok()) << sampled.status();
+  for (const SampledItem& s : *sampled) {
+    ASSERT_EQ(want.count(s.key()), 1u);
+    EXPECT_EQ(s.item().priority(), want[s.key()]) << "key " << s.key();
+  }
+  auto batches = client_->SampleBatches("prio", 30);
+  ASSERT_TRUE(batches.ok()) << batches.status();
+  for (const SampledBatch& b : *batches) {
+    for (int r = 0; r < b.items().num_rows(); ++r) {
+      EXPECT_EQ(b.items().priorities(r), want[b.keys(r)]) << "key " << b.keys(r);
+    }
+  }
 }
 
 TEST_F(ReplayBatchServiceTest, ReturnWeightedTableNeedsEveryRowsReturn) {

@@ -10,6 +10,7 @@
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "tests/replay/replay_test_util.h"
 
@@ -268,6 +269,126 @@ TEST(TableTest, CheckpointRestoresItemsPrioritiesAndSampleCounts) {
   auto more = (*restored)->Insert(MakeItems(1));
   ASSERT_TRUE(more.ok());
   EXPECT_GT((*more)[0], keys->back());
+}
+
+// A checkpoint stream written by hand: a header, then one CheckpointedItem per
+// key (as Table::Checkpoint writes them).
+std::string CraftedCheckpoint(const TableConfig& config, const std::vector<uint64_t>& keys,
+                              uint64_t next_key) {
+  std::string buffer;
+  google::protobuf::io::StringOutputStream raw(&buffer);
+  google::protobuf::io::CodedOutputStream out(&raw);
+  TableCheckpointHeader header;
+  *header.mutable_config() = config;
+  header.set_num_items(static_cast<int64_t>(keys.size()));
+  header.set_inserts(static_cast<int64_t>(keys.size()));
+  header.set_next_key(next_key);
+  out.WriteVarint32(static_cast<uint32_t>(header.ByteSizeLong()));
+  header.SerializeWithCachedSizes(&out);
+  for (uint64_t key : keys) {
+    CheckpointedItem ci;
+    ci.set_key(key);
+    *ci.mutable_item() = MakeItem(static_cast<float>(key));
+    ci.set_priority(1.0);
+    out.WriteVarint32(static_cast<uint32_t>(ci.ByteSizeLong()));
+    ci.SerializeWithCachedSizes(&out);
+  }
+  out.Trim();
+  return buffer;
+}
+
+absl::StatusOr<std::unique_ptr<Table>> RestoreFrom(const std::string& buffer) {
+  google::protobuf::io::ArrayInputStream raw(buffer.data(), static_cast<int>(buffer.size()));
+  google::protobuf::io::CodedInputStream in(&raw);
+  return Table::Restore(&in, 7, nullptr);
+}
+
+TEST(TableTest, RestoreRejectsKeysThatAreNotStrictlyIncreasing) {
+  const TableConfig c = UniformTable("u", 100);
+  ASSERT_TRUE(RestoreFrom(CraftedCheckpoint(c, {1, 2, 5}, 6)).ok());
+  for (const std::vector<uint64_t>& keys :
+       std::vector<std::vector<uint64_t>>{{1, 5, 3}, {1, 4, 4}, {0, 2}}) {
+    auto restored = RestoreFrom(CraftedCheckpoint(c, keys, 10));
+    EXPECT_EQ(restored.status().code(), absl::StatusCode::kDataLoss) << restored.status();
+  }
+  auto restored = RestoreFrom(CraftedCheckpoint(c, {1, 5, 3}, 10));
+  EXPECT_THAT(std::string(restored.status().message()),
+              ::testing::HasSubstr("key 3 is not greater than the previous key 5"));
+  // Rows that share a restore chunk (256 items) and rows of different chunks alike.
+  std::vector<uint64_t> many;
+  for (uint64_t k = 1; k <= 300; ++k) many.push_back(k);
+  many[280] = 100;
+  EXPECT_EQ(RestoreFrom(CraftedCheckpoint(c, many, 1000)).status().code(),
+            absl::StatusCode::kDataLoss);
+}
+
+TEST(TableTest, RestoreNeverReusesAKeyWhenTheHeaderIsBehind) {
+  // next_key 2 in the header, but key 9 is stored: new keys start at 10.
+  auto restored = RestoreFrom(CraftedCheckpoint(UniformTable("u", 100), {3, 9}, 2));
+  ASSERT_TRUE(restored.ok()) << restored.status();
+  auto keys = (*restored)->Insert(MakeItems(2));
+  ASSERT_TRUE(keys.ok());
+  EXPECT_THAT(*keys, ::testing::ElementsAre(10u, 11u));
+  // Every key is still found (the binary search over insertion order holds).
+  auto missing = (*restored)->UpdatePriorities({3, 9, 10, 11}, {1, 1, 1, 1});
+  ASSERT_TRUE(missing.ok());
+  EXPECT_TRUE(missing->empty());
+}
+
+TEST(TableTest, FastSamplePathRecordsTheSamplesItTook) {
+  // A ratio limiter lets 10 samples go; a sample of 25 takes them (partial) and
+  // the limiter counts exactly those.
+  TableConfig c = UniformTable("u", 100);
+  auto* ratio = c.mutable_rate_limiter()->mutable_sample_to_insert_ratio();
+  ratio->set_samples_per_insert(1.0);
+  ratio->set_min_size_to_sample(1);
+  ratio->set_error_buffer(10.0);
+  auto table = MakeTable(c);
+  ASSERT_TRUE(table->Insert(MakeItems(10)).ok());
+  auto taken = table->Sample(25, /*partial=*/true);
+  ASSERT_TRUE(taken.ok()) << taken.status();
+  const TableInfo info = table->Info();
+  EXPECT_EQ(info.total_samples(), static_cast<int64_t>(taken->size()));
+  EXPECT_EQ(info.rate_limiter().samples(), static_cast<int64_t>(taken->size()));
+  EXPECT_GT(taken->size(), 0u);
+  EXPECT_LT(taken->size(), 25u);
+}
+
+TEST(TableTest, ChunksOfManyDistinctSignaturesStayApartAndSameOnesMatch) {
+  // More distinct signatures than the old interning table held (4096): every
+  // pair is still told apart, and equal signatures in different chunks match.
+  std::vector<ItemBatch> batches(5000);
+  std::vector<ChunkPtr> chunks;
+  for (size_t i = 0; i < batches.size(); ++i) {
+    ItemBatch& b = batches[i];
+    b.set_num_rows(1);
+    b.set_job_id(absl::StrCat("job", i));
+    TensorColumn* col = b.add_columns();
+    col->set_name("x");
+    col->set_dtype(DTYPE_FLOAT32);
+    col->set_data(std::string(4, '\0'));
+    chunks.push_back(Chunk::FromBatch(nullptr, &b));
+  }
+  for (size_t i = 1; i < chunks.size(); ++i) {
+    ASSERT_FALSE(Chunk::SameSignature(*chunks[i - 1], 0, *chunks[i], 0)) << i;
+  }
+  ItemBatch copy = batches[4500];
+  ChunkPtr same = Chunk::FromBatch(nullptr, &copy);
+  EXPECT_TRUE(Chunk::SameSignature(*chunks[4500], 0, *same, 0));
+  copy.mutable_columns(0)->add_shape(1);  // same bytes, different shape
+  copy.mutable_columns(0)->set_data(std::string(4, '\0'));
+  ChunkPtr shaped = Chunk::FromBatch(nullptr, &copy);
+  EXPECT_FALSE(Chunk::SameSignature(*chunks[4500], 0, *shaped, 0));
+  // A batch row and the Item it stands for have the same signature.
+  Item item;
+  item.mutable_metadata()->set_job_id("job7");
+  NamedTensor* t = item.add_tensors();
+  t->set_name("x");
+  t->mutable_tensor()->set_dtype(DTYPE_FLOAT32);
+  t->mutable_tensor()->set_data(std::string(4, '\0'));
+  ChunkPtr items = Chunk::FromItems(nullptr, {&item});
+  EXPECT_TRUE(Chunk::SameSignature(*chunks[7], 0, *items, 0));
+  EXPECT_FALSE(Chunk::SameSignature(*chunks[8], 0, *items, 0));
 }
 
 TEST(TableStressTest, QueueModeLosesAndDuplicatesNothingWithFourWritersAndFourSamplers) {
