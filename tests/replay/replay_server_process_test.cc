@@ -1,11 +1,17 @@
 // Runs the real replay_server binary on 127.0.0.1 and checks durability across
 // a clean restart (SIGTERM) and a crash (kill -9) after a checkpoint.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "core/file_util.h"
 #include "replay/client.h"
 #include "tests/replay/replay_test_util.h"
 #include "tests/test_util.h"
@@ -116,12 +122,21 @@ TEST(ReplayServerProcessTest, KillNineKeepsEverythingUpToTheLastCheckpoint) {
 
 TEST(ReplayServerProcessTest, BadFlagsExitNonZeroWithReason) {
   const std::string dir = MakeTempDir("replay_bad");
-  auto p = Subprocess::Start({BinaryPath("replay_server"), "--tables=x:bogus:10"},
-                             dir + "/log");
-  ASSERT_TRUE(p.ok());
-  auto code = p->Wait(absl::Seconds(20));
-  ASSERT_TRUE(code.has_value());
-  EXPECT_NE(*code, 0);
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"--tables=x:bogus:10", "--tables: unknown kind 'bogus'"},
+      {"--max_batch_rows=0", "--max_batch_rows must be >= 1, got 0"},
+  };
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const std::string log = absl::StrCat(dir, "/log", i);
+    auto p = Subprocess::Start({BinaryPath("replay_server"), "--port=0", cases[i].first}, log);
+    ASSERT_TRUE(p.ok());
+    auto code = p->Wait(absl::Seconds(20));
+    ASSERT_TRUE(code.has_value()) << cases[i].first;
+    EXPECT_NE(*code, 0) << cases[i].first;
+    auto text = ReadFileToString(log);
+    ASSERT_TRUE(text.ok());
+    EXPECT_THAT(*text, ::testing::HasSubstr(cases[i].second)) << cases[i].first;
+  }
 }
 
 }  // namespace
