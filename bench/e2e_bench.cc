@@ -45,27 +45,6 @@ ABSL_FLAG(int, repeats, 3, "Rounds over the actor counts (the summary gives medi
 namespace rlx {
 namespace {
 
-struct Proc {
-  Subprocess process;
-  int port = 0;
-  int metrics_port = 0;
-};
-
-absl::StatusOr<Proc> Start(const std::string& dir, const std::string& binary,
-                           const std::string& tag, std::vector<std::string> extra) {
-  const std::string pf = absl::StrCat(dir, "/", tag, ".port");
-  std::vector<std::string> argv = {BinaryPath(binary), "--port_file=" + pf};
-  argv.insert(argv.end(), extra.begin(), extra.end());
-  auto p = Subprocess::Start(argv, absl::StrCat(dir, "/", tag, ".log"));
-  if (!p.ok()) return p.status();
-  auto contents = WaitForFileContents(pf, absl::Seconds(60));
-  if (!contents.ok()) return absl::DeadlineExceededError(tag + " did not start");
-  std::vector<std::string> lines = absl::StrSplit(*contents, '\n', absl::SkipEmpty());
-  Proc proc{std::move(*p)};
-  if (!lines.empty()) (void)absl::SimpleAtoi(lines[0], &proc.port);
-  if (lines.size() > 1) (void)absl::SimpleAtoi(lines[1], &proc.metrics_port);
-  return proc;
-}
 
 JobSpec BenchJob(int actors) {
   JobSpec spec;
@@ -118,18 +97,19 @@ struct RunResult {
 
 absl::StatusOr<RunResult> RunDistributed(int actors) {
   const std::string dir = MakeTempDir("e2e_bench");
-  auto replay = Start(dir, "replay_server", "replay", {"--metrics_port=0"});
+  auto replay = StartWithPortFile(dir, "replay_server", "replay", {"--metrics_port=0"});
   if (!replay.ok()) return replay.status();
-  auto learner = Start(dir, "learner", "learner",
-                       {"--metrics_port=-1", absl::StrCat("--replay=127.0.0.1:", replay->port),
-                        "--checkpoint_dir=" + dir + "/learner"});
+  auto learner = StartWithPortFile(
+      dir, "learner", "learner",
+      {"--metrics_port=-1", absl::StrCat("--replay=127.0.0.1:", replay->port),
+       "--checkpoint_dir=" + dir + "/learner"});
   if (!learner.ok()) return learner.status();
-  std::vector<Proc> actor_procs;
+  std::vector<ServingProcess> actor_procs;
   for (int i = 0; i < actors; ++i) {
-    auto a = Start(dir, "actor", absl::StrCat("actor", i),
-                   {absl::StrCat("--learner=127.0.0.1:", learner->port),
-                    absl::StrCat("--replay=127.0.0.1:", replay->port),
-                    absl::StrCat("--nice=", absl::GetFlag(FLAGS_actor_nice))});
+    auto a = StartWithPortFile(dir, "actor", absl::StrCat("actor", i),
+                               {absl::StrCat("--learner=127.0.0.1:", learner->port),
+                                absl::StrCat("--replay=127.0.0.1:", replay->port),
+                                absl::StrCat("--nice=", absl::GetFlag(FLAGS_actor_nice))});
     if (!a.ok()) return a.status();
     actor_procs.push_back(std::move(*a));
   }

@@ -12,7 +12,9 @@
 #include <cstring>
 #include <thread>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "core/file_util.h"
 
 namespace rlx {
@@ -160,6 +162,29 @@ absl::StatusOr<std::string> WaitForFileContents(const std::string& path, absl::D
       timeout);
   if (!ok) return absl::DeadlineExceededError(absl::StrCat("no contents in ", path));
   return contents;
+}
+
+absl::StatusOr<ServingProcess> StartWithPortFile(const std::string& dir,
+                                                 const std::string& binary,
+                                                 const std::string& tag,
+                                                 const std::vector<std::string>& extra,
+                                                 absl::Duration timeout) {
+  const std::string pf = absl::StrCat(dir, "/", tag, ".port");
+  ::unlink(pf.c_str());
+  std::vector<std::string> argv = {BinaryPath(binary), "--port_file=" + pf};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  absl::StatusOr<Subprocess> p = Subprocess::Start(argv, absl::StrCat(dir, "/", tag, ".log"));
+  if (!p.ok()) return p.status();
+  absl::StatusOr<std::string> contents = WaitForFileContents(pf, timeout);
+  if (!contents.ok()) {
+    return absl::DeadlineExceededError(
+        absl::StrCat(tag, " did not start; see ", dir, "/", tag, ".log"));
+  }
+  std::vector<std::string> lines = absl::StrSplit(*contents, '\n', absl::SkipEmpty());
+  ServingProcess proc{tag, std::move(*p)};
+  if (!lines.empty()) (void)absl::SimpleAtoi(lines[0], &proc.port);
+  if (lines.size() > 1) (void)absl::SimpleAtoi(lines[1], &proc.metrics_port);
+  return proc;
 }
 
 }  // namespace rlx

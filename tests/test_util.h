@@ -56,6 +56,24 @@ class Subprocess {
 // waits until the file exists and is non-empty.
 absl::StatusOr<std::string> WaitForFileContents(const std::string& path, absl::Duration timeout);
 
+// A server binary started with --port_file=<dir>/<tag>.port, logging to
+// <dir>/<tag>.log, and the gRPC / metrics ports it wrote to that file.
+struct ServingProcess {
+  std::string tag;
+  Subprocess process;
+  int port = 0;
+  int metrics_port = 0;
+};
+
+// Starts BinaryPath(binary) with --port_file and `extra` flags and waits (up
+// to timeout) for the port file: its first line is the gRPC port, its second
+// the metrics port.
+absl::StatusOr<ServingProcess> StartWithPortFile(const std::string& dir,
+                                                 const std::string& binary,
+                                                 const std::string& tag,
+                                                 const std::vector<std::string>& extra,
+                                                 absl::Duration timeout = absl::Seconds(60));
+
 }  // namespace rlx
 
 #endif  // RLX_TESTS_TEST_UTIL_H_

@@ -98,12 +98,7 @@ inline int FreePort() {
   return port;
 }
 
-struct Proc {
-  std::string tag;
-  Subprocess process;
-  int port = 0;
-  int metrics_port = 0;
-};
+using Proc = ServingProcess;
 
 // Starts the real binaries on 127.0.0.1 with free ports and --port_file
 // (like tests/e2e/distributed_test.cc), every one serving /metrics.
@@ -114,22 +109,7 @@ class LocalTopology {
   absl::StatusOr<Proc> Start(const std::string& binary, const std::string& tag,
                              std::vector<std::string> extra,
                              absl::Duration timeout = absl::Seconds(60)) {
-    const std::string pf = absl::StrCat(dir_, "/", tag, ".port");
-    ::unlink(pf.c_str());
-    std::vector<std::string> argv = {BinaryPath(binary), "--port_file=" + pf};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    auto p = Subprocess::Start(argv, absl::StrCat(dir_, "/", tag, ".log"));
-    if (!p.ok()) return p.status();
-    auto contents = WaitForFileContents(pf, timeout);
-    if (!contents.ok()) {
-      return absl::DeadlineExceededError(
-          absl::StrCat(tag, " did not start; see ", dir_, "/", tag, ".log"));
-    }
-    std::vector<std::string> lines = absl::StrSplit(*contents, '\n', absl::SkipEmpty());
-    Proc proc{tag, std::move(*p)};
-    if (!lines.empty()) (void)absl::SimpleAtoi(lines[0], &proc.port);
-    if (lines.size() > 1) (void)absl::SimpleAtoi(lines[1], &proc.metrics_port);
-    return proc;
+    return StartWithPortFile(dir_, binary, tag, extra, timeout);
   }
 
   // replay, learner, `actors` actors and the evaluator.

@@ -19,11 +19,7 @@
 namespace rlx {
 namespace {
 
-struct Proc {
-  Subprocess process;
-  int port = 0;
-  int metrics_port = 0;
-};
+using Proc = ServingProcess;
 
 class Topology {
  public:
@@ -32,22 +28,7 @@ class Topology {
   // Starts a binary with --port_file and waits for the file. extra are flags.
   absl::StatusOr<Proc> Start(const std::string& binary, const std::string& tag,
                              std::vector<std::string> extra) {
-    const std::string pf = absl::StrCat(dir_, "/", tag, ".port");
-    ::unlink(pf.c_str());
-    std::vector<std::string> argv = {BinaryPath(binary), "--port_file=" + pf};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    auto p = Subprocess::Start(argv, absl::StrCat(dir_, "/", tag, ".log"));
-    if (!p.ok()) return p.status();
-    auto contents = WaitForFileContents(pf, absl::Seconds(60));
-    if (!contents.ok()) {
-      return absl::DeadlineExceededError(absl::StrCat(tag, " did not start; see ", dir_, "/",
-                                                      tag, ".log"));
-    }
-    std::vector<std::string> lines = absl::StrSplit(*contents, '\n', absl::SkipEmpty());
-    Proc proc{std::move(*p)};
-    if (!lines.empty()) (void)absl::SimpleAtoi(lines[0], &proc.port);
-    if (lines.size() > 1) (void)absl::SimpleAtoi(lines[1], &proc.metrics_port);
-    return proc;
+    return StartWithPortFile(dir_, binary, tag, extra);
   }
 
   absl::StatusOr<Proc> StartReplay(int port = 0) {
