@@ -221,7 +221,7 @@ absl::Status ActorLoop::Run() {
   return absl::OkStatus();
 }
 
-void ActorLoop::WatchParameters(std::string job_name) {
+void ActorLoop::WatchParameters(std::string job_name, int64_t lease_id) {
   grpc::ClientContext ctx;
   {
     absl::MutexLock lock(&mu_);
@@ -231,6 +231,7 @@ void ActorLoop::WatchParameters(std::string job_name) {
   WatchParametersRequest request;
   request.set_job_name(job_name);
   request.set_after_version(-1);
+  request.set_lease_id(lease_id);  // holds the lease while the stream is open
   std::unique_ptr<grpc::ClientReader<Parameters>> reader =
       parameters_->WatchParameters(&ctx, request);
   auto message = std::make_shared<Parameters>();
@@ -315,7 +316,8 @@ absl::Status ActorLoop::RunAssignment(const Assignment& assignment, int64_t* ste
     watch_status_ = absl::OkStatus();
     writer_ = writer.get();
   }
-  std::thread watcher([this, job] { WatchParameters(job); });
+  std::thread watcher(
+      [this, job, lease = assignment.lease_id()] { WatchParameters(job, lease); });
 
   InsertRequest pending;
   pending.set_table(table);

@@ -13,7 +13,9 @@
 //      StreamEnvSeed(spec.seed, s), later resets continue the env's generator.
 //      Stream 0 therefore acts exactly like RunStreamTraining.
 //   3. A background thread follows ParameterService.WatchParameters(job,
-//      after_version=-1) and keeps the newest Parameters.
+//      after_version=-1, lease_id) and keeps the newest Parameters; the open
+//      stream holds the lease (the learner ends it a few seconds after the
+//      stream closes).
 //   4. Streams are stepped round robin. Per stream and env step:
 //        sync point: wait for the lag bound (below); if a newer version than
 //                    the stream's arrived: LoadSnapshot + Sync; if the episode
@@ -126,7 +128,7 @@ class ActorLoop {
   absl::Status RunAssignment(const Assignment& assignment, int64_t* steps)
       ABSL_LOCKS_EXCLUDED(mu_);
   // The parameter-following thread of an assignment.
-  void WatchParameters(std::string job_name) ABSL_LOCKS_EXCLUDED(mu_);
+  void WatchParameters(std::string job_name, int64_t lease_id) ABSL_LOCKS_EXCLUDED(mu_);
   // Waits up to delay or until Stop; false when stopping.
   bool SleepUnlessStopping(absl::Duration delay) ABSL_LOCKS_EXCLUDED(mu_);
 

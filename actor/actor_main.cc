@@ -22,6 +22,7 @@
 #include "actor/actor_loop.h"
 #include "core/file_util.h"
 #include "core/metrics.h"
+#include "core/process_identity.h"
 #include "core/server.h"
 #include "models/torch_mlp.h"
 
@@ -29,7 +30,8 @@ ABSL_FLAG(std::string, learner, "127.0.0.1:50052",
           "Learner address (JobService + ParameterService), host:port.");
 ABSL_FLAG(std::string, replay, "127.0.0.1:50051", "Replay server address, host:port.");
 ABSL_FLAG(std::string, name, "",
-          "Actor name sent with LeaseAssignment (default: <hostname>-<pid>).");
+          "Actor name sent with LeaseAssignment (default: <hostname>-<pid>-<random>, unique "
+          "even for containers that share a hostname and pid).");
 ABSL_FLAG(int, metrics_port, 0, "Prometheus /metrics port (0 = off, -1 = pick a free port).");
 ABSL_FLAG(std::string, metrics_host, "127.0.0.1",
           "Address the /metrics endpoint binds (0.0.0.0 in a cluster).");
@@ -45,12 +47,6 @@ ABSL_FLAG(int, max_batch_delay_ms, 5,
 
 namespace rlx {
 namespace {
-
-std::string DefaultName() {
-  char host[HOST_NAME_MAX + 1] = {};
-  if (gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
-  return absl::StrCat(host[0] ? host : "actor", "-", getpid());
-}
 
 int Main() {
   SetTorchThreads(1);  // tiny per-step inference: threads only add overhead
@@ -69,7 +65,7 @@ int Main() {
   ActorOptions options;
   options.learner_address = absl::GetFlag(FLAGS_learner);
   options.replay_address = absl::GetFlag(FLAGS_replay);
-  options.name = absl::GetFlag(FLAGS_name).empty() ? DefaultName() : absl::GetFlag(FLAGS_name);
+  options.name = absl::GetFlag(FLAGS_name).empty() ? UniqueProcessName("actor") : absl::GetFlag(FLAGS_name);
   options.max_batch_items = absl::GetFlag(FLAGS_max_batch_items);
   options.max_batch_delay = absl::Milliseconds(absl::GetFlag(FLAGS_max_batch_delay_ms));
   absl::StatusOr<std::unique_ptr<ActorLoop>> loop = ActorLoop::Create(options, registry.get());

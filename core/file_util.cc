@@ -82,6 +82,15 @@ absl::StatusOr<std::string> ReadFileToString(const std::string& path) {
   return ss.str();
 }
 
+std::string AbsolutePath(const std::string& path) {
+  if (path.empty() || path[0] == '/') return path;
+  char cwd[4096];
+  if (::getcwd(cwd, sizeof(cwd)) == nullptr) return path;
+  std::string relative = path;
+  while (relative.size() >= 2 && relative[0] == '.' && relative[1] == '/') relative.erase(0, 2);
+  return absl::StrCat(cwd, "/", relative);
+}
+
 bool FileExists(const std::string& path) {
   struct stat st;
   return ::stat(path.c_str(), &st) == 0;

@@ -28,6 +28,9 @@ absl::StatusOr<std::string> ReadFileToString(const std::string& path);
 bool FileExists(const std::string& path);
 // mkdir -p.
 absl::Status MakeDirs(const std::string& path);
+// path itself when absolute, else the working directory joined with it (no
+// symlinks resolved; the file need not exist).
+std::string AbsolutePath(const std::string& path);
 
 }  // namespace rlx
 

@@ -246,6 +246,7 @@ absl::Status Evaluator::EvaluateParameters(const JobSpec& spec, const Parameters
   report.set_learner_steps(learner_steps);
   for (double r : result.returns) report.add_returns(r);
   report.set_mean_return(result.mean_return);
+  report.set_curve_path(AbsolutePath(curve->csv_path));
   {
     grpc::ClientContext ctx;
     ctx.set_deadline(absl::ToChronoTime(absl::Now() + options_.rpc_timeout));

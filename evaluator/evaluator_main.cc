@@ -20,11 +20,11 @@
 #include "core/status_macros.h"
 #include "evaluator/evaluator.h"
 
-ABSL_FLAG(std::string, learner, "127.0.0.1:50050", "Learner address (JobService, ParameterService).");
+ABSL_FLAG(std::string, learner, "127.0.0.1:50052", "Learner address (JobService, ParameterService).");
 ABSL_FLAG(std::string, out_dir, "./out", "Directory for <job>/eval_curve.csv and best_policy.ckpt.");
 ABSL_FLAG(std::string, name, "evaluator", "Name given to the learner when leasing.");
 ABSL_FLAG(std::string, host, "127.0.0.1", "Address to bind the health service (0.0.0.0 in a cluster).");
-ABSL_FLAG(int, port, 0, "Health-service gRPC port (0 = pick a free port).");
+ABSL_FLAG(int, port, 50053, "Health-service gRPC port (0 = pick a free port).");
 ABSL_FLAG(std::string, metrics_host, "127.0.0.1", "Address to bind /metrics.");
 ABSL_FLAG(int, metrics_port, 0, "Prometheus /metrics port (0 = off, -1 = pick a free port).");
 ABSL_FLAG(std::string, port_file, "",

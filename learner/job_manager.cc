@@ -1,10 +1,18 @@
 #include "learner/job_manager.h"
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 #include <google/protobuf/text_format.h>
+#include <grpcpp/alarm.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/time.h"
 #include "core/file_util.h"
 #include "core/grpc_status.h"
 #include "core/status_macros.h"
@@ -34,7 +42,17 @@ absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Create(JobManagerOptions
     absl::MutexLock lock(&m->mu_);
     for (JobStatus& s : *registry.mutable_jobs()) {
       // A job that was running resumes (first); queued ones keep their order.
-      if (s.state() == JOB_RUNNING) {
+      if (s.state() == JOB_RUNNING && s.unclean_starts() >= kMaxUncleanStarts) {
+        // The process died during each of its last starts: do not resume it
+        // again, or the jobs queued behind it would never run.
+        s.set_state(JOB_FAILED);
+        s.set_message(absl::StrCat(
+            "the learner process died during each of the job's last ", s.unclean_starts(),
+            " starts (killed for memory, or crashed); not resumed again"));
+        s.set_finished_unix(NowUnix());
+        std::fprintf(stderr, "learner: job %s: %s\n", s.name().c_str(), s.message().c_str());
+        m->order_.push_back(s.name());
+      } else if (s.state() == JOB_RUNNING) {
         s.set_state(JOB_QUEUED);
         m->order_.insert(m->order_.begin(), s.name());
       } else {
@@ -66,6 +84,7 @@ void JobManager::Shutdown() {
   if (!running_.empty()) {
     Record& r = jobs_[running_];
     if (r.run != nullptr) r.status = r.run->status();
+    r.status.set_unclean_starts(0);  // a clean stop: the job resumes next time
     r.run.reset();
   }
   (void)SaveRegistryLocked();
@@ -95,6 +114,7 @@ void JobManager::SchedulerLoop() {
         if (r.run != nullptr && r.run->finished()) {
           finished_run = r.run;
           r.status = r.run->status();
+          if (r.status.state() != JOB_RUNNING) r.status.set_unclean_starts(0);
           r.run.reset();
           running_.clear();
           (void)SaveRegistryLocked();
@@ -108,10 +128,17 @@ void JobManager::SchedulerLoop() {
           o.replay_address = options_.replay_address;
           o.checkpoint_dir = options_.checkpoint_dir;
           o.metrics = options_.metrics;
+          o.lease_grace = options_.lease_grace;
+          o.first_watch_grace = options_.first_watch_grace;
+          // Counted (and saved) before the run can take the process down.
+          r.status.set_unclean_starts(r.status.unclean_starts() + 1);
+          if (absl::Status saved = SaveRegistryLocked(); !saved.ok()) {
+            std::fprintf(stderr, "learner: saving the job registry: %s\n",
+                         saved.ToString().c_str());
+          }
           r.run = std::make_shared<JobRun>(r.status, o);
           running_ = name;
           std::fprintf(stderr, "learner: job %s started\n", name.c_str());
-          (void)SaveRegistryLocked();
           break;
         }
       }
@@ -122,11 +149,40 @@ void JobManager::SchedulerLoop() {
 
 absl::StatusOr<JobStatus> JobManager::Submit(JobSpec spec) {
   RETURN_IF_ERROR(ValidateJobSpec(&spec));
+  if (spec.device() == "cuda" && !options_.cuda_available) {
+    return absl::InvalidArgumentError(
+        "invalid job: device: cuda is not available to this learner (its LibTorch is a CPU "
+        "build, or no GPU is visible); use device: \"cpu\" or a learner built against a CUDA "
+        "LibTorch");
+  }
+  int64_t budget = options_.max_job_bytes;
+  if (budget <= 0) {
+    budget = static_cast<int64_t>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGESIZE) / 2;
+  }
+  ASSIGN_OR_RETURN(JobMemoryEstimate memory, EstimateJobMemory(spec));
+  if (memory.learner_bytes > budget) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "invalid job: num_actors: the learner would need about %.2f GiB for this job (%d "
+        "parameters, one trace set per env of num_actors * envs_per_actor); this learner "
+        "takes jobs up to %.2f GiB",
+        memory.learner_bytes / double{1 << 30}, memory.parameters, budget / double{1 << 30}));
+  }
+  std::shared_ptr<JobRun> ended_run;  // joined after the lock is released
   absl::MutexLock lock(&mu_);
-  if (jobs_.count(spec.name()) > 0) {
-    return absl::AlreadyExistsError(
-        absl::StrCat("name: a job named '", spec.name(), "' already exists (",
-                     JobState_Name(StatusLocked(jobs_[spec.name()]).state()), ")"));
+  auto existing = jobs_.find(spec.name());
+  if (existing != jobs_.end()) {
+    const JobStatus old = StatusLocked(existing->second);
+    if (!IsFinal(old.state())) {
+      return absl::AlreadyExistsError(absl::StrCat("name: a job named '", spec.name(),
+                                                   "' is ", JobState_Name(old.state())));
+    }
+    // A finished job's name is free again: keep its checkpoint aside. Its run
+    // may have ended without the scheduler having noticed yet.
+    RETURN_IF_ERROR(ArchiveJobDirLocked(old));
+    ended_run = std::move(existing->second.run);
+    if (running_ == spec.name()) running_.clear();
+    jobs_.erase(existing);
+    order_.erase(std::remove(order_.begin(), order_.end(), spec.name()), order_.end());
   }
   Record& r = jobs_[spec.name()];
   r.status.set_name(spec.name());
@@ -136,6 +192,24 @@ absl::StatusOr<JobStatus> JobManager::Submit(JobSpec spec) {
   order_.push_back(spec.name());
   RETURN_IF_ERROR(SaveRegistryLocked());
   return r.status;
+}
+
+absl::Status JobManager::ArchiveJobDirLocked(const JobStatus& old) {
+  const std::string dir = absl::StrCat(options_.checkpoint_dir, "/", old.name());
+  if (!FileExists(dir)) return absl::OkStatus();
+  const std::string archived = absl::StrCat(
+      dir, "@", absl::FormatTime("%Y%m%dT%H%M%S",
+                                 absl::FromUnixSeconds(static_cast<int64_t>(old.finished_unix())),
+                                 absl::UTCTimeZone()));
+  std::string target = archived;
+  for (int i = 1; FileExists(target); ++i) target = absl::StrCat(archived, ".", i);
+  if (std::rename(dir.c_str(), target.c_str()) != 0) {
+    return absl::InternalError(absl::StrCat("moving the finished job's folder ", dir, " to ",
+                                            target, ": ", std::strerror(errno)));
+  }
+  std::fprintf(stderr, "learner: job %s: the finished job's checkpoints moved to %s\n",
+               old.name().c_str(), target.c_str());
+  return absl::OkStatus();
 }
 
 absl::StatusOr<JobStatus> JobManager::Get(const std::string& name) const {
@@ -197,9 +271,13 @@ absl::StatusOr<Assignment> JobManager::Lease(const LeaseAssignmentRequest& reque
   *a.mutable_spec() = status.spec();
   a.set_seed(status.spec().seed());
   a.set_table(status.spec().table());
-  if (request.role() != "evaluator") {
-    for (int64_t id : run->NextStreamIds(status.spec().envs_per_actor())) a.add_stream_ids(id);
+  if (request.role() == "evaluator") {
+    if (run->ending()) return absl::UnavailableError(absl::StrCat("job '", status.name(), "' is ending"));
+    return a;
   }
+  ASSIGN_OR_RETURN(StreamLease lease, run->Lease(request.actor_name()));
+  a.set_lease_id(lease.lease_id);
+  for (int64_t id : lease.stream_ids) a.add_stream_ids(id);
   return a;
 }
 
@@ -244,21 +322,237 @@ grpc::Status JobServiceImpl::Cancel(grpc::ServerContext*, const CancelJobRequest
   return grpc::Status::OK;
 }
 
-grpc::Status JobServiceImpl::Watch(grpc::ServerContext* ctx, const WatchJobRequest* request,
-                                   grpc::ServerWriter<JobStatus>* writer) {
-  const absl::Duration interval =
-      absl::Milliseconds(request->interval_ms() > 0 ? request->interval_ms() : 500);
-  while (!ctx->IsCancelled()) {
-    auto s = manager_->Get(request->name());
-    if (!s.ok()) return ToGrpcStatus(s.status());
-    if (!writer->Write(*s)) return grpc::Status::CANCELLED;
-    if (IsFinal(s->state())) return grpc::Status::OK;
-    const absl::Time next = absl::Now() + interval;
-    while (absl::Now() < next && !ctx->IsCancelled()) {
-      absl::SleepFor(std::min(absl::Milliseconds(50), next - absl::Now()));
+namespace {
+
+constexpr int kMinWatchIntervalMs = 100;
+constexpr int kDefaultWatchIntervalMs = 500;
+
+// One JobService.Watch stream: writes the job's status, then waits on a gRPC
+// alarm for the interval (no thread held), until the job ends (OK after the
+// final status) or the client goes away. Steps, each under mu_:
+//   Tick: Get -> StartWrite; OnWriteDone: final ? Finish(OK) : set alarm;
+//   alarm fired: Tick; OnCancel: cancel the alarm, Finish(CANCELLED) once
+//   nothing is in flight. Deleted in OnDone once no alarm is pending.
+class JobWatchReactor final : public grpc::ServerWriteReactor<JobStatus> {
+ public:
+  JobWatchReactor(JobManager* manager, std::string name, absl::Duration interval)
+      : manager_(manager), name_(std::move(name)), interval_(interval) {
+    absl::MutexLock lock(&mu_);
+    TickLocked();
+  }
+
+  void OnWriteDone(bool ok) override {
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+    if (!ok || cancelled_) return FinishLocked(grpc::Status::CANCELLED);
+    if (IsFinal(status_.state())) return FinishLocked(grpc::Status::OK);
+    alarm_pending_ = true;
+    alarm_.Set(absl::ToChronoTime(absl::Now() + interval_), [this](bool fired) {
+      bool remove = false;
+      {
+        absl::MutexLock lock(&mu_);
+        alarm_pending_ = false;
+        if (done_) {
+          remove = true;
+        } else if (!fired || cancelled_) {
+          FinishLocked(grpc::Status::CANCELLED);
+        } else {
+          TickLocked();
+        }
+      }
+      if (remove) delete this;
+    });
+  }
+
+  void OnCancel() override {
+    absl::MutexLock lock(&mu_);
+    cancelled_ = true;
+    if (alarm_pending_) {
+      alarm_.Cancel();  // its callback finishes the call
+    } else if (!writing_) {
+      FinishLocked(grpc::Status::CANCELLED);
     }
   }
-  return grpc::Status::CANCELLED;
+
+  void OnDone() override {
+    bool remove = false;
+    {
+      absl::MutexLock lock(&mu_);
+      done_ = true;
+      remove = !alarm_pending_;
+    }
+    if (remove) delete this;
+  }
+
+ private:
+  void TickLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    absl::StatusOr<JobStatus> s = manager_->Get(name_);
+    if (!s.ok()) return FinishLocked(ToGrpcStatus(s.status()));
+    status_ = *std::move(s);
+    writing_ = true;
+    StartWrite(&status_);
+  }
+  void FinishLocked(const grpc::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_) return;
+    finished_ = true;
+    Finish(status);
+  }
+
+  JobManager* const manager_;
+  const std::string name_;
+  const absl::Duration interval_;
+  absl::Mutex mu_;
+  JobStatus status_ ABSL_GUARDED_BY(mu_);
+  grpc::Alarm alarm_;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool alarm_pending_ ABSL_GUARDED_BY(mu_) = false;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  bool done_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+// One ParameterService.WatchParameters stream, pushed by the job's
+// ParameterHub (no thread held): OnPublished keeps the newest version and
+// writes it when no write is in flight (one write at a time; versions in
+// between are skipped, and with a stride only the first version of each new
+// multiple is sent). The message aliases the published tensors (no copy;
+// released in OnWriteDone) and carries the lease's consumed counts only.
+// OnClosed: finish with OK once the last version is written. The lease is
+// held (JobRun::AttachWatcher) from start to OnDone.
+class ParameterWatchReactor final : public grpc::ServerWriteReactor<Parameters>,
+                                    public ParameterSubscriber {
+ public:
+  ParameterWatchReactor(std::shared_ptr<JobRun> run, const WatchParametersRequest& request)
+      : run_(std::move(run)),
+        lease_id_(request.lease_id()),
+        stride_(request.stride()),
+        after_(request.after_version()) {
+    if (lease_id_ != 0) {
+      if (!run_->AttachWatcher(lease_id_)) {
+        lease_id_ = 0;
+        absl::MutexLock lock(&mu_);
+        FinishLocked(grpc::Status(grpc::StatusCode::NOT_FOUND,
+                                  absl::StrCat("lease_id: lease ", request.lease_id(),
+                                               " has ended; lease again")));
+        return;
+      }
+      attached_ = true;
+      lease_streams_ = run_->LeaseStreams(lease_id_);
+    }
+    subscribed_ = true;
+    run_->parameters().Subscribe(this);  // sends the current version at once
+  }
+
+  void OnPublished(const PublishedParameters& published) override {
+    absl::MutexLock lock(&mu_);
+    const int64_t version = published.parameters->version();
+    if (version <= after_) return;
+    after_ = version;
+    if (stride_ > 0 && sent_any_ && version / stride_ <= last_sent_ / stride_) return;
+    pending_ = published;
+    MaybeWriteLocked();
+  }
+
+  void OnClosed() override {
+    absl::MutexLock lock(&mu_);
+    closed_ = true;
+    MaybeWriteLocked();
+  }
+
+  void OnWriteDone(bool ok) override {
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+    while (message_.tensors_size() > 0) message_.mutable_tensors()->UnsafeArenaReleaseLast();
+    in_flight_.parameters.reset();
+    if (!ok) return FinishLocked(grpc::Status::CANCELLED);
+    MaybeWriteLocked();
+  }
+
+  void OnCancel() override {
+    absl::MutexLock lock(&mu_);
+    if (!writing_) FinishLocked(grpc::Status::CANCELLED);
+  }
+
+  void OnDone() override {
+    if (subscribed_) run_->parameters().Unsubscribe(this);
+    if (attached_) run_->DetachWatcher(lease_id_);
+    delete this;
+  }
+
+ private:
+  void MaybeWriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (writing_ || finished_) return;
+    if (pending_.parameters == nullptr) {
+      if (closed_) FinishLocked(grpc::Status::OK);  // the job ended
+      return;
+    }
+    in_flight_ = std::move(pending_);
+    pending_ = PublishedParameters();
+    const Parameters& p = *in_flight_.parameters;
+    message_.Clear();
+    message_.set_job_name(p.job_name());
+    message_.set_version(p.version());
+    for (const NamedTensor& t : p.tensors()) {
+      message_.mutable_tensors()->UnsafeArenaAddAllocated(const_cast<NamedTensor*>(&t));
+    }
+    auto* consumed = message_.mutable_consumed_per_stream();
+    for (int64_t id : lease_streams_) {
+      auto it = std::lower_bound(in_flight_.consumed->begin(), in_flight_.consumed->end(),
+                                 std::make_pair(id, int64_t{0}));
+      (*consumed)[id] = it != in_flight_.consumed->end() && it->first == id ? it->second : 0;
+    }
+    sent_any_ = true;
+    last_sent_ = p.version();
+    writing_ = true;
+    StartWrite(&message_);
+  }
+  void FinishLocked(const grpc::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_) return;
+    finished_ = true;
+    Finish(status);
+  }
+
+  const std::shared_ptr<JobRun> run_;
+  int64_t lease_id_;
+  bool attached_ = false;
+  bool subscribed_ = false;
+  std::vector<int64_t> lease_streams_;
+  const int64_t stride_;
+  absl::Mutex mu_;
+  int64_t after_ ABSL_GUARDED_BY(mu_);
+  bool sent_any_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t last_sent_ ABSL_GUARDED_BY(mu_) = 0;
+  PublishedParameters pending_ ABSL_GUARDED_BY(mu_);
+  PublishedParameters in_flight_ ABSL_GUARDED_BY(mu_);
+  Parameters message_ ABSL_GUARDED_BY(mu_);
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+template <typename T>
+grpc::ServerWriteReactor<T>* FinishedReactor(const grpc::Status& status) {
+  class Done final : public grpc::ServerWriteReactor<T> {
+   public:
+    explicit Done(const grpc::Status& s) { this->Finish(s); }
+    void OnDone() override { delete this; }
+  };
+  return new Done(status);
+}
+
+}  // namespace
+
+grpc::ServerWriteReactor<JobStatus>* JobServiceImpl::Watch(grpc::CallbackServerContext*,
+                                                           const WatchJobRequest* request) {
+  if (request->interval_ms() < 0) {
+    return FinishedReactor<JobStatus>(grpc::Status(
+        grpc::StatusCode::INVALID_ARGUMENT,
+        absl::StrCat("interval_ms: must be >= 0, got ", request->interval_ms())));
+  }
+  const int ms = request->interval_ms() == 0
+                     ? kDefaultWatchIntervalMs
+                     : std::max(request->interval_ms(), kMinWatchIntervalMs);
+  return new JobWatchReactor(manager_, request->name(), absl::Milliseconds(ms));
 }
 
 grpc::Status JobServiceImpl::LeaseAssignment(grpc::ServerContext*,
@@ -275,36 +569,20 @@ grpc::Status JobServiceImpl::ReportEvaluation(grpc::ServerContext*,
   return ToGrpcStatus(manager_->Report(*request));
 }
 
-grpc::Status ParameterServiceImpl::WatchParameters(grpc::ServerContext* ctx,
-                                                   const WatchParametersRequest* request,
-                                                   grpc::ServerWriter<Parameters>* writer) {
+grpc::ServerWriteReactor<Parameters>* ParameterServiceImpl::WatchParameters(
+    grpc::CallbackServerContext*, const WatchParametersRequest* request) {
+  if (request->stride() < 0) {
+    return FinishedReactor<Parameters>(
+        grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                     absl::StrCat("stride: must be >= 0, got ", request->stride())));
+  }
   std::shared_ptr<JobRun> run = manager_->Running(request->job_name());
   if (run == nullptr) {
-    return grpc::Status(grpc::StatusCode::NOT_FOUND,
-                        absl::StrCat("job '", request->job_name(), "' is not running"));
+    return FinishedReactor<Parameters>(grpc::Status(
+        grpc::StatusCode::NOT_FOUND,
+        absl::StrCat("job '", Shorten(request->job_name()), "' is not running")));
   }
-  if (request->stride() < 0) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                        absl::StrCat("stride: must be >= 0, got ", request->stride()));
-  }
-  const int64_t stride = request->stride();
-  int64_t after = request->after_version();
-  bool sent_any = false;
-  int64_t last_sent = 0;
-  while (!ctx->IsCancelled()) {
-    std::shared_ptr<const Parameters> p =
-        run->parameters().WaitNewer(after, absl::Now() + absl::Milliseconds(200));
-    if (p != nullptr) {
-      after = p->version();
-      if (stride > 0 && sent_any && p->version() / stride <= last_sent / stride) continue;
-      if (!writer->Write(*p)) return grpc::Status::CANCELLED;
-      sent_any = true;
-      last_sent = p->version();
-    } else if (run->parameters().closed()) {
-      return grpc::Status::OK;  // the job ended
-    }
-  }
-  return grpc::Status::CANCELLED;
+  return new ParameterWatchReactor(std::move(run), *request);
 }
 
 }  // namespace rlx

@@ -3,9 +3,21 @@
 // (specs and final states) is kept in <checkpoint_dir>/jobs.textproto so that
 // a restarted learner resumes the job that was running and keeps the queue.
 //
-// JobServiceImpl and ParameterServiceImpl are the gRPC faces (sync API: each
-// streaming call holds one server thread; waits are bounded and notice
-// cancellation within 200 ms).
+// Crash loops: before a job's run starts, its JobStatus.unclean_starts is
+// raised and the registry saved; a run that ends (any final state) or is shut
+// down cleanly resets it. A learner that finds a RUNNING job whose count
+// reached kMaxUncleanStarts (the process died during each of those starts,
+// e.g. killed for memory) marks it FAILED with the reason, and the queue
+// behind it goes on.
+//
+// Names: unique among queued and running jobs. Submitting the name of a
+// finished job replaces its record; its checkpoint folder is kept, renamed to
+// <name>@<finish time>.
+//
+// JobServiceImpl and ParameterServiceImpl are the gRPC faces. The unary calls
+// use the sync API; the streams (Watch, WatchParameters) use the callback API,
+// so a watcher holds no thread: WatchParameters is pushed by the job's
+// ParameterHub, Watch by a gRPC alarm every interval_ms (at least 100 ms).
 //
 // Thread-safe.
 #ifndef RLX_LEARNER_JOB_MANAGER_H_
@@ -29,7 +41,16 @@ struct JobManagerOptions {
   std::string replay_address;
   std::string checkpoint_dir;
   LearnerMetrics* metrics = nullptr;
+  // Jobs with device "cuda" are rejected at Submit unless set.
+  bool cuda_available = false;
+  // Jobs whose estimated learner memory (EstimateJobMemory) exceeds this are
+  // rejected at Submit; 0 = half of the machine's physical memory.
+  int64_t max_job_bytes = 0;
+  absl::Duration lease_grace = absl::Seconds(10);
+  absl::Duration first_watch_grace = absl::Seconds(60);
 };
+
+inline constexpr int kMaxUncleanStarts = 3;
 
 class JobManager {
  public:
@@ -56,6 +77,9 @@ class JobManager {
   void SchedulerLoop();
   absl::Status SaveRegistryLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   JobStatus StatusLocked(const Record& r) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Renames a finished job's checkpoint folder out of the way of a new job
+  // of the same name.
+  absl::Status ArchiveJobDirLocked(const JobStatus& old) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const JobManagerOptions options_;
   mutable absl::Mutex mu_;
@@ -66,15 +90,15 @@ class JobManager {
   std::thread scheduler_;
 };
 
-class JobServiceImpl final : public JobService::Service {
+class JobServiceImpl final : public JobService::WithCallbackMethod_Watch<JobService::Service> {
  public:
   explicit JobServiceImpl(JobManager* manager) : manager_(manager) {}
   grpc::Status Submit(grpc::ServerContext*, const SubmitJobRequest*, JobStatus*) override;
   grpc::Status Get(grpc::ServerContext*, const GetJobRequest*, JobStatus*) override;
   grpc::Status List(grpc::ServerContext*, const ListJobsRequest*, ListJobsResponse*) override;
   grpc::Status Cancel(grpc::ServerContext*, const CancelJobRequest*, JobStatus*) override;
-  grpc::Status Watch(grpc::ServerContext*, const WatchJobRequest*,
-                     grpc::ServerWriter<JobStatus>*) override;
+  grpc::ServerWriteReactor<JobStatus>* Watch(grpc::CallbackServerContext*,
+                                             const WatchJobRequest*) override;
   grpc::Status LeaseAssignment(grpc::ServerContext*, const LeaseAssignmentRequest*,
                                Assignment*) override;
   grpc::Status ReportEvaluation(grpc::ServerContext*, const EvaluationReport*,
@@ -84,11 +108,11 @@ class JobServiceImpl final : public JobService::Service {
   JobManager* manager_;
 };
 
-class ParameterServiceImpl final : public ParameterService::Service {
+class ParameterServiceImpl final : public ParameterService::CallbackService {
  public:
   explicit ParameterServiceImpl(JobManager* manager) : manager_(manager) {}
-  grpc::Status WatchParameters(grpc::ServerContext*, const WatchParametersRequest*,
-                               grpc::ServerWriter<Parameters>*) override;
+  grpc::ServerWriteReactor<Parameters>* WatchParameters(grpc::CallbackServerContext*,
+                                                        const WatchParametersRequest*) override;
 
  private:
   JobManager* manager_;

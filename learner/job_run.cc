@@ -28,6 +28,8 @@ JobRun::JobRun(JobStatus initial, JobRunOptions options)
   {
     absl::MutexLock lock(&mu_);
     status_.set_state(JOB_RUNNING);
+    status_.clear_message();  // e.g. the previous shutdown's, on a resume
+    status_.set_actors(0);
     status_.set_started_unix(NowUnix());
     status_.set_checkpoint_dir(JobDir());
   }
@@ -57,21 +59,104 @@ bool JobRun::finished() const { return finished_.load(); }
 void JobRun::Cancel() { cancel_ = true; }
 void JobRun::Shutdown() { shutdown_ = true; }
 
-std::vector<int64_t> JobRun::NextStreamIds(int n) {
+bool JobRun::ending() const {
+  return cancel_.load() || shutdown_.load() || finished_.load() || stop_rule_met_.load();
+}
+
+absl::StatusOr<StreamLease> JobRun::Lease(const std::string& actor_name) {
+  if (ending()) {
+    return absl::UnavailableError(absl::StrCat("job '", spec_.name(), "' is ending"));
+  }
   absl::MutexLock lock(&mu_);
-  std::vector<int64_t> ids;
-  for (int i = 0; i < n; ++i) ids.push_back(next_stream_id_++);
-  status_.set_actors(status_.actors() + 1);
-  return ids;
+  const absl::Time now = absl::Now();
+  ExpireLeasesLocked(now);
+  if (static_cast<int64_t>(leases_.size()) >= spec_.num_actors()) {
+    return absl::UnavailableError(absl::StrCat(
+        "job '", spec_.name(), "' already has its ", spec_.num_actors(),
+        " actors (num_actors); a lease frees when its actor stops"));
+  }
+  StreamLease lease;
+  lease.lease_id = next_lease_id_++;
+  LeaseRecord& record = leases_[lease.lease_id];
+  record.actor = actor_name;
+  record.idle_since = now;
+  for (int i = 0; i < spec_.envs_per_actor(); ++i) {
+    const int64_t id = next_stream_id_++;
+    record.streams.push_back(id);
+    live_streams_[id] = lease.lease_id;
+  }
+  lease.stream_ids = record.streams;
+  status_.set_actors(static_cast<int32_t>(leases_.size()));
+  return lease;
+}
+
+bool JobRun::AttachWatcher(int64_t lease_id) {
+  absl::MutexLock lock(&mu_);
+  ExpireLeasesLocked(absl::Now());
+  auto it = leases_.find(lease_id);
+  if (it == leases_.end()) return false;
+  ++it->second.watchers;
+  it->second.ever_watched = true;
+  return true;
+}
+
+void JobRun::DetachWatcher(int64_t lease_id) {
+  absl::MutexLock lock(&mu_);
+  auto it = leases_.find(lease_id);
+  if (it == leases_.end()) return;
+  if (--it->second.watchers == 0) it->second.idle_since = absl::Now();
+}
+
+std::vector<int64_t> JobRun::LeaseStreams(int64_t lease_id) const {
+  absl::MutexLock lock(&mu_);
+  auto it = leases_.find(lease_id);
+  return it == leases_.end() ? std::vector<int64_t>() : it->second.streams;
+}
+
+void JobRun::ExpireLeasesLocked(absl::Time now) {
+  for (auto it = leases_.begin(); it != leases_.end();) {
+    const LeaseRecord& r = it->second;
+    const absl::Duration grace =
+        r.ever_watched ? options_.lease_grace : options_.first_watch_grace;
+    if (r.watchers > 0 || now - r.idle_since < grace) {
+      ++it;
+      continue;
+    }
+    std::fprintf(stderr, "learner: job %s: lease %lld of actor %s ended (%zu streams)\n",
+                 spec_.name().c_str(), static_cast<long long>(it->first), r.actor.c_str(),
+                 r.streams.size());
+    for (int64_t id : r.streams) {
+      live_streams_.erase(id);
+      dead_streams_.push_back(id);
+    }
+    it = leases_.erase(it);
+    has_dead_streams_ = true;
+  }
+  status_.set_actors(static_cast<int32_t>(leases_.size()));
+}
+
+void JobRun::DropDeadStreams() {
+  std::vector<int64_t> dead;
+  {
+    absl::MutexLock lock(&mu_);
+    ExpireLeasesLocked(absl::Now());
+    dead.swap(dead_streams_);
+    has_dead_streams_ = false;
+  }
+  for (int64_t id : dead) {
+    streams_.erase(id);
+    consumed_.erase(id);
+    last_position_.erase(id);
+  }
 }
 
 void JobRun::ReportEvaluation(const EvaluationReport& report) {
   absl::MutexLock lock(&mu_);
   status_.set_last_eval_return(report.mean_return());
   status_.set_last_eval_step(report.learner_steps());
-  if (!has_best_eval_ || report.mean_return() > status_.best_eval_return()) {
+  if (!report.curve_path().empty()) status_.set_curve_path(report.curve_path());
+  if (!status_.has_best_eval_return() || report.mean_return() > status_.best_eval_return()) {
     status_.set_best_eval_return(report.mean_return());
-    has_best_eval_ = true;
   }
   if (options_.metrics != nullptr) options_.metrics->eval_return.Set(report.mean_return());
   if (spec_.stop().has_target_eval_return() &&
@@ -89,10 +174,8 @@ void JobRun::PublishParameters() {
   parameters->set_job_name(spec_.name());
   parameters->set_version(learner_->steps());
   for (NamedTensor& t : dict) *parameters->add_tensors() = std::move(t);
-  for (const auto& [stream, count] : consumed_) {
-    (*parameters->mutable_consumed_per_stream())[stream] = count;
-  }
-  hub_.Publish(std::move(parameters));
+  auto consumed = std::make_shared<ConsumedCounts>(consumed_.begin(), consumed_.end());
+  hub_.Publish(std::move(parameters), std::move(consumed));
   last_published_ = learner_->steps();
   if (options_.metrics != nullptr) {
     options_.metrics->policy_version.Set(static_cast<double>(learner_->steps()));
@@ -101,8 +184,7 @@ void JobRun::PublishParameters() {
   status_.set_policy_version(learner_->steps());
 }
 
-absl::Status JobRun::Setup() {
-  replay_ = std::make_unique<ReplayClient>(MakeChannel(options_.replay_address));
+absl::Status JobRun::CreateTable() {
   TableConfig table;
   table.set_name(spec_.table());
   table.set_max_size(spec_.table_max_size());
@@ -111,13 +193,18 @@ absl::Status JobRun::Setup() {
   Backoff backoff;
   while (true) {
     absl::Status s = replay_->CreateTable(table);
-    if (s.ok() || absl::IsAlreadyExists(s)) break;
+    if (s.ok() || absl::IsAlreadyExists(s)) return absl::OkStatus();
     if (!absl::IsUnavailable(s) && !absl::IsDeadlineExceeded(s)) {
       return absl::Status(s.code(), absl::StrCat("creating replay table: ", s.message()));
     }
     if (cancel_ || shutdown_) return absl::CancelledError("stopped before the replay server answered");
     absl::SleepFor(backoff.NextDelay());
   }
+}
+
+absl::Status JobRun::Setup() {
+  replay_ = std::make_unique<ReplayClient>(MakeChannel(options_.replay_address));
+  RETURN_IF_ERROR(CreateTable());
   ASSIGN_OR_RETURN(ProblemSpec problem, JobProblem(spec_));
   ASSIGN_OR_RETURN(StreamConfig config, JobStreamConfig(spec_));
   ASSIGN_OR_RETURN(learner_, StreamLearner::Create(problem, config, spec_.seed()));
@@ -149,7 +236,8 @@ absl::Status JobRun::WriteCheckpoint() {
               {status_.episodes(), next_stream_id_, static_cast<int64_t>(wall * 1000)});
     AddDoubles(&dict, "job/eval",
                {status_.last_eval_return(), status_.best_eval_return(),
-                static_cast<double>(status_.last_eval_step()), has_best_eval_ ? 1.0 : 0.0});
+                static_cast<double>(status_.last_eval_step()),
+                status_.has_best_eval_return() ? 1.0 : 0.0});
   }
   RETURN_IF_ERROR(WriteStateFile(JobDir() + "/learner.ckpt", dict));
   last_checkpoint_ = learner_->steps();
@@ -165,20 +253,18 @@ absl::Status JobRun::RestoreCheckpoint(const std::string& path) {
   RETURN_IF_ERROR(GetInt64s(dict, "job/stream_ids", -1, &ids));
   RETURN_IF_ERROR(GetInt64s(dict, "job/counters", 3, &counters));
   RETURN_IF_ERROR(GetDoubles(dict, "job/eval", 4, &eval));
-  for (int64_t id : ids) {
-    StreamState stream = learner_->NewStream();
-    RETURN_IF_ERROR(learner_->RestoreStream(dict, absl::StrCat("stream/", id, "/"), &stream));
-    streams_[id] = std::move(stream);
-  }
+  // Stream states are not restored: every lease ended with the old process
+  // (actors lease again, with fresh stream ids), so no item will continue them.
   absl::MutexLock lock(&mu_);
   status_.set_env_steps(learner_->steps());
   status_.set_episodes(counters[0]);
   next_stream_id_ = counters[1];
   wall_offset_ = counters[2] / 1000.0;
-  status_.set_last_eval_return(eval[0]);
-  status_.set_best_eval_return(eval[1]);
-  status_.set_last_eval_step(static_cast<int64_t>(eval[2]));
-  has_best_eval_ = eval[3] != 0;
+  if (eval[3] != 0) {  // an evaluation was reported before the checkpoint
+    status_.set_last_eval_return(eval[0]);
+    status_.set_best_eval_return(eval[1]);
+    status_.set_last_eval_step(static_cast<int64_t>(eval[2]));
+  }
   return absl::OkStatus();
 }
 
@@ -190,6 +276,14 @@ absl::Status JobRun::LearnItem(const SampledItem& sampled) {
     return transition.status();
   }
   const int64_t stream_id = item.metadata().actor_id();
+  {
+    absl::MutexLock lock(&mu_);
+    if (live_streams_.count(stream_id) == 0) {
+      // No lease holds this stream (it ended, or the id was never handed out).
+      if (options_.metrics != nullptr) options_.metrics->skipped_items.Increment();
+      return absl::OkStatus();
+    }
+  }
   ++consumed_[stream_id];
   auto it = streams_.find(stream_id);
   if (it == streams_.end()) it = streams_.emplace(stream_id, learner_->NewStream()).first;
@@ -274,6 +368,12 @@ void JobRun::UpdateMonitors() {
 }
 
 std::string JobRun::StopReason() {
+  std::string reason = StopReasonNow();
+  if (!reason.empty()) stop_rule_met_ = true;  // no new leases from here on
+  return reason;
+}
+
+std::string JobRun::StopReasonNow() {
   if (cancel_) return "cancelled";
   if (shutdown_) return "learner shutting down";
   const StopRule& stop = spec_.stop();
@@ -326,6 +426,7 @@ void JobRun::Run() {
   int logged_errors = 0;
   std::string reason = StopReason();
   while (reason.empty()) {
+    if (has_dead_streams_) DropDeadStreams();
     auto stream = replay_->NewSampleStream(spec_.table(), /*credit=*/256, /*max_batch=*/256,
                                            /*timeout_ms=*/500, /*partial_batches=*/true);
     while (reason.empty()) {
@@ -335,7 +436,17 @@ void JobRun::Run() {
         options_.metrics->wait_seconds.Increment(absl::ToDoubleSeconds(absl::Now() - wait_start));
       }
       if (!response.ok()) {
-        if (!absl::IsDeadlineExceeded(response.status())) {
+        if (absl::IsNotFound(response.status())) {
+          // The replay server lost the table (e.g. it restarted before a
+          // checkpoint held it): make it again; actors resend what was lost.
+          std::fprintf(stderr, "learner: job %s: replay table %s is gone; creating it again\n",
+                       spec_.name().c_str(), spec_.table().c_str());
+          if (absl::Status s = CreateTable(); !s.ok() && !cancel_ && !shutdown_) {
+            std::fprintf(stderr, "learner: job %s: %s\n", spec_.name().c_str(),
+                         s.ToString().c_str());
+            absl::SleepFor(backoff.NextDelay());
+          }
+        } else if (!absl::IsDeadlineExceeded(response.status())) {
           if (logged_errors++ < 5) {
             std::fprintf(stderr, "learner: job %s: replay: %s (retrying)\n", spec_.name().c_str(),
                          response.status().ToString().c_str());
@@ -363,6 +474,7 @@ void JobRun::Run() {
       }
       const absl::Time now = absl::Now();
       if (now - rate_time >= absl::Seconds(1)) {
+        DropDeadStreams();
         absl::MutexLock lock(&mu_);
         status_.set_env_steps_per_second((learner_->steps() - rate_steps) /
                                          absl::ToDoubleSeconds(now - rate_time));
@@ -382,6 +494,7 @@ void JobRun::Run() {
     }
     if (reason.empty()) reason = StopReason();
   }
+  stop_rule_met_ = true;
   if (learner_->steps() != last_published_) PublishParameters();
   if (absl::Status s = WriteCheckpoint(); !s.ok()) {
     std::fprintf(stderr, "learner: final checkpoint failed: %s\n", s.ToString().c_str());

@@ -9,8 +9,21 @@
 // counters continue and nothing learned before the checkpoint is learned
 // again (the queue no longer holds it).
 //
-// Thread-safe: status(), Cancel(), ReportEvaluation() and NextStreamIds() may
-// be called from gRPC handlers while the run's thread works.
+// Leases: an actor's LeaseAssignment gets envs_per_actor fresh stream ids
+// under a lease id. At most spec.num_actors leases are held at once. A lease
+// is held while a parameter stream names it (AttachWatcher) and for
+// options.lease_grace after its last one closes (options.first_watch_grace
+// after the lease, before any); then it ends and its streams' learner state
+// (traces, counters) is dropped. Items of streams that no lease holds are
+// skipped, so forged actor ids cost nothing: the learner's state is bounded
+// by num_actors * envs_per_actor streams.
+//
+// The replay table: created at start (re-created whenever the replay server
+// answers NOT_FOUND, e.g. after a restart that lost it) and deleted when the
+// job ends unless spec.keep_table.
+//
+// Thread-safe: status(), Cancel(), ReportEvaluation(), Lease() and the
+// watcher calls may be called from gRPC handlers while the run's thread works.
 #ifndef RLX_LEARNER_JOB_RUN_H_
 #define RLX_LEARNER_JOB_RUN_H_
 
@@ -21,8 +34,11 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "absl/synchronization/mutex.h"
 #include "job.pb.h"
 #include "learner/algorithms/learner.h"
@@ -37,6 +53,14 @@ struct JobRunOptions {
   std::string replay_address;
   std::string checkpoint_dir;  // root; the job uses <root>/<job name>/
   LearnerMetrics* metrics = nullptr;  // may be null
+  absl::Duration lease_grace = absl::Seconds(10);
+  absl::Duration first_watch_grace = absl::Seconds(60);
+};
+
+// What Lease hands out.
+struct StreamLease {
+  int64_t lease_id = 0;
+  std::vector<int64_t> stream_ids;
 };
 
 class JobRun {
@@ -57,8 +81,17 @@ class JobRun {
   void Shutdown();
   void Join();
 
-  // Reserves n fresh stream ids (one per env of a leasing actor).
-  std::vector<int64_t> NextStreamIds(int n);
+  // A new lease of envs_per_actor fresh streams for actor `actor_name`;
+  // UNAVAILABLE while the job is ending or already has num_actors leases.
+  absl::StatusOr<StreamLease> Lease(const std::string& actor_name);
+  // A parameter stream of lease_id opened / closed. Attach returns false for
+  // a lease that ended (or never existed): the actor must lease again.
+  bool AttachWatcher(int64_t lease_id);
+  void DetachWatcher(int64_t lease_id);
+  // The streams of a held lease (empty when it ended).
+  std::vector<int64_t> LeaseStreams(int64_t lease_id) const;
+  // Whether the job is ending (cancelled, shutting down, a stop rule met).
+  bool ending() const;
   void ReportEvaluation(const EvaluationReport& report);
 
  private:
@@ -68,8 +101,9 @@ class JobRun {
   absl::Status WriteCheckpoint();
   absl::Status RestoreCheckpoint(const std::string& path);
   void PublishParameters();
-  // The stop rule that is met, or empty.
+  // The stop rule that is met, or empty; a met one also ends leasing.
   std::string StopReason();
+  std::string StopReasonNow();
   void Finish(JobState state, const std::string& message);
   std::string JobDir() const;
 
@@ -78,6 +112,13 @@ class JobRun {
   ParameterHub hub_;
   std::unique_ptr<ReplayClient> replay_;
   std::unique_ptr<StreamLearner> learner_;
+  // Ends leases whose grace passed; their streams go to dead_streams_.
+  void ExpireLeasesLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Drops the learner state of streams whose lease ended (run thread).
+  void DropDeadStreams();
+  // Creates the job's queue table (retrying while the server is away).
+  absl::Status CreateTable();
+
   std::map<int64_t, StreamState> streams_;
   // Items of each stream processed (learned or skipped), published with the
   // parameters: actors bound their lead on it (max_policy_lag).
@@ -97,11 +138,23 @@ class JobRun {
   mutable absl::Mutex mu_;
   JobStatus status_ ABSL_GUARDED_BY(mu_);
   int64_t next_stream_id_ ABSL_GUARDED_BY(mu_) = 0;
+  struct LeaseRecord {
+    std::string actor;
+    std::vector<int64_t> streams;
+    int watchers = 0;
+    absl::Time idle_since;       // when the last watcher left (or the lease began)
+    bool ever_watched = false;
+  };
+  int64_t next_lease_id_ ABSL_GUARDED_BY(mu_) = 1;
+  std::map<int64_t, LeaseRecord> leases_ ABSL_GUARDED_BY(mu_);
+  std::map<int64_t, int64_t> live_streams_ ABSL_GUARDED_BY(mu_);  // stream -> lease
+  std::vector<int64_t> dead_streams_ ABSL_GUARDED_BY(mu_);
+  std::atomic<bool> has_dead_streams_{false};
+  std::atomic<bool> stop_rule_met_{false};
   std::deque<double> recent_returns_ ABSL_GUARDED_BY(mu_);
   std::deque<double> recent_lags_ ABSL_GUARDED_BY(mu_);
   double lag_sum_ ABSL_GUARDED_BY(mu_) = 0;
   bool eval_target_met_ ABSL_GUARDED_BY(mu_) = false;
-  bool has_best_eval_ ABSL_GUARDED_BY(mu_) = false;
   std::atomic<bool> cancel_{false};
   std::atomic<bool> shutdown_{false};
   std::atomic<bool> finished_{false};

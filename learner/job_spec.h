@@ -13,6 +13,41 @@
 
 namespace rlx {
 
+// The bounds ValidateJobSpec enforces on what a job may ask for (documented
+// in docs/limits.md, "Jobs"). The memory figures are estimates from the
+// network sizes: 4 bytes per parameter, times the copies the learner keeps
+// (kLearnerCopies, plus one trace set per actor stream) and the copies an
+// actor keeps per env (kActorCopiesPerEnv).
+struct JobLimits {
+  static constexpr int kMaxNameBytes = 128;
+  static constexpr int kMaxNumActors = 1024;
+  static constexpr int kMaxEnvsPerActor = 1024;
+  static constexpr int64_t kMaxStreams = 16384;  // num_actors * envs_per_actor
+  static constexpr int kMaxHiddenLayers = 8;
+  static constexpr int64_t kMaxHiddenWidth = 16384;
+  static constexpr int64_t kMaxNetworkParameters = int64_t{16} << 20;  // per network
+  static constexpr int64_t kLearnerCopies = 8;
+  static constexpr int64_t kActorCopiesPerEnv = 4;
+  static constexpr int64_t kMaxLearnerBytes = int64_t{8} << 30;
+  static constexpr int64_t kMaxActorBytes = int64_t{4} << 30;
+  static constexpr int64_t kMaxTableSize = int64_t{10} << 20;  // items
+  static constexpr int kMaxEvalEpisodes = 1000;
+  static constexpr double kMaxWallSeconds = 366.0 * 24 * 3600;
+};
+
+// Estimated memory of the job's learner and of each of its actors (spec
+// valid, defaults filled).
+struct JobMemoryEstimate {
+  int64_t parameters = 0;     // all networks of the learner
+  int64_t learner_bytes = 0;
+  int64_t actor_bytes = 0;
+};
+absl::StatusOr<JobMemoryEstimate> EstimateJobMemory(const JobSpec& spec);
+
+// A user-supplied string for an error message: at most 64 bytes of it, with
+// its full length when cut.
+std::string Shorten(const std::string& text);
+
 // Fills unset fields with defaults, then checks every field. On error returns
 // INVALID_ARGUMENT whose message lists every bad field by name
 // ("num_actors: must be >= 1, got -2; env: unknown environment 'Foo-v0' ...").

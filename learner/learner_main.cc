@@ -20,7 +20,7 @@
 #include "models/torch_mlp.h"
 
 ABSL_FLAG(std::string, host, "127.0.0.1", "Address to bind (0.0.0.0 in a cluster).");
-ABSL_FLAG(int, port, 0, "gRPC port (0 = pick a free port; see --port_file).");
+ABSL_FLAG(int, port, 50052, "gRPC port (0 = pick a free port; see --port_file).");
 ABSL_FLAG(std::string, port_file, "",
           "If set, write '<grpc port>\\n<metrics port>\\n' here once serving.");
 ABSL_FLAG(int, metrics_port, 0, "Prometheus /metrics port (0 = off, -1 = pick a free port).");
@@ -50,6 +50,7 @@ absl::Status Run() {
   options.replay_address = absl::GetFlag(FLAGS_replay);
   options.checkpoint_dir = absl::GetFlag(FLAGS_checkpoint_dir);
   options.metrics = &metrics;
+  options.cuda_available = TorchCudaAvailable();
   ASSIGN_OR_RETURN(std::unique_ptr<JobManager> manager, JobManager::Create(options));
   JobServiceImpl jobs(manager.get());
   ParameterServiceImpl parameters(manager.get());

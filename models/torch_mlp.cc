@@ -169,4 +169,6 @@ absl::Status AutogradGradient(const MlpSpec& spec, absl::Span<const float> param
 
 void SetTorchThreads(int num_threads) { at::set_num_threads(num_threads); }
 
+bool TorchCudaAvailable() { return torch::cuda::is_available(); }
+
 }  // namespace rlx

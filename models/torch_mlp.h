@@ -41,6 +41,10 @@ absl::Status AutogradGradient(const MlpSpec& spec, absl::Span<const float> param
 // Sets LibTorch's intra-op thread count (the stream-x trainer uses 1).
 void SetTorchThreads(int num_threads);
 
+// Whether this LibTorch build can use a CUDA device now (false on Debian's
+// CPU-only LibTorch).
+bool TorchCudaAvailable();
+
 }  // namespace rlx
 
 #endif  // RLX_MODELS_TORCH_MLP_H_

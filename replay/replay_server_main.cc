@@ -27,7 +27,7 @@
 #include "replay/replay_service.h"
 
 ABSL_FLAG(std::string, host, "127.0.0.1", "Address to bind (0.0.0.0 in a cluster).");
-ABSL_FLAG(int, port, 0, "gRPC port (0 = pick a free port; see --port_file).");
+ABSL_FLAG(int, port, 50051, "gRPC port (0 = pick a free port; see --port_file).");
 ABSL_FLAG(std::string, port_file, "",
           "If set, write the bound gRPC port here once serving (for scripts and tests).");
 ABSL_FLAG(int, metrics_port, 0, "Prometheus /metrics port (0 = off, -1 = pick a free port).");

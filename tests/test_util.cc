@@ -8,10 +8,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -172,6 +174,13 @@ absl::StatusOr<ServingProcess> StartWithPortFile(const std::string& dir,
   const std::string pf = absl::StrCat(dir, "/", tag, ".port");
   ::unlink(pf.c_str());
   std::vector<std::string> argv = {BinaryPath(binary), "--port_file=" + pf};
+  // The servers default to the fixed cluster ports; tests run side by side,
+  // so they pick free ports unless a test asks for one.
+  const bool server = binary == "replay_server" || binary == "learner" || binary == "evaluator";
+  const bool has_port = std::any_of(extra.begin(), extra.end(), [](const std::string& flag) {
+    return absl::StartsWith(flag, "--port=");
+  });
+  if (server && !has_port) argv.push_back("--port=0");
   argv.insert(argv.end(), extra.begin(), extra.end());
   absl::StatusOr<Subprocess> p = Subprocess::Start(argv, absl::StrCat(dir, "/", tag, ".log"));
   if (!p.ok()) return p.status();

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 namespace rlx {
 
@@ -47,37 +48,59 @@ absl::Status ValidateProblemSpec(const ProblemSpec& p) {
   return absl::OkStatus();
 }
 
-absl::Status ValidateStreamConfig(const ProblemSpec& p, const StreamConfig& c) {
-  if (absl::Status s = ValidateProblemSpec(p); !s.ok()) return s;
-  auto bad = [](absl::string_view what) {
-    return absl::InvalidArgumentError(absl::StrCat("StreamConfig: ", what));
+std::vector<std::string> StreamConfigErrors(const ProblemSpec& p, const StreamConfig& c) {
+  std::vector<std::string> errors;
+  auto bad = [&errors](absl::string_view field, absl::string_view what, double got) {
+    errors.push_back(absl::StrCat(field, ": ", what, ", got ", got));
   };
-  if (!(c.alpha > 0)) return bad("alpha must be > 0");
-  if (!(c.gamma >= 0 && c.gamma <= 1)) return bad("gamma must be in [0, 1]");
-  if (!(c.lambda >= 0 && c.lambda <= 1)) return bad("lambda must be in [0, 1]");
-  if (!(c.kappa_value > 0) || !(c.kappa_policy > 0)) return bad("kappa must be > 0");
-  if (!(c.entropy_coef >= 0)) return bad("entropy_coef must be >= 0");
-  if (!(c.sparsity >= 0 && c.sparsity <= 1)) return bad("sparsity must be in [0, 1]");
-  for (int64_t h : c.hidden) {
-    if (h <= 0) return bad("hidden sizes must be > 0");
+  if (!(c.alpha > 0) || !std::isfinite(c.alpha)) bad("alpha", "must be finite and > 0", c.alpha);
+  if (!(c.gamma >= 0 && c.gamma <= 1)) bad("gamma", "must be in [0, 1]", c.gamma);
+  if (!(c.lambda >= 0 && c.lambda <= 1)) bad("lambda", "must be in [0, 1]", c.lambda);
+  if (!(c.kappa_value > 0) || !std::isfinite(c.kappa_value)) {
+    bad("kappa_value", "must be finite and > 0", c.kappa_value);
+  }
+  if (!(c.kappa_policy > 0) || !std::isfinite(c.kappa_policy)) {
+    bad("kappa_policy", "must be finite and > 0", c.kappa_policy);
+  }
+  if (!(c.entropy_coef >= 0) || !std::isfinite(c.entropy_coef)) {
+    bad("entropy_coef", "must be finite and >= 0", c.entropy_coef);
+  }
+  if (!(c.sparsity >= 0 && c.sparsity <= 1)) bad("sparsity", "must be in [0, 1]", c.sparsity);
+  for (size_t i = 0; i < c.hidden.size(); ++i) {
+    if (c.hidden[i] <= 0) {
+      bad(absl::StrCat("hidden[", i, "]"), "must be > 0", static_cast<double>(c.hidden[i]));
+    }
   }
   if (c.time_feature && p.time_limit <= 0) {
-    return bad("time_feature needs a problem with a time limit");
+    errors.push_back("time_feature: needs an environment with a time limit");
   }
   if (c.algorithm == StreamAlgorithm::kStreamQ) {
-    if (!p.discrete) return bad("stream_q needs a discrete action space");
-    if (c.total_steps <= 0) return bad("stream_q needs total_steps > 0 (epsilon schedule)");
-    if (!(c.exploration_fraction > 0)) return bad("exploration_fraction must be > 0");
-    if (!(c.epsilon_start >= 0 && c.epsilon_start <= 1 && c.epsilon_end >= 0 &&
-          c.epsilon_end <= 1)) {
-      return bad("epsilon must be in [0, 1]");
+    if (!p.discrete) errors.push_back("algorithm: stream_q needs a discrete action space");
+    if (c.total_steps <= 0) {
+      errors.push_back("total_steps: stream_q needs > 0 (the epsilon schedule's length)");
+    }
+    if (!(c.exploration_fraction > 0 && c.exploration_fraction <= 1)) {
+      bad("exploration_fraction", "must be in (0, 1]", c.exploration_fraction);
+    }
+    if (!(c.epsilon_start >= 0 && c.epsilon_start <= 1)) {
+      bad("epsilon_start", "must be in [0, 1]", c.epsilon_start);
+    }
+    if (!(c.epsilon_end >= 0 && c.epsilon_end <= 1)) {
+      bad("epsilon_end", "must be in [0, 1]", c.epsilon_end);
     }
   }
   if (c.algorithm == StreamAlgorithm::kStreamTD && c.td_policy == FixedPolicy::kCartPoleBalance &&
       !(p.discrete && p.num_actions == 2 && p.observation_dim == 4)) {
-    return bad("the CartPole balance policy needs 4 observations and 2 actions");
+    errors.push_back("td_policy: the CartPole balance policy needs 4 observations and 2 actions");
   }
-  return absl::OkStatus();
+  return errors;
+}
+
+absl::Status ValidateStreamConfig(const ProblemSpec& p, const StreamConfig& c) {
+  if (absl::Status s = ValidateProblemSpec(p); !s.ok()) return s;
+  const std::vector<std::string> errors = StreamConfigErrors(p, c);
+  if (errors.empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat("StreamConfig: ", absl::StrJoin(errors, "; ")));
 }
 
 int64_t NetworkInputDim(const ProblemSpec& problem, const StreamConfig& config) {

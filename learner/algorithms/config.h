@@ -72,6 +72,11 @@ struct StreamConfig {
 };
 
 absl::Status ValidateProblemSpec(const ProblemSpec& problem);
+// Every hyperparameter out of range, one "field: what, got value" each (empty
+// when valid). The problem must be valid (ValidateProblemSpec).
+std::vector<std::string> StreamConfigErrors(const ProblemSpec& problem,
+                                            const StreamConfig& config);
+// The problem's check, then all of StreamConfigErrors in one INVALID_ARGUMENT.
 absl::Status ValidateStreamConfig(const ProblemSpec& problem, const StreamConfig& config);
 
 // Network input size: observation_dim (+1 with the time feature).

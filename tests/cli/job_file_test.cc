@@ -38,7 +38,7 @@ TEST(JobFileTest, ListsEveryBadField) {
   const std::string m(s.message());
   EXPECT_TRUE(absl::StartsWith(m, "invalid job: ")) << m;
   for (const char* want : {"name:", "algorithm: unknown algorithm 'ppo'", "env:", "Foo-v0",
-                           "num_actors: must be >= 1, got -2", "envs_per_actor", "stop:"}) {
+                           "num_actors: must be in [1, 1024], got -2", "envs_per_actor", "stop:"}) {
     EXPECT_TRUE(absl::StrContains(m, want)) << want << " missing in " << m;
   }
 }

@@ -202,7 +202,7 @@ TEST(RlctlErrorsTest, JobFileErrorsAreOneLineAndNonZero) {
             "invalid job: env:"},
            {"name: \"x\" algorithm: \"stream_ac\" env: \"CartPole-v1\" num_actors: -2 "
             "stop { max_env_steps: 1 }",
-            "rlctl: submit: invalid job: num_actors: must be >= 1, got -2"}}) {
+            "rlctl: submit: invalid job: num_actors: must be in [1, 1024], got -2"}}) {
     Result r = Rlctl({"submit", WriteJob(c.text), state});
     EXPECT_EQ(r.code, 1) << c.text;
     EXPECT_TRUE(OneLine(r.err)) << r.err;
@@ -247,7 +247,7 @@ TEST(RlctlBinaryTest, HelpAndErrorsFromTheRealBinary) {
   EXPECT_EQ(bad->Wait(absl::Seconds(10)), 1);
   auto bad_text = ReadFileToString(dir + "/bad.log");
   ASSERT_TRUE(bad_text.ok());
-  EXPECT_EQ(*bad_text, "rlctl: submit: invalid job: num_actors: must be >= 1, got -2\n");
+  EXPECT_EQ(*bad_text, "rlctl: submit: invalid job: num_actors: must be in [1, 1024], got -2\n");
 
   auto usage = Subprocess::Start({BinaryPath("rlctl"), "up", "--actorz=3"}, dir + "/usage.log");
   ASSERT_TRUE(usage.ok());

@@ -238,7 +238,7 @@ TEST(EvaluatorProcessTest, ServesMetricsAndExitsCleanlyOnSigterm) {
   FakeLearner learner(spec, {0, 100});
   const std::string dir = MakeTempDir("evaluator_proc");
   auto p = Subprocess::Start({BinaryPath("evaluator"), absl::StrCat("--learner=127.0.0.1:", learner.port),
-                              "--out_dir=" + dir + "/out", "--metrics_port=-1",
+                              "--out_dir=" + dir + "/out", "--metrics_port=-1", "--port=0",
                               "--port_file=" + dir + "/port"},
                              dir + "/evaluator.log");
   ASSERT_TRUE(p.ok()) << p.status();

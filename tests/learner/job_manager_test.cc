@@ -3,11 +3,17 @@
 // in-process trainer exactly with one lock-step actor (lag 0).
 #include "learner/job_manager.h"
 
+#include <dirent.h>
+
 #include <atomic>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <google/protobuf/text_format.h>
 
 #include "core/file_util.h"
 #include "core/server.h"
@@ -21,11 +27,24 @@
 #include "replay/client.h"
 #include "replay/replay_service.h"
 #include "tests/test_util.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 
 namespace rlx {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
+
+int ThreadCount() {
+  int n = 0;
+  DIR* d = opendir("/proc/self/task");
+  if (d == nullptr) return -1;
+  while (dirent* e = readdir(d)) n += e->d_name[0] != '.';
+  closedir(d);
+  return n;
+}
 
 // Steps one env with a StreamActor in RunStreamTraining's order (Act, Step,
 // Observe; then, after the caller's sync, Reset + Observe at an episode end)
@@ -92,12 +111,25 @@ class JobManagerTest : public ::testing::Test {
     ASSERT_TRUE(server.ok());
     server_ = std::move(*server);
     dir_ = MakeTempDir("job_manager");
+    StartManager(Options());
+  }
+  JobManagerOptions Options() const {
     JobManagerOptions options;
     options.replay_address = absl::StrCat("127.0.0.1:", replay_port_);
     options.checkpoint_dir = dir_;
+    return options;
+  }
+  // (Re)starts the manager on dir_: the old one shuts down cleanly first.
+  void StartManager(const JobManagerOptions& options) {
+    if (manager_ != nullptr) manager_->Shutdown();
+    manager_.reset();
     auto manager = JobManager::Create(options);
     ASSERT_TRUE(manager.ok()) << manager.status();
     manager_ = std::move(*manager);
+  }
+  std::string Registry() const {
+    auto text = ReadFileToString(dir_ + "/jobs.textproto");
+    return text.ok() ? *text : "";
   }
   void TearDown() override {
     manager_->Shutdown();
@@ -136,7 +168,7 @@ TEST_F(JobManagerTest, SubmitRejectsInvalidJobsNamingEveryField) {
   const std::string msg(s.status().message());
   EXPECT_THAT(msg, HasSubstr("env: "));
   EXPECT_THAT(msg, HasSubstr("algorithm: unknown algorithm 'sarsa'"));
-  EXPECT_THAT(msg, HasSubstr("num_actors: must be >= 1, got -2"));
+  EXPECT_THAT(msg, HasSubstr("num_actors: must be in [1, 1024], got -2"));
   EXPECT_THAT(msg, HasSubstr("envs_per_actor"));
   EXPECT_TRUE(manager_->List().empty());
 }
@@ -323,7 +355,11 @@ TEST_F(JobManagerTest, WatchParametersWithStrideSendsOneVersionPerInterval) {
     ASSERT_TRUE((*actor)->Sync(snapshot).ok());
   }
   ReplayClient client(MakeChannel(absl::StrCat("127.0.0.1:", replay_port_)));
-  TransitionSource source(actor->get(), env->get(), full.name(), /*stream_id=*/0);
+  LeaseAssignmentRequest lease;
+  lease.set_role("actor");
+  auto assignment = manager_->Lease(lease);
+  ASSERT_TRUE(assignment.ok()) << assignment.status();
+  TransitionSource source(actor->get(), env->get(), full.name(), assignment->stream_ids(0));
   source.Start(3);
   std::vector<Item> items;
   for (int64_t k = 1; k <= kSteps; ++k) {
@@ -353,6 +389,340 @@ TEST_F(JobManagerTest, WatchParametersWithStrideSendsOneVersionPerInterval) {
   EXPECT_LE(strided.size(), static_cast<size_t>(kSteps / kStride + 1));
   EXPECT_EQ(strided.back() / kStride, kSteps / kStride);
   EXPECT_GT(all.size(), strided.size());
+}
+
+
+// ---- Robustness: nothing a job file or a client does wedges the learner ----
+
+TEST_F(JobManagerTest, BadJobFilesAreRejectedNamingFieldAndLimitWhileARunningJobGoesOn) {
+  ASSERT_TRUE(manager_->Submit(CartPoleJob("running", 1000000)).ok());
+  ASSERT_TRUE(WaitFor([&] { return manager_->Running("running") != nullptr; }, absl::Seconds(10)));
+  const std::string folder = std::string(RLX_SOURCE_DIR) + "/tests/data/bad_jobs";
+  DIR* d = opendir(folder.c_str());
+  ASSERT_NE(d, nullptr) << folder;
+  int files = 0;
+  while (dirent* e = readdir(d)) {
+    const std::string name = e->d_name;
+    if (!absl::EndsWith(name, ".textproto")) continue;
+    ++files;
+    auto text = ReadFileToString(folder + "/" + name);
+    ASSERT_TRUE(text.ok()) << name;
+    absl::string_view first_line = *text;
+    first_line = first_line.substr(0, first_line.find('\n'));
+    ASSERT_TRUE(absl::ConsumePrefix(&first_line, "# expect: ")) << name << ": no expectation";
+    auto spec = ParseJobSpec(*text);
+    ASSERT_TRUE(spec.ok()) << name << ": " << spec.status();
+    auto s = manager_->Submit(*spec);
+    EXPECT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument) << name;
+    EXPECT_THAT(std::string(s.status().message()), HasSubstr(std::string(first_line))) << name;
+  }
+  closedir(d);
+  EXPECT_GE(files, 15);
+
+  // A 10 MB job: a million hidden sizes, and a 10 MB name, echoed back short.
+  JobSpec many = CartPoleJob("many", 100);
+  for (int i = 0; i < 1000000; ++i) many.mutable_stream_x()->add_hidden(64);
+  auto s = manager_->Submit(many);
+  EXPECT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(s.status().message()),
+              HasSubstr("stream_x.hidden: at most 8 layers, got 1000000"));
+  JobSpec long_name = CartPoleJob(std::string(10 << 20, 'x'), 100);
+  s = manager_->Submit(long_name);
+  EXPECT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_LT(s.status().message().size(), 1000u);
+  EXPECT_THAT(std::string(s.status().message()), HasSubstr("(10485760 bytes)"));
+
+  // Nothing was queued, and the running job is untouched.
+  EXPECT_EQ(manager_->List().size(), 1u);
+  EXPECT_EQ(manager_->Get("running")->state(), JOB_RUNNING);
+  EXPECT_TRUE(manager_->Cancel("running").ok());
+}
+
+TEST_F(JobManagerTest, AJobThatKeepsKillingTheLearnerEndsFailedAndTheNextJobRuns) {
+  // What a learner killed for memory during three starts of "oom" leaves.
+  manager_->Shutdown();
+  manager_.reset();
+  ListJobsResponse registry;
+  for (const char* name : {"oom", "next"}) {
+    JobStatus* s = registry.add_jobs();
+    s->set_name(name);
+    JobSpec spec = CartPoleJob(name, 1000000);
+    ASSERT_TRUE(ValidateJobSpec(&spec).ok());
+    *s->mutable_spec() = spec;
+    s->set_state(std::string(name) == "oom" ? JOB_RUNNING : JOB_QUEUED);
+    if (std::string(name) == "oom") s->set_unclean_starts(kMaxUncleanStarts);
+  }
+  std::string text;
+  ASSERT_TRUE(google::protobuf::TextFormat::PrintToString(registry, &text));
+  ASSERT_TRUE(WriteStringAtomically(dir_ + "/jobs.textproto", text).ok());
+  StartManager(Options());
+  auto oom = manager_->Get("oom");
+  ASSERT_TRUE(oom.ok());
+  EXPECT_EQ(oom->state(), JOB_FAILED);
+  EXPECT_THAT(oom->message(), HasSubstr("died during each of the job's last 3 starts"));
+  EXPECT_TRUE(WaitFor([&] { return manager_->Running("next") != nullptr; }, absl::Seconds(10)));
+  EXPECT_TRUE(manager_->Cancel("next").ok());
+}
+
+TEST_F(JobManagerTest, UncleanStartsAreSavedBeforeTheRunAndClearedByACleanStop) {
+  ASSERT_TRUE(manager_->Submit(CartPoleJob("counted", 1000000)).ok());
+  ASSERT_TRUE(WaitFor([&] { return manager_->Running("counted") != nullptr; }, absl::Seconds(10)));
+  // Were the process to die now, the registry would show one unclean start.
+  EXPECT_THAT(Registry(), HasSubstr("unclean_starts: 1"));
+  StartManager(Options());  // clean shutdown, then a restart resumes it
+  EXPECT_TRUE(WaitFor([&] { return manager_->Running("counted") != nullptr; }, absl::Seconds(10)));
+  EXPECT_THAT(Registry(), HasSubstr("unclean_starts: 1"));
+  auto resumed = manager_->Get("counted");
+  ASSERT_TRUE(resumed.ok());
+  EXPECT_EQ(resumed->state(), JOB_RUNNING);
+  // The previous stop's "learner shut down" message is not shown as current.
+  EXPECT_EQ(resumed->message(), "");
+  EXPECT_TRUE(manager_->Cancel("counted").ok());
+  EXPECT_TRUE(WaitFor([&] { return !absl::StrContains(Registry(), "unclean_starts"); },
+                      absl::Seconds(10)))
+      << Registry();
+}
+
+TEST_F(JobManagerTest, AFinishedJobsNameCanBeUsedAgainAndItsCheckpointIsKeptAside) {
+  ASSERT_TRUE(manager_->Submit(CartPoleJob("again", 1000000)).ok());
+  ASSERT_TRUE(WaitFor([&] { return manager_->Running("again") != nullptr; }, absl::Seconds(10)));
+  ASSERT_TRUE(manager_->Cancel("again").ok());
+  ASSERT_TRUE(FileExists(dir_ + "/again/learner.ckpt"));
+  auto second = manager_->Submit(CartPoleJob("again", 1000000));
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->state(), JOB_QUEUED);
+  EXPECT_FALSE(FileExists(dir_ + "/again/learner.ckpt"));  // the new job starts afresh
+  bool archived = false;
+  DIR* d = opendir(dir_.c_str());
+  while (dirent* e = readdir(d)) {
+    archived |= absl::StartsWith(e->d_name, "again@") &&
+                FileExists(dir_ + "/" + e->d_name + "/learner.ckpt");
+  }
+  closedir(d);
+  EXPECT_TRUE(archived);
+  EXPECT_EQ(manager_->List().size(), 1u);
+  // A name in use is still refused.
+  ASSERT_TRUE(WaitFor([&] { return manager_->Running("again") != nullptr; }, absl::Seconds(10)));
+  EXPECT_EQ(manager_->Submit(CartPoleJob("again", 5)).status().code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_TRUE(manager_->Cancel("again").ok());
+}
+
+TEST_F(JobManagerTest, LeasesAreBoundedByNumActorsAndFreedWhenTheirActorGoesAway) {
+  JobManagerOptions options = Options();
+  options.first_watch_grace = absl::Milliseconds(300);
+  options.lease_grace = absl::Milliseconds(300);
+  StartManager(options);
+  JobSpec spec = CartPoleJob("leases", 1000000);
+  spec.set_num_actors(2);
+  spec.set_envs_per_actor(3);
+  ASSERT_TRUE(manager_->Submit(spec).ok());
+  ASSERT_TRUE(WaitFor([&] { return manager_->Running("leases") != nullptr; }, absl::Seconds(10)));
+  LeaseAssignmentRequest request;
+  request.set_role("actor");
+  request.set_actor_name("same-name");  // identities do not matter: leases do
+  auto a = manager_->Lease(request);
+  auto b = manager_->Lease(request);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_NE(a->lease_id(), b->lease_id());
+  EXPECT_EQ(a->stream_ids_size(), 3);
+  auto c = manager_->Lease(request);
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(c.status().message()), HasSubstr("num_actors"));
+  EXPECT_EQ(manager_->Get("leases")->actors(), 2);
+
+  // A watch over gRPC holds lease a; b, never watched, ends after its grace.
+  ParameterServiceImpl service(manager_.get());
+  int port = 0;
+  auto server = StartGrpcServer("127.0.0.1:0", {&service}, &port);
+  ASSERT_TRUE(server.ok());
+  auto stub = ParameterService::NewStub(MakeChannel(absl::StrCat("127.0.0.1:", port)));
+  grpc::ClientContext ctx;
+  WatchParametersRequest watch;
+  watch.set_job_name("leases");
+  watch.set_after_version(-1);
+  watch.set_lease_id(a->lease_id());
+  auto reader = stub->WatchParameters(&ctx, watch);
+  Parameters p;
+  ASSERT_TRUE(reader->Read(&p));
+  // Only the lease's own streams, each listed (0 before its first item).
+  ASSERT_EQ(p.consumed_per_stream_size(), 3);
+  for (int64_t id : a->stream_ids()) EXPECT_EQ(p.consumed_per_stream().at(id), 0);
+  auto d = absl::StatusOr<Assignment>(absl::UnknownError(""));
+  ASSERT_TRUE(WaitFor([&] { return (d = manager_->Lease(request)).ok(); }, absl::Seconds(10)));
+  EXPECT_EQ(manager_->Get("leases")->actors(), 2);  // a (watched) and d
+  // The watcher of an ended lease is told to lease again.
+  {
+    grpc::ClientContext ended_ctx;
+    WatchParametersRequest ended = watch;
+    ended.set_lease_id(b->lease_id());
+    auto ended_reader = stub->WatchParameters(&ended_ctx, ended);
+    EXPECT_FALSE(ended_reader->Read(&p));
+    EXPECT_EQ(ended_reader->Finish().error_code(), grpc::StatusCode::NOT_FOUND);
+  }
+  ctx.TryCancel();
+  (void)reader->Finish();
+  EXPECT_TRUE(manager_->Cancel("leases").ok());
+  StopGrpcServer(server->get(), absl::Seconds(1));
+}
+
+TEST_F(JobManagerTest, ItemsOfStreamsThatNoLeaseHoldsAreSkippedAndKeepNoState) {
+  ASSERT_TRUE(manager_->Submit(CartPoleJob("forged", 1000000)).ok());
+  ASSERT_TRUE(WaitFor([&] { return manager_->Running("forged") != nullptr; }, absl::Seconds(10)));
+  JobSpec full = manager_->Get("forged")->spec();
+  auto problem = JobProblem(full);
+  auto config = JobStreamConfig(full);
+  ASSERT_TRUE(problem.ok() && config.ok());
+  auto actor = StreamActor::Create(*problem, *config, 1);
+  auto env = MakeEnv(full.env());
+  ASSERT_TRUE(actor.ok() && env.ok());
+  {
+    std::shared_ptr<const Parameters> first =
+        manager_->Running("forged")->parameters().WaitNewer(-1, absl::Now() + absl::Seconds(10));
+    ASSERT_NE(first, nullptr);
+    StateDict dict(first->tensors().begin(), first->tensors().end());
+    PolicySnapshot snapshot;
+    ASSERT_TRUE(LoadSnapshot(dict, &snapshot).ok());
+    ASSERT_TRUE((*actor)->Sync(snapshot).ok());
+  }
+  // 3000 transitions, each from a different made-up stream id.
+  ReplayClient client(MakeChannel(absl::StrCat("127.0.0.1:", replay_port_)));
+  std::vector<Item> items;
+  for (int64_t forged = 1000; forged < 4000; ++forged) {
+    TransitionSource source(actor->get(), env->get(), full.name(), forged);
+    source.Start(static_cast<uint64_t>(forged));
+    absl::StatusOr<Item> item = source.Step(0);
+    ASSERT_TRUE(item.ok());
+    items.push_back(*std::move(item));
+    if (items.size() == 100) {
+      ASSERT_TRUE(client.Insert(full.table(), std::move(items)).ok());
+      items.clear();
+    }
+  }
+  // All are taken from the queue and none is learned.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto info = client.Info();
+        if (!info.ok()) return false;
+        for (const TableInfo& t : info->tables()) {
+          if (t.config().name() == full.table()) return t.size() == 0;
+        }
+        return false;
+      },
+      absl::Seconds(20)));
+  EXPECT_EQ(manager_->Get("forged")->env_steps(), 0);
+  ASSERT_TRUE(manager_->Cancel("forged").ok());
+  // The checkpoint holds no per-stream state for them.
+  auto saved = ReadStateFile(dir_ + "/forged/learner.ckpt");
+  ASSERT_TRUE(saved.ok());
+  for (const NamedTensor& t : *saved) EXPECT_FALSE(absl::StartsWith(t.name(), "stream/")) << t.name();
+}
+
+TEST_F(JobManagerTest, LeasesAreRefusedOnceTheJobIsEnding) {
+  ASSERT_TRUE(manager_->Submit(CartPoleJob("ending", 1000000)).ok());
+  ASSERT_TRUE(WaitFor([&] { return manager_->Running("ending") != nullptr; }, absl::Seconds(10)));
+  std::shared_ptr<JobRun> run = manager_->Running("ending");
+  LeaseAssignmentRequest actor, evaluator;
+  actor.set_role("actor");
+  evaluator.set_role("evaluator");
+  ASSERT_TRUE(manager_->Lease(actor).ok());
+  run->Cancel();  // while the run writes its final checkpoint, nothing leases it again
+  EXPECT_EQ(manager_->Lease(actor).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(manager_->Lease(evaluator).status().code(), absl::StatusCode::kUnavailable);
+  run->Join();
+  EXPECT_EQ(run->status().actors(), 1);
+}
+
+TEST_F(JobManagerTest, EvaluationReportsSetTheCurvePathAndUnsetReturnsMeanNoEvaluation) {
+  JobSpec spec = CartPoleJob("evals", 1000000);
+  spec.mutable_eval()->set_every_learner_steps(100);
+  ASSERT_TRUE(manager_->Submit(spec).ok());
+  ASSERT_TRUE(WaitFor([&] { return manager_->Running("evals") != nullptr; }, absl::Seconds(10)));
+  auto before = manager_->Get("evals");
+  EXPECT_FALSE(before->has_last_eval_return());
+  EXPECT_FALSE(before->has_best_eval_return());
+  EvaluationReport report;
+  report.set_job_name("evals");
+  report.set_learner_steps(0);
+  report.set_mean_return(0);  // a real evaluation can return 0
+  report.set_curve_path("/out/evals/eval_curve.csv");
+  ASSERT_TRUE(manager_->Report(report).ok());
+  auto after = manager_->Get("evals");
+  EXPECT_TRUE(after->has_last_eval_return());
+  EXPECT_EQ(after->last_eval_return(), 0);
+  EXPECT_EQ(after->curve_path(), "/out/evals/eval_curve.csv");
+  // Kept across a learner restart.
+  StartManager(Options());
+  ASSERT_TRUE(WaitFor([&] { return manager_->Running("evals") != nullptr; }, absl::Seconds(10)));
+  auto resumed = manager_->Get("evals");
+  EXPECT_TRUE(resumed->has_last_eval_return());
+  EXPECT_EQ(resumed->curve_path(), "/out/evals/eval_curve.csv");
+  EXPECT_TRUE(manager_->Cancel("evals").ok());
+}
+
+// Every watcher used to hold a server thread (300 watchers: 320 threads and
+// a tenth of the training speed). Now watchers are reactors.
+TEST_F(JobManagerTest, WatchersHoldNoThreadsAndTheIntervalHasAFloor) {
+  ASSERT_TRUE(manager_->Submit(CartPoleJob("watched", 1000000)).ok());
+  ASSERT_TRUE(WaitFor([&] { return manager_->Running("watched") != nullptr; }, absl::Seconds(10)));
+  JobServiceImpl jobs(manager_.get());
+  ParameterServiceImpl parameters(manager_.get());
+  int port = 0;
+  auto server = StartGrpcServer("127.0.0.1:0", {&jobs, &parameters}, &port);
+  ASSERT_TRUE(server.ok());
+  auto channel = MakeChannel(absl::StrCat("127.0.0.1:", port));
+  auto job_stub = JobService::NewStub(channel);
+  auto parameter_stub = ParameterService::NewStub(channel);
+  // Warm up the server's pools with one of each, then count threads.
+  constexpr int kWatchers = 150;
+  struct Watch {
+    grpc::ClientContext ctx;
+    std::unique_ptr<grpc::ClientReader<JobStatus>> jobs;
+    std::unique_ptr<grpc::ClientReader<Parameters>> parameters;
+  };
+  std::vector<std::unique_ptr<Watch>> watches;
+  auto open = [&](int n) {
+    for (int i = 0; i < n; ++i) {
+      auto w = std::make_unique<Watch>();
+      WatchJobRequest r;
+      r.set_name("watched");
+      r.set_interval_ms(1);  // floored to 100 ms
+      w->jobs = job_stub->Watch(&w->ctx, r);
+      JobStatus status;
+      ASSERT_TRUE(w->jobs->Read(&status));
+      watches.push_back(std::move(w));
+      auto pw = std::make_unique<Watch>();
+      WatchParametersRequest pr;
+      pr.set_job_name("watched");
+      pr.set_after_version(-1);
+      pw->parameters = parameter_stub->WatchParameters(&pw->ctx, pr);
+      Parameters p;
+      ASSERT_TRUE(pw->parameters->Read(&p));
+      watches.push_back(std::move(pw));
+    }
+  };
+  open(2);
+  const int threads_before = ThreadCount();
+  open(kWatchers);
+  const int threads_after = ThreadCount();
+  EXPECT_LT(threads_after - threads_before, 20) << threads_before << " -> " << threads_after;
+  // With interval_ms 1, one watch gets about one status per 100 ms.
+  {
+    Watch& w = *watches[0];
+    JobStatus status;
+    const absl::Time start = absl::Now();
+    int n = 0;
+    while (absl::Now() - start < absl::Seconds(1) && w.jobs->Read(&status)) ++n;
+    EXPECT_LE(n, 12);
+    EXPECT_GE(n, 3);
+  }
+  for (auto& w : watches) w->ctx.TryCancel();
+  for (auto& w : watches) {
+    if (w->jobs != nullptr) (void)w->jobs->Finish();
+    if (w->parameters != nullptr) (void)w->parameters->Finish();
+  }
+  EXPECT_TRUE(manager_->Cancel("watched").ok());
+  StopGrpcServer(server->get(), absl::Seconds(1));
 }
 
 }  // namespace
