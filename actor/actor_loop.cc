@@ -82,6 +82,7 @@ struct ActorLoop::StreamSlot {
   bool needs_reset = true;
   int64_t episode_id = -1;
   int64_t step_index = 0;
+  int64_t sequence = 0;  // items of this stream produced so far
   double episode_return = 0;
   Transition transition;
   StepResult result;
@@ -301,6 +302,10 @@ absl::Status ActorLoop::RunAssignment(const Assignment& assignment, int64_t* ste
   writer_options.max_in_flight = options_.max_in_flight;
   writer_options.max_backoff = options_.max_backoff;
   writer_options.log_prefix = absl::StrCat("actor ", options_.name);
+  // The job's learner re-creates a table the replay server lost; the job's
+  // end reaches this actor through the parameter stream (which cancels the
+  // writer), so waiting for the table cannot outlive the job.
+  writer_options.retry_not_found = true;
   writer_options.on_acknowledged = [this](int64_t items) {
     items_acknowledged_ += items;
     metrics_->inserted_items.Increment(static_cast<double>(items));
@@ -360,7 +365,22 @@ absl::Status ActorLoop::RunAssignment(const Assignment& assignment, int64_t* ste
         const absl::Time start = absl::Now();
         {
           absl::MutexLock lock(&mu_);
-          mu_.Await(absl::Condition(&ready));
+          // Items the replay server lost (a restart without a checkpoint) are
+          // never consumed: when the learner takes none of this actor's items
+          // for lag_stall_timeout, go on (the next item's sequence number
+          // tells the learner how many were lost, and the count catches up).
+          while (true) {
+            const int64_t consumed_before = own_consumed_;
+            if (mu_.AwaitWithTimeout(absl::Condition(&ready), options_.lag_stall_timeout)) break;
+            if (max_lag >= 0 && latest_version_ >= 0 && own_consumed_ == consumed_before) {
+              std::fprintf(stderr,
+                           "actor %s: the learner took none of this actor's items for %s "
+                           "(lost with a replay server?); going on\n",
+                           options_.name.c_str(),
+                           absl::FormatDuration(options_.lag_stall_timeout).c_str());
+              break;
+            }
+          }
         }
         metrics_->wait_seconds.Increment(absl::ToDoubleSeconds(absl::Now() - start));
       }
@@ -427,6 +447,7 @@ absl::Status ActorLoop::RunAssignment(const Assignment& assignment, int64_t* ste
       metadata.set_step_index(slot.step_index);
       metadata.set_policy_version(slot.synced_version);
       metadata.set_num_steps(1);
+      metadata.set_sequence(slot.sequence++);
       if (r.done()) metadata.set_episode_return(slot.episode_return);
       if (pending.items_size() == 0) pending_since = absl::Now();
       *pending.add_items() = EncodeTransition(t, metadata);

@@ -35,7 +35,11 @@
 //   6. Lag bound: with spec.max_policy_lag = L >= 0 a stream waits before
 //      acting (condition variable) until the newest parameter version >=
 //      (transitions this actor produced in this assignment) - L. L = -1 (the
-//      default) never waits, except for the first parameters.
+//      default) never waits, except for the first parameters. A wait during
+//      which the learner takes none of this actor's items for
+//      lag_stall_timeout ends anyway (lost items are never taken). Items carry
+//      ItemMetadata.sequence (per stream, from 0), so the learner's count
+//      jumps past lost ones.
 //   7. The assignment ends when the parameter stream ends (OK: the job ended;
 //      NOT_FOUND: not running; UNAVAILABLE: the learner went away) or on a
 //      non-retryable replay error (e.g. NOT_FOUND table): envs are dropped,
@@ -87,6 +91,10 @@ struct ActorOptions {
   absl::Duration lease_timeout = absl::Seconds(5);
   absl::Duration max_backoff = absl::Seconds(2);
   absl::Duration stop_grace = absl::Seconds(2);
+  // The lag bound's wait gives up when the learner takes none of this
+  // actor's items for this long (they were lost, e.g. with a replay server
+  // that restarted without a checkpoint); see step 6.
+  absl::Duration lag_stall_timeout = absl::Seconds(10);
   NetworkFactory network_factory = DefaultNetworkFactory();
 };
 

@@ -9,11 +9,13 @@
 namespace rlx {
 namespace {
 
-// Codes that a new stream cannot fix: the request or the table is wrong.
-bool IsRetryable(const absl::Status& status) {
+// Codes that a new stream cannot fix: the request or the table is wrong
+// (NOT_FOUND only when the table's owner will not make it again).
+bool IsRetryable(const absl::Status& status, bool retry_not_found) {
   switch (status.code()) {
-    case absl::StatusCode::kInvalidArgument:
     case absl::StatusCode::kNotFound:
+      return retry_not_found;
+    case absl::StatusCode::kInvalidArgument:
     case absl::StatusCode::kFailedPrecondition:
     case absl::StatusCode::kPermissionDenied:
     case absl::StatusCode::kUnauthenticated:
@@ -145,7 +147,7 @@ absl::Status ReplayWriter::Reconnect() {
     if (cancelled_) return absl::CancelledError("replay writer cancelled");
     pending = unacked_.size();
   }
-  if (!IsRetryable(last)) return last;
+  if (!IsRetryable(last, options_.retry_not_found)) return last;
   {
     absl::MutexLock lock(&mu_);
     // A stream that got acknowledgements was healthy: start the delays over.
@@ -191,7 +193,7 @@ absl::Status ReplayWriter::Reconnect() {
       return absl::OkStatus();
     }
     last = TearDown();
-    if (!IsRetryable(last)) return last;
+    if (!IsRetryable(last, options_.retry_not_found)) return last;
   }
 }
 

@@ -13,6 +13,9 @@
 // (INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION, PERMISSION_DENIED,
 // UNAUTHENTICATED, UNIMPLEMENTED, OUT_OF_RANGE) is returned by Send / Flush;
 // everything else (UNAVAILABLE, a server restart, ...) is retried until Cancel.
+// With retry_not_found, NOT_FOUND (an unknown table) is retried too: for
+// writers whose table's owner re-creates it (a job's learner does, e.g. after
+// a replay server restart lost it).
 //
 // Threads: Send and Flush are called by one thread (the owner); Cancel may be
 // called from any thread and makes blocked and later Send / Flush calls return
@@ -43,6 +46,7 @@ struct ReplayWriterOptions {
   int max_in_flight = 8;                         // unacknowledged requests
   absl::Duration max_backoff = absl::Seconds(2);  // between reconnect attempts
   std::string log_prefix = "actor";               // "<prefix>: replay ..." log lines
+  bool retry_not_found = false;                   // see the header comment
   // Called (from the writer's reader thread, under its lock) with the item
   // count of every acknowledged request. Must be quick and must not call back
   // into the writer.

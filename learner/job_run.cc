@@ -1,5 +1,6 @@
 #include "learner/job_run.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -284,7 +285,10 @@ absl::Status JobRun::LearnItem(const SampledItem& sampled) {
       return absl::OkStatus();
     }
   }
-  ++consumed_[stream_id];
+  // Counted by the producer's sequence number where it has one: items lost
+  // on the way (a replay restart) count as taken.
+  int64_t& consumed = consumed_[stream_id];
+  consumed = std::max(consumed + 1, item.metadata().sequence() + 1);
   auto it = streams_.find(stream_id);
   if (it == streams_.end()) it = streams_.emplace(stream_id, learner_->NewStream()).first;
   StreamState& stream = it->second;

@@ -120,5 +120,29 @@ TEST(ReplayWriterTest, UnknownTableIsReturnedNotRetried) {
   EXPECT_EQ(s.code(), absl::StatusCode::kNotFound) << s;
 }
 
+TEST(ReplayWriterTest, UnknownTableIsRetriedUntilItsOwnerCreatesIt) {
+  RestartableReplay replay(10);
+  ASSERT_TRUE(replay.Start(0).ok());
+  ReplayWriterOptions options;
+  options.retry_not_found = true;
+  options.max_backoff = absl::Milliseconds(100);
+  ReplayWriter writer(MakeChannel(replay.address()), options);
+  ASSERT_TRUE(writer.Send(Request("later", 1)).ok());
+  ASSERT_TRUE(writer.Send(Request("later", 2)).ok());
+  std::thread owner([&] {
+    absl::SleepFor(absl::Milliseconds(300));
+    ReplayClient client(MakeChannel(replay.address()));
+    TableConfig config;
+    config.set_name("later");
+    config.set_max_size(100);
+    config.mutable_sampler()->mutable_fifo();
+    config.mutable_rate_limiter()->mutable_queue();
+    EXPECT_TRUE(client.CreateTable(config).ok());
+  });
+  EXPECT_TRUE(writer.Flush().ok());
+  owner.join();
+  EXPECT_EQ(writer.acknowledged_requests(), 2);
+}
+
 }  // namespace
 }  // namespace rlx

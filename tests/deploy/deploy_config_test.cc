@@ -1,6 +1,9 @@
 // Static checks of deploy/: the compose file, the Prometheus configuration and
 // alert rules (promtool), and the Grafana dashboard's JSON. Each test skips
 // with a message when its tool is not installed.
+#include <cstring>
+#include <vector>
+
 #include <gtest/gtest.h>
 
 #include "deploy_util.h"
@@ -79,6 +82,39 @@ TEST(DeployConfigTest, DashboardIsValidJsonWithQueries) {
   for (const auto& p : panels.values()) {
     const auto& f = p.struct_value().fields();
     EXPECT_GT(f.at("targets").list_value().values_size(), 0) << f.at("title").string_value();
+  }
+}
+
+// The binaries' default ports agree with each other and with the compose
+// file: replay 50051, learner 50052, evaluator 50053 (a learner started
+// without --port must be where actors look for it by default).
+TEST(DeployConfigTest, BinariesDefaultToTheClusterPorts) {
+  struct Expect {
+    const char* binary;
+    const char* flag;
+    const char* value;
+  };
+  for (const Expect& e : std::vector<Expect>{{"replay_server", "--port", "50051"},
+                                             {"learner", "--port", "50052"},
+                                             {"learner", "--replay", "\"127.0.0.1:50051\""},
+                                             {"evaluator", "--port", "50053"},
+                                             {"evaluator", "--learner", "\"127.0.0.1:50052\""},
+                                             {"actor", "--learner", "\"127.0.0.1:50052\""},
+                                             {"actor", "--replay", "\"127.0.0.1:50051\""}}) {
+    RunResult r = RunTool({BinaryPath(e.binary), "--helpfull"});
+    // absl prints "    --flag (help...); default: value;" possibly over two lines.
+    const std::string key = absl::StrCat("    ", e.flag, " (");
+    const size_t at = r.output.find(key);
+    ASSERT_NE(at, std::string::npos) << e.binary << " has no " << e.flag << "\n" << r.output;
+    const size_t def = r.output.find("default: ", at);
+    ASSERT_NE(def, std::string::npos) << e.binary;
+    EXPECT_EQ(r.output.substr(def + 9, std::strlen(e.value)), e.value)
+        << e.binary << " " << e.flag;
+  }
+  auto compose = ReadFileToString(SourceDir() + "/deploy/docker-compose.yml");
+  ASSERT_TRUE(compose.ok());
+  for (const char* port : {"--port=50051", "--port=50052", "--port=50053"}) {
+    EXPECT_NE(compose->find(port), std::string::npos) << port;
   }
 }
 

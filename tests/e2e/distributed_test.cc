@@ -9,6 +9,7 @@
 #include <google/protobuf/text_format.h>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "job.grpc.pb.h"
@@ -31,10 +32,11 @@ class Topology {
     return StartWithPortFile(dir_, binary, tag, extra);
   }
 
-  absl::StatusOr<Proc> StartReplay(int port = 0) {
+  absl::StatusOr<Proc> StartReplay(int port = 0, int checkpoint_interval_s = 1) {
     return Start("replay_server", absl::StrCat("replay", restarts_++),
                  {"--host=127.0.0.1", absl::StrCat("--port=", port), "--metrics_port=-1",
-                  "--checkpoint_dir=" + dir_ + "/replay", "--checkpoint_interval_s=1"});
+                  "--checkpoint_dir=" + dir_ + "/replay",
+                  absl::StrCat("--checkpoint_interval_s=", checkpoint_interval_s)});
   }
   absl::StatusOr<Proc> StartLearner(int replay_port, int port = 0) {
     return Start("learner", absl::StrCat("learner", restarts_++),
@@ -186,10 +188,17 @@ TEST(DistributedTest, SurvivesActorKillLearnerRestartAndReplayRestart) {
   a1->process.Wait(absl::Seconds(5));
   int64_t before = steps();
   ASSERT_TRUE(WaitFor([&] { return steps() > before + 1000; }, absl::Seconds(60)));
+  // The job wants 2 actors: the new one gets the dead actor's place once
+  // that lease ends (its parameter stream closed with the process).
   auto a3 = topo.StartActor(learner_port, replay_port, "a3");
   ASSERT_TRUE(a3.ok());
-  ASSERT_TRUE(WaitFor([&] { return JobClient(learner_port).Get("faults")->actors() >= 3; },
-                      absl::Seconds(30)));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto log = ReadFileToString(dir + "/a3.log");
+        return log.ok() && absl::StrContains(*log, "leased job faults");
+      },
+      absl::Seconds(40)));
+  EXPECT_EQ(JobClient(learner_port).Get("faults")->actors(), 2);
 
   // 2. Restart the learner on the same port: counters continue from the
   // checkpoint written at SIGTERM (no reset, no double counting).
@@ -225,6 +234,42 @@ TEST(DistributedTest, SurvivesActorKillLearnerRestartAndReplayRestart) {
   EXPECT_TRUE(Exits0(*a2));
   EXPECT_TRUE(Exits0(*a3));
   EXPECT_TRUE(Exits0(*learner2));
+  EXPECT_TRUE(Exits0(*replay2));
+}
+
+// A replay server killed before its first periodic checkpoint used to come
+// back without the job's table, and the job sat RUNNING with frozen counters.
+TEST(DistributedTest, JobGoesOnWhenTheReplayServerDiesBeforeItsFirstCheckpoint) {
+  const std::string dir = MakeTempDir("e2e_replay_kill");
+  Topology topo(dir);
+  auto replay = topo.StartReplay(0, /*checkpoint_interval_s=*/3600);
+  ASSERT_TRUE(replay.ok()) << replay.status();
+  const int replay_port = replay->port;
+  auto learner = topo.StartLearner(replay_port);
+  ASSERT_TRUE(learner.ok()) << learner.status();
+  const int learner_port = learner->port;
+  auto actor = topo.StartActor(learner_port, replay_port, "a1");
+  ASSERT_TRUE(actor.ok());
+  JobSpec spec = CartPoleJob("replay_kill", 1000000, 1);
+  spec.clear_eval();
+  ASSERT_TRUE(JobClient(learner_port).Submit(spec).ok());
+  auto steps = [&]() -> int64_t {
+    auto s = JobClient(learner_port).Get("replay_kill");
+    return s.ok() ? s->env_steps() : -1;
+  };
+  ASSERT_TRUE(WaitFor([&] { return steps() > 1000; }, absl::Seconds(60)));
+
+  replay->process.Signal(SIGKILL);
+  replay->process.Wait(absl::Seconds(5));
+  auto replay2 = topo.StartReplay(replay_port, 3600);
+  ASSERT_TRUE(replay2.ok()) << replay2.status();
+  const int64_t before = steps();
+  ASSERT_TRUE(WaitFor([&] { return steps() > before + 1000; }, absl::Seconds(60)))
+      << "no progress after the replay server came back without a checkpoint";
+  EXPECT_EQ(JobClient(learner_port).Get("replay_kill")->state(), JOB_RUNNING);
+
+  EXPECT_TRUE(Exits0(*actor));
+  EXPECT_TRUE(Exits0(*learner));
   EXPECT_TRUE(Exits0(*replay2));
 }
 
