@@ -13,6 +13,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # optimised single-threaded BLAS (no thread-local storage; see docs/architecture.md)
   libopenblas0-serial
+  # CBLAS headers + libblas.so for the batched dense MLP (models/dense_mlp.h)
+  libblas-dev
   # tools used by tests and deployment checks
   prometheus docker-compose iproute2 procps curl python3
 )
