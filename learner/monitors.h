@@ -1,4 +1,5 @@
-// Exploration / exploitation monitors for the dashboard (ALGORITHMS.md s.4):
+// Exploration / exploitation monitors for the dashboard (docs/algorithms.md,
+// "Monitors and samplers"):
 // the dormant-unit ratio of a network (DrM) and the diversity of the actions
 // the actors take (B-STaR). Plain C++ over a network's flat parameters, no
 // LibTorch: cheap enough to run every few thousand learner steps.

@@ -1,5 +1,5 @@
-// Configuration of the stream-x algorithms (ALGORITHMS.md s.1) and the
-// env-agnostic description of the problem they solve.
+// Configuration of the stream-x algorithms (docs/algorithms.md, "Configuration
+// and defaults") and the env-agnostic description of the problem they solve.
 //
 // ProblemSpec is what a learner or actor needs to know about an environment
 // (sizes, action bounds, time limit); the trainer fills it from an EnvSpec, a
@@ -59,7 +59,8 @@ struct StreamConfig {
   // makes it observable. That is the default, because it is what reproduces
   // the reference learning figures (Acrobot: bootstrapping at the time limit
   // stalls several seeds; docs/benchmarks.md). true bootstraps from V(s') at
-  // truncation, as ALGORITHMS.md's summary line says.
+  // truncation, the textbook convention (docs/algorithms.md, "Terminated vs
+  // truncated").
   bool bootstrap_on_truncation = false;
   // Q(lambda): epsilon falls linearly from epsilon_start to epsilon_end over
   // the first exploration_fraction * total_steps environment steps.

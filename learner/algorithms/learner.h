@@ -1,6 +1,6 @@
-// The learner side of the stream-x algorithms (ALGORITHMS.md s.1): Stream
-// TD(lambda), Stream Q(lambda) and Stream AC(lambda), learning from one
-// transition at a time, as it arrives.
+// The learner side of the stream-x algorithms (docs/algorithms.md, "One
+// learner step" and "Learner and actors"): Stream TD(lambda), Stream Q(lambda)
+// and Stream AC(lambda), learning from one transition at a time, as it arrives.
 //
 // Who calls it: the in-process trainer (learner/stream_trainer.h) and, later,
 // a learner process fed by remote actors. The learner never touches an

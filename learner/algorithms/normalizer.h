@@ -1,5 +1,6 @@
 // Running statistics for stream-x's observation normalisation and reward
-// scaling (ALGORITHMS.md s.1).
+// scaling (docs/algorithms.md, "Observation normalisation" and "Reward
+// scaling").
 //
 // RunningMeanVar: Welford running mean and SAMPLE variance (n - 1) per
 // element, in double; the variance reads 1 until two samples have been seen.

@@ -1,5 +1,5 @@
-// ObGD, the overshooting-bounded gradient step of stream-x (ALGORITHMS.md s.1),
-// on flat buffers.
+// ObGD, the overshooting-bounded gradient step of stream-x
+// (docs/algorithms.md, "ObGD"), on flat buffers.
 //
 // One optimizer per network. The eligibility trace is passed in (it belongs
 // to an actor stream, not to the optimizer), so one learner can keep a trace

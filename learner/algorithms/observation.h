@@ -1,5 +1,6 @@
 // The observation pipeline shared by stream-x learners and actors: running
-// normalisation (ALGORITHMS.md s.1) followed by the time feature.
+// normalisation followed by the time feature (docs/algorithms.md,
+// "Observation normalisation" and "Time feature").
 //
 // Time feature: -0.5 + t / time_limit, t = steps taken in the episode (0 for
 // the observation returned by reset, time_limit for one that is truncated).

@@ -1,6 +1,7 @@
 // Stream AC(lambda), discrete (categorical) or continuous (Gaussian) actions
-// (ALGORITHMS.md s.1). Separate value and policy networks, each with its own
-// ObGD (kappa_value = 2, kappa_policy = 3 by default):
+// (docs/algorithms.md, "Stream AC(lambda)" and "Policy heads"). Separate value
+// and policy networks, each with its own ObGD (kappa_value = 2, kappa_policy = 3
+// by default):
 //   delta = r + gamma * V(s') * (1 - terminated) - V(s);
 //   value:  ObGD on V(s);
 //   policy: ObGD on log pi(a|s) + entropy_coef * sign(delta) * H(pi(.|s)),

@@ -1,5 +1,5 @@
-// Stream Q(lambda) (Watkins), discrete actions (ALGORITHMS.md s.1). One Q
-// network with ObGD (kappa_value, default 2):
+// Stream Q(lambda) (Watkins), discrete actions (docs/algorithms.md, "Stream
+// Q(lambda)"). One Q network with ObGD (kappa_value, default 2):
 //   delta = r + gamma * max_a' Q(s', a') * (1 - terminated) - Q(s, a);
 //   ObGD on Q(s, a); traces zeroed after the update at episode end and when a
 //   was exploratory, i.e. a != argmax_a Q(s, .) under the learner's current

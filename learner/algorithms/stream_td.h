@@ -1,5 +1,6 @@
 // Stream TD(lambda): prediction of the value of the policy that generated the
-// transitions (ALGORITHMS.md s.1). One value network with ObGD (kappa_value):
+// transitions (docs/algorithms.md, "Stream TD(lambda)"). One value network
+// with ObGD (kappa_value):
 //   delta = r + gamma * V(s') * (1 - terminated) - V(s);  ObGD on V(s).
 // Actors follow StreamConfig::td_policy (StreamActor). See learner.h for the
 // shared contract.
