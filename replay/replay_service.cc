@@ -232,7 +232,9 @@ class SampleReactor : public grpc::ServerBidiReactor<SampleRequest, SampleRespon
     if (!ok) {
       // Half-close: the client wants nothing more. A waiting sample is
       // cancelled (a partial one holds no items; a batch one hands over what
-      // it took, which is still written), and unused credit is dropped.
+      // it took, which is still written), and unused credit is dropped. A
+      // sample still being started (op_id_ == 0) is cancelled by MaybeSample
+      // once SampleAsync returns, as it sees reads_done_.
       std::shared_ptr<Table> table;
       Table::OpId id = 0;
       {
@@ -354,7 +356,11 @@ class SampleReactor : public grpc::ServerBidiReactor<SampleRequest, SampleRespon
       absl::MutexLock lock(&mu_);
       if (op_pending_) {
         op_id_ = id;
-        cancel = cancelled_;
+        // A half-close (OnReadDone(false)) or a cancellation that came while
+        // SampleAsync ran saw op_id_ == 0 and could not cancel the sample:
+        // it is cancelled here, or a parked sample would keep the call open
+        // forever (the client waits in Close for the end of the stream).
+        cancel = cancelled_ || reads_done_;
       }
     }
     if (cancel) table->Cancel(id);
