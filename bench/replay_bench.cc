@@ -1,7 +1,8 @@
 // replay_bench: replay server throughput through gRPC on loopback, client and
 // server in separate processes, beside the same operations in-process, the
-// machine's memcpy bandwidth, and a bare gRPC service with the same message
-// shapes (bench/bare_replay_service.h) as the ceiling.
+// machine's memcpy bandwidth, and a baseline gRPC service with the same message
+// shapes (bench/baseline_replay_service.h; a baseline, not a ceiling: the full
+// service pipelines inserts and can be faster).
 //
 //   replay_bench                      # full run (~2 minutes on 2 cores)
 //   replay_bench --seconds=0.2 --shapes=64b --batches=256 --streams=1
@@ -33,7 +34,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
-#include "bench/bare_replay_service.h"
+#include "bench/baseline_replay_service.h"
 #include "core/file_util.h"
 #include "core/metrics.h"
 #include "core/server.h"
@@ -44,15 +45,16 @@
 #include "replay/wire.h"
 
 ABSL_FLAG(std::string, mode, "driver", "driver | server (internal: the child process)");
-ABSL_FLAG(std::string, server_kind, "full", "full | bare (server mode)");
+ABSL_FLAG(std::string, server_kind, "full", "full | baseline (server mode)");
 ABSL_FLAG(std::string, port_file, "", "server mode: where to write the port");
 ABSL_FLAG(double, seconds, 0.5, "Measuring time per case.");
 ABSL_FLAG(std::string, shapes, "64b,cartpole,4k,100k", "Item shapes to run.");
 ABSL_FLAG(std::string, batches, "1,16,256", "Items per message.");
 ABSL_FLAG(std::string, streams, "1,4", "Concurrent streams.");
-ABSL_FLAG(std::string, parts, "inproc,bare,full",
-          "What to run: inproc (table calls in this process), bare (the bare gRPC ceiling), "
-          "full (the replay service).");
+ABSL_FLAG(std::string, parts, "inproc,baseline,full",
+          "What to run: inproc (table calls in this process), baseline (the baseline gRPC "
+          "service: same messages, a deque, one request at a time per insert stream; not a "
+          "ceiling), full (the replay service).");
 ABSL_FLAG(std::string, formats, "items,batch",
           "Wire formats: items (one Item message per item), batch (columnar ItemBatch).");
 
@@ -136,8 +138,8 @@ int RunServer() {
   auto registry = std::make_shared<prometheus::Registry>();
   std::unique_ptr<grpc::Service> service;
   ReplayServiceImpl* full = nullptr;
-  if (absl::GetFlag(FLAGS_server_kind) == "bare") {
-    service = std::make_unique<BareReplayService>();
+  if (absl::GetFlag(FLAGS_server_kind) == "baseline") {
+    service = std::make_unique<BaselineReplayService>();
   } else {
     ReplayServiceOptions options;
     options.max_item_bytes = 1 << 20;
@@ -368,7 +370,7 @@ int RunDriver() {
     }
     return false;
   };
-  std::map<CaseKey, Result> inproc, full, bare;
+  std::map<CaseKey, Result> inproc, full, baseline;
   for (const auto& shape : run_part("inproc") ? shapes : std::vector<std::string>()) {
     for (int batch : batches) {
       for (const auto& format : formats) RunInProcess(shape, batch, format, seconds / 2, &inproc);
@@ -377,7 +379,7 @@ int RunDriver() {
   std::printf("in-process cases done\n");
   std::fflush(stdout);
 
-  for (const std::string kind : {"bare", "full"}) {
+  for (const std::string kind : {"baseline", "full"}) {
     if (!run_part(kind)) continue;
     ServerProcess server(kind);
     if (server.port() == 0) {
@@ -385,23 +387,23 @@ int RunDriver() {
       return 1;
     }
     ReplayClient client(MakeChannel(absl::StrCat("127.0.0.1:", server.port())));
-    auto& results = kind == "bare" ? bare : full;
+    auto& results = kind == "baseline" ? baseline : full;
     for (const auto& shape : shapes) {
       const Item item = MakeShapeItem(shape);
       const int64_t capacity = TableCapacity(item);
       for (int batch : batches) {
         for (int streams : streams_list) {
           for (const std::string& fmt : formats) {
-            if (kind == "bare") {
+            if (kind == "baseline") {
               // The deque only grows: bound the insert case, then sample what it
               // holds, then empty it.
               results[{shape, batch, streams, fmt, "insert uniform"}] =
-                  ToResult(GrpcInsert(client, "bare", item, batch, fmt, streams, seconds,
+                  ToResult(GrpcInsert(client, "baseline", item, batch, fmt, streams, seconds,
                                       20 * capacity),
                            item);
               results[{shape, batch, streams, fmt, "sample uniform"}] =
-                  ToResult(GrpcSample(client, "bare", batch, fmt, streams, seconds), item);
-              (void)client.Reset("bare");
+                  ToResult(GrpcSample(client, "baseline", batch, fmt, streams, seconds), item);
+              (void)client.Reset("baseline");
               continue;
             }
             const std::string u = absl::StrCat("u_", shape, "_", batch, "_", streams, "_", fmt);
@@ -445,20 +447,22 @@ int RunDriver() {
   }
 
   std::printf("\n%-9s %5s %7s %-6s %-15s %12s %9s %9s %8s %8s\n", "shape", "batch",
-              "streams", "fmt", "op", "items/s", "MB/s", "/inproc", "/bare", "/memcpy");
+              "streams", "fmt", "op", "items/s", "MB/s", "/inproc", "/baseline", "/memcpy");
   for (const auto& [key, r] : full) {
     const CaseKey in_key{key.shape, key.batch, 1, key.format, key.op};
-    const std::string bare_op = key.op.substr(0, key.op.find(' ')) + " uniform";
-    const CaseKey bare_key{key.shape, key.batch, key.streams, key.format, bare_op};
+    const std::string baseline_op = key.op.substr(0, key.op.find(' ')) + " uniform";
+    const CaseKey baseline_key{key.shape, key.batch, key.streams, key.format, baseline_op};
     const double in = inproc.count(in_key) ? inproc[in_key].items_per_s : 0;
-    const double b = bare.count(bare_key) ? bare[bare_key].items_per_s : 0;
+    const double b = baseline.count(baseline_key) ? baseline[baseline_key].items_per_s : 0;
     std::printf("%-9s %5d %7d %-6s %-15s %12.0f %9.1f %8.2fx %8.2fx %7.1f%%\n",
                 key.shape.c_str(), key.batch, key.streams, key.format.c_str(), key.op.c_str(),
                 r.items_per_s, r.mb_per_s, in > 0 ? r.items_per_s / in : 0,
                 b > 0 ? r.items_per_s / b : 0, 100.0 * r.mb_per_s / 1e3 / memcpy_gbps);
   }
-  std::printf("\nbare ceiling (deque behind one mutex, same messages):\n");
-  for (const auto& [key, r] : bare) {
+  std::printf(
+      "\nbaseline (deque behind one mutex, same messages, one insert request at a time per "
+      "stream; not a ceiling):\n");
+  for (const auto& [key, r] : baseline) {
     std::printf("%-9s %5d %7d %-6s %-15s %12.0f %9.1f %7.1f%%\n", key.shape.c_str(), key.batch,
                 key.streams, key.format.c_str(), key.op.substr(0, key.op.find(' ')).c_str(),
                 r.items_per_s, r.mb_per_s, 100.0 * r.mb_per_s / 1e3 / memcpy_gbps);

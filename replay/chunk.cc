@@ -98,6 +98,13 @@ int64_t Chunk::PayloadBytes(int row) const {
   return bytes;
 }
 
+int64_t Chunk::TotalPayloadBytes() const {
+  if (batch_ != nullptr) return batch_payload_bytes_ * num_rows_;
+  int64_t bytes = 0;
+  for (int row = 0; row < num_rows_; ++row) bytes += PayloadBytes(row);
+  return bytes;
+}
+
 int Chunk::num_tensors(int row) const {
   return batch_ == nullptr ? items_[row]->tensors_size() : batch_->columns_size();
 }

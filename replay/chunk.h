@@ -58,6 +58,8 @@ class Chunk {
   // Tensor bytes plus a fixed allowance per tensor and per item (the table's
   // byte count; the same for a row and the Item it stands for).
   int64_t PayloadBytes(int row) const;
+  // The sum of PayloadBytes over all rows.
+  int64_t TotalPayloadBytes() const;
 
   // Tensors of a row.
   int num_tensors(int row) const;

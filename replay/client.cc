@@ -110,8 +110,12 @@ SampleStream::SampleStream(std::unique_ptr<grpc::ClientContext> ctx, ReplayServi
   outstanding_ = requested_ = first.num_items();
 }
 
+SampleStream::SampleStream(absl::Status error)
+    : credit_(0), max_total_(0), done_(true), open_error_(std::move(error)) {}
+
 absl::Status SampleStream::Close(std::vector<SampledItem>* leftovers) {
   leftovers->clear();
+  if (!open_error_.ok()) return open_error_;
   if (done_) return absl::OkStatus();
   stream_->WritesDone();
   SampleResponse response;
@@ -127,7 +131,7 @@ absl::Status SampleStream::Close(std::vector<SampledItem>* leftovers) {
 }
 
 SampleStream::~SampleStream() {
-  if (!done_) {
+  if (!done_ && stream_ != nullptr) {
     ctx_->TryCancel();
     SampleResponse drain;
     while (stream_->Read(&drain)) drain.Clear();
@@ -135,9 +139,12 @@ SampleStream::~SampleStream() {
   }
 }
 
-void SampleStream::Cancel() { ctx_->TryCancel(); }
+void SampleStream::Cancel() {
+  if (ctx_ != nullptr) ctx_->TryCancel();
+}
 
 absl::StatusOr<const SampleResponse*> SampleStream::NextResponse() {
+  if (!open_error_.ok()) return open_error_;
   if (done_) return absl::FailedPreconditionError("sample stream already ended");
   // Top the credit back up before blocking so the server always has work.
   const int64_t more_items = std::min(credit_ - outstanding_, max_total_ - requested_);
@@ -195,6 +202,15 @@ std::unique_ptr<SampleStream> ReplayClient::NewSampleStream(const std::string& t
 
 std::unique_ptr<SampleStream> ReplayClient::NewSampleStream(const std::string& table,
                                                             const SampleStreamOptions& options) {
+  // A stream that may never request an item would wait for one forever.
+  if (options.credit < 1) {
+    return std::unique_ptr<SampleStream>(new SampleStream(absl::InvalidArgumentError(
+        absl::StrCat("credit must be >= 1, got ", options.credit))));
+  }
+  if (options.max_total < 1) {
+    return std::unique_ptr<SampleStream>(new SampleStream(absl::InvalidArgumentError(
+        absl::StrCat("max_total must be >= 1, got ", options.max_total))));
+  }
   SampleRequest first;
   first.set_table(table);
   first.set_num_items(std::min(options.credit, options.max_total));
@@ -230,6 +246,7 @@ absl::StatusOr<std::vector<uint64_t>> ReplayClient::InsertBatches(const std::str
 absl::StatusOr<std::vector<SampledBatch>> ReplayClient::SampleBatches(const std::string& table,
                                                                       int64_t n,
                                                                       absl::Duration timeout) {
+  if (n < 1) return absl::InvalidArgumentError(absl::StrCat("n must be >= 1, got ", n));
   SampleStreamOptions options;
   options.credit = n;
   options.max_batch = 256;
@@ -274,6 +291,7 @@ absl::StatusOr<std::vector<uint64_t>> ReplayClient::Insert(const std::string& ta
 
 absl::StatusOr<std::vector<SampledItem>> ReplayClient::Sample(const std::string& table, int64_t n,
                                                               absl::Duration timeout) {
+  if (n < 1) return absl::InvalidArgumentError(absl::StrCat("n must be >= 1, got ", n));
   auto stream = NewSampleStream(table, n, /*max_batch=*/256,
                                 std::max<int64_t>(1, absl::ToInt64Milliseconds(timeout)),
                                 /*partial_batches=*/true, /*max_total=*/n);
@@ -308,6 +326,15 @@ absl::Status ReplayClient::CreateTable(const TableConfig& config) {
   *request.mutable_config() = config;
   CreateTableResponse response;
   return FromGrpcStatus(stub_->CreateTable(&ctx, request, &response));
+}
+
+absl::Status ReplayClient::DeleteTable(const std::string& name) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  DeleteTableRequest request;
+  request.set_name(name);
+  DeleteTableResponse response;
+  return FromGrpcStatus(stub_->DeleteTable(&ctx, request, &response));
 }
 
 absl::StatusOr<std::vector<uint64_t>> ReplayClient::UpdatePriorities(

@@ -15,6 +15,9 @@
 //
 // A ReplayClient is thread-safe; each stream object is used by one thread.
 // Errors come back as absl::Status with the server's code and message.
+//
+// Build: link rlx::replay_client (this file and item_batch.h only); the
+// server library rlx::replay is not needed to talk to a server.
 #ifndef RLX_REPLAY_CLIENT_H_
 #define RLX_REPLAY_CLIENT_H_
 
@@ -77,7 +80,9 @@ class SampleStream {
   ~SampleStream();
   // Next batch of items (blocks). An error ends the stream (e.g.
   // DEADLINE_EXCEEDED when the server waited longer than timeout_ms). On a
-  // batch_format stream the rows are copied out as SampledItems.
+  // batch_format stream the rows are copied out as SampledItems. A stream
+  // opened with credit < 1 or max_total < 1 (it could never receive an item)
+  // returns INVALID_ARGUMENT here without waiting.
   absl::Status Next(std::vector<SampledItem>* items);
   // The next server batch without copying it out: valid until the next call.
   // Its items (or, with batch_format, its batches' rows) count against credit.
@@ -93,6 +98,8 @@ class SampleStream {
   friend class ReplayClient;
   SampleStream(std::unique_ptr<grpc::ClientContext> ctx, ReplayService::Stub* stub,
                const SampleRequest& first, int64_t credit, int64_t max_total);
+  // A stream that never opened: every call returns `error`.
+  explicit SampleStream(absl::Status error);
 
   std::unique_ptr<grpc::ClientContext> ctx_;
   std::unique_ptr<grpc::ClientReaderWriter<SampleRequest, SampleResponse>> stream_;
@@ -103,17 +110,18 @@ class SampleStream {
   google::protobuf::Arena arena_;       // holds response_, reset per batch
   SampleResponse* response_ = nullptr;
   bool done_ = false;
+  absl::Status open_error_;  // set when the stream was refused before opening
 };
 
 struct SampleStreamOptions {
-  // Items requested ahead of consumption.
+  // Items requested ahead of consumption; >= 1.
   int64_t credit = 256;
-  // At most this many items per response.
+  // At most this many items per response (0 = the server's default, 256).
   int32_t max_batch = 256;
   // How long the server may wait for items (0 = no limit).
   int64_t timeout_ms = 0;
   bool partial_batches = true;
-  // Bounds the items requested over the stream's life.
+  // Bounds the items requested over the stream's life; >= 1.
   int64_t max_total = INT64_MAX;
   // Responses carry SampledBatches (columnar) instead of SampledItems.
   bool batch_format = false;
@@ -142,15 +150,22 @@ class ReplayClient {
   absl::StatusOr<std::vector<uint64_t>> InsertBatches(const std::string& table,
                                                       std::vector<ItemBatch> batches,
                                                       absl::Duration timeout = absl::Seconds(30));
-  // Samples exactly n items (waiting up to timeout).
+  // Samples exactly n items (waiting up to timeout); n >= 1 (INVALID_ARGUMENT
+  // otherwise, at once).
   absl::StatusOr<std::vector<SampledItem>> Sample(const std::string& table, int64_t n,
                                                   absl::Duration timeout = absl::Seconds(30));
   // Samples exactly n items in columnar form (waiting up to timeout): the
-  // server's batches in order, n rows in all.
+  // server's batches in order, n rows in all; n >= 1 as for Sample.
   absl::StatusOr<std::vector<SampledBatch>> SampleBatches(
       const std::string& table, int64_t n, absl::Duration timeout = absl::Seconds(30));
   absl::StatusOr<InfoResponse> Info(const std::string& table = "");
+  // With a --checkpoint_dir the table survives any server restart once this
+  // returns OK.
   absl::Status CreateTable(const TableConfig& config);
+  // Deletes a table and its items: NOT_FOUND for an unknown name. Calls
+  // waiting on the table end with CANCELLED. Durable like CreateTable: a
+  // restarted server does not bring the table back.
+  absl::Status DeleteTable(const std::string& name);
   absl::StatusOr<std::vector<uint64_t>> UpdatePriorities(const std::string& table,
                                                          const std::vector<uint64_t>& keys,
                                                          const std::vector<double>& priorities);

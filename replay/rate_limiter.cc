@@ -32,14 +32,43 @@ absl::StatusOr<RateLimiter> RateLimiter::Create(const RateLimiterConfig& config,
             absl::StrCat("rate_limiter.sample_to_insert_ratio.min_size_to_sample must be >= 1, got ",
                          c.min_size_to_sample()));
       }
+      limiter.kind_ = Kind::kRatio;
+      limiter.min_size_ = c.min_size_to_sample();
+      limiter.samples_per_insert_ = c.samples_per_insert();
+      if (c.has_diff_range()) {
+        // Reverb's explicit (min_diff, max_diff).
+        const double min_diff = c.diff_range().min_diff();
+        const double max_diff = c.diff_range().max_diff();
+        if (c.error_buffer() != 0) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "rate_limiter.sample_to_insert_ratio: set error_buffer or diff_range, not both "
+              "(error_buffer is ",
+              c.error_buffer(), ")"));
+        }
+        if (!std::isfinite(min_diff)) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "rate_limiter.sample_to_insert_ratio.diff_range.min_diff must be finite, got ",
+              min_diff));
+        }
+        if (!std::isfinite(max_diff)) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "rate_limiter.sample_to_insert_ratio.diff_range.max_diff must be finite, got ",
+              max_diff));
+        }
+        if (!(min_diff <= max_diff)) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "rate_limiter.sample_to_insert_ratio.diff_range.min_diff (", min_diff,
+              ") must be <= diff_range.max_diff (", max_diff, ")"));
+        }
+        limiter.min_diff_ = min_diff;
+        limiter.max_diff_ = max_diff;
+        break;
+      }
       if (!(c.error_buffer() >= 1.0) || !std::isfinite(c.error_buffer())) {
         return absl::InvalidArgumentError(
             absl::StrCat("rate_limiter.sample_to_insert_ratio.error_buffer must be >= 1, got ",
                          c.error_buffer()));
       }
-      limiter.kind_ = Kind::kRatio;
-      limiter.min_size_ = c.min_size_to_sample();
-      limiter.samples_per_insert_ = c.samples_per_insert();
       const double center = c.samples_per_insert() * c.min_size_to_sample();
       limiter.min_diff_ = center - c.error_buffer();
       limiter.max_diff_ = center + c.error_buffer();
@@ -62,7 +91,9 @@ bool RateLimiter::CanInsert(int64_t size) const {
     case Kind::kQueue:
       return size < max_size_;
     case Kind::kRatio: {
-      if (inserts_ + 1 <= min_size_) return true;
+      // Reverb: the table's size is inserts - deletes; while it is below
+      // min_size_to_sample, inserts go whatever the ratio.
+      if (inserts_ + 1 - deletes_ <= min_size_) return true;
       const double diff = inserts_ * samples_per_insert_ - samples_;
       return diff + samples_per_insert_ <= max_diff_;
     }

@@ -4,12 +4,20 @@
 //
 // Kinds (TableConfig.rate_limiter):
 //   min_size:                samples wait until the table holds min_size items.
-//   sample_to_insert_ratio:  keeps samples / inserts near samples_per_insert:
-//                            with diff = inserts * spi - samples, an insert may
-//                            go when inserts < min_size_to_sample or
-//                            diff + spi <= spi * min_size + error_buffer, and a
-//                            sample may go when size >= min_size_to_sample and
-//                            diff - 1 >= spi * min_size - error_buffer.
+//   sample_to_insert_ratio:  keeps samples / inserts near samples_per_insert
+//                            (spi), Reverb's semantics: with
+//                            diff = inserts * spi - samples and
+//                            size = inserts - deletes, an insert may go when
+//                            size + 1 <= min_size_to_sample or
+//                            diff + spi <= max_diff, and a sample may go when
+//                            size >= min_size_to_sample and
+//                            diff - 1 >= min_diff. [min_diff, max_diff] is
+//                            spi * min_size_to_sample -/+ error_buffer, or
+//                            diff_range's explicit pair. Counting deletes
+//                            means a table that fell below min_size_to_sample
+//                            (max_times_sampled, max_size, max_bytes removals)
+//                            takes inserts again instead of blocking both
+//                            sides.
 //   queue:                   inserts wait while size >= max_size; samples wait
 //                            while the table is empty (each item is sampled once).
 // Not thread-safe: called under the Table's mutex.

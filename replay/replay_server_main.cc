@@ -4,8 +4,11 @@
 //   replay_server --config=tables.textproto --checkpoint_dir=/var/lib/rlx/replay
 //
 // Tables come from --config (a text-format ReplayConfig) and/or --tables, and
-// are restored from <checkpoint_dir>/replay.ckpt when it exists. SIGTERM or
-// SIGINT: stop accepting calls, end blocked ones, checkpoint, exit 0.
+// are restored from <checkpoint_dir> (replay_tables.textproto: which tables
+// exist, including those added by CreateTable and without those removed by
+// DeleteTable; replay.ckpt: their items as of the last checkpoint). SIGTERM or
+// SIGINT: stop accepting calls, end blocked ones, checkpoint, exit 0. Every
+// limit and what happens when it is hit: docs/limits.md.
 #include <malloc.h>
 
 #include <cstdio>
@@ -34,11 +37,19 @@ ABSL_FLAG(int, metrics_port, 0, "Prometheus /metrics port (0 = off, -1 = pick a 
 ABSL_FLAG(std::string, config, "", "Text-format ReplayConfig file with the tables to create.");
 ABSL_FLAG(std::string, tables, "",
           "Comma-separated NAME:KIND:MAX_SIZE tables; KIND is uniform, fifo, lifo, "
-          "prioritized, return_weighted or queue (fifo sampler + queue limiter).");
+          "prioritized, return_weighted, queue (fifo sampler + queue limiter) or stack "
+          "(lifo sampler and remover + queue limiter).");
 ABSL_FLAG(std::string, checkpoint_dir, "", "Directory for replay.ckpt (empty = no checkpoints).");
 ABSL_FLAG(int, checkpoint_interval_s, 60, "Seconds between periodic checkpoints (0 = only on "
           "request and at shutdown).");
 ABSL_FLAG(int64_t, max_item_bytes, 64 << 20, "Largest accepted item, in bytes.");
+ABSL_FLAG(int64_t, max_table_bytes, int64_t{1} << 30,
+          "Byte budget of each table whose TableConfig.max_bytes is 0 (tables from --tables "
+          "always), in item bytes (tensor payloads plus a small per-item allowance); 0 = none. "
+          "A full table evicts (its remover) or, for queue/stack tables, makes inserts wait.");
+ABSL_FLAG(int64_t, max_server_bytes, int64_t{4} << 30,
+          "Byte budget of all tables together; 0 = none. An insert that does not fit evicts "
+          "from its own table (not queue/stack tables) or fails with RESOURCE_EXHAUSTED.");
 ABSL_FLAG(int64_t, max_batch_rows, 1 << 20,
           "Most items in one insert request (items plus batch rows) and largest accepted "
           "SampleRequest.max_batch.");
@@ -71,6 +82,10 @@ absl::StatusOr<TableConfig> ParseTableFlag(const std::string& spec) {
     t.mutable_sampler()->mutable_return_weighted()->set_temperature(1.0);
   } else if (kind == "queue") {
     t.mutable_sampler()->mutable_fifo();
+    t.mutable_rate_limiter()->mutable_queue();
+  } else if (kind == "stack") {
+    t.mutable_sampler()->mutable_lifo();
+    t.mutable_remover()->mutable_lifo();
     t.mutable_rate_limiter()->mutable_queue();
   } else {
     return absl::InvalidArgumentError(absl::StrCat("--tables: unknown kind '", kind, "' in '",
@@ -109,6 +124,8 @@ absl::Status Run() {
     return absl::InvalidArgumentError(
         absl::StrCat("--max_batch_rows must be >= 1, got ", options.max_batch_rows));
   }
+  options.max_table_bytes = absl::GetFlag(FLAGS_max_table_bytes);
+  options.max_server_bytes = absl::GetFlag(FLAGS_max_server_bytes);
   options.checkpoint_dir = absl::GetFlag(FLAGS_checkpoint_dir);
   options.seed = absl::GetFlag(FLAGS_seed);
   ASSIGN_OR_RETURN(std::unique_ptr<ReplayServiceImpl> service,

@@ -1,12 +1,15 @@
 #include "replay/replay_service.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <deque>
 #include <random>
 
 #include <google/protobuf/arena.h>
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl.h>
+#include <google/protobuf/text_format.h>
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -232,7 +235,9 @@ class SampleReactor : public grpc::ServerBidiReactor<SampleRequest, SampleRespon
     if (!ok) {
       // Half-close: the client wants nothing more. A waiting sample is
       // cancelled (a partial one holds no items; a batch one hands over what
-      // it took, which is still written), and unused credit is dropped.
+      // it took, which is still written), and unused credit is dropped. A
+      // sample still being started (op_id_ == 0) is cancelled by MaybeSample
+      // once SampleAsync returns, as it sees reads_done_.
       std::shared_ptr<Table> table;
       Table::OpId id = 0;
       {
@@ -354,7 +359,11 @@ class SampleReactor : public grpc::ServerBidiReactor<SampleRequest, SampleRespon
       absl::MutexLock lock(&mu_);
       if (op_pending_) {
         op_id_ = id;
-        cancel = cancelled_;
+        // A half-close (OnReadDone(false)) or a cancellation that came while
+        // SampleAsync ran saw op_id_ == 0 and could not cancel the sample:
+        // it is cancelled here, or a parked sample would keep the call open
+        // forever (the client waits in Close for the end of the stream).
+        cancel = cancelled_ || reads_done_;
       }
     }
     if (cancel) table->Cancel(id);
@@ -425,8 +434,14 @@ class SampleReactor : public grpc::ServerBidiReactor<SampleRequest, SampleRespon
 }  // namespace
 
 ReplayServiceImpl::ReplayServiceImpl(ReplayServiceOptions options, prometheus::Registry* registry)
-    : options_(std::move(options)) {
-  if (registry != nullptr) metrics_ = std::make_unique<ReplayMetrics>(*registry);
+    : options_(std::move(options)),
+      server_bytes_(options_.max_server_bytes > 0
+                        ? std::make_shared<ByteBudget>(options_.max_server_bytes)
+                        : nullptr) {
+  if (registry != nullptr) {
+    metrics_ = std::make_unique<ReplayMetrics>(*registry);
+    metrics_->server_max_bytes().Set(static_cast<double>(options_.max_server_bytes));
+  }
 }
 
 ReplayServiceImpl::~ReplayServiceImpl() { Close(); }
@@ -434,17 +449,85 @@ ReplayServiceImpl::~ReplayServiceImpl() { Close(); }
 absl::StatusOr<std::unique_ptr<ReplayServiceImpl>> ReplayServiceImpl::Create(
     const ReplayConfig& config, const ReplayServiceOptions& options,
     prometheus::Registry* registry) {
+  if (options.max_table_bytes < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--max_table_bytes must be >= 0 (0 = none), got ", options.max_table_bytes));
+  }
+  if (options.max_server_bytes < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--max_server_bytes must be >= 0 (0 = none), got ", options.max_server_bytes));
+  }
   std::unique_ptr<ReplayServiceImpl> service(new ReplayServiceImpl(options, registry));
-  if (!options.checkpoint_dir.empty()) {
-    RETURN_IF_ERROR(MakeDirs(options.checkpoint_dir));
-    const std::string path = service->CheckpointPath();
-    if (FileExists(path)) RETURN_IF_ERROR(service->RestoreFromCheckpoint(path));
+  RETURN_IF_ERROR(service->RestoreTables(config));
+  return service;
+}
+
+absl::Status ReplayServiceImpl::RestoreTables(const ReplayConfig& config) {
+  absl::MutexLock registry_lock(&registry_mu_);
+  if (!options_.checkpoint_dir.empty()) {
+    RETURN_IF_ERROR(MakeDirs(options_.checkpoint_dir));
+    std::map<std::string, std::unique_ptr<Table>> restored;
+    if (FileExists(CheckpointPath())) {
+      ASSIGN_OR_RETURN(restored, ReadCheckpoint(CheckpointPath()));
+    }
+    if (FileExists(RegistryPath())) {
+      // The registry says which tables exist; the checkpoint has items for
+      // those it has under the same incarnation. Others were deleted (or
+      // deleted and created again) after the checkpoint.
+      ASSIGN_OR_RETURN(std::string text, ReadFileToString(RegistryPath()));
+      TableRegistry registry;
+      if (!google::protobuf::TextFormat::ParseFromString(text, &registry)) {
+        return absl::DataLossError(
+            absl::StrCat(RegistryPath(), " is not a text-format TableRegistry"));
+      }
+      deleted_.assign(registry.deleted().begin(), registry.deleted().end());
+      last_incarnation_ = registry.last_incarnation();
+      for (const RegisteredTable& t : registry.tables()) {
+        last_incarnation_ = std::max(last_incarnation_, t.incarnation());
+        auto it = restored.find(t.config().name());
+        if (it != restored.end() && it->second->incarnation() == t.incarnation()) {
+          it->second->AttachMetrics(MetricsFor(t.config().name()));
+          InstallTable(std::move(it->second));
+          restored.erase(it);
+          continue;
+        }
+        auto table = Table::Create(t.config(), NextSeed(), MetricsFor(t.config().name()),
+                                   OptionsForNewTable(t.incarnation()));
+        if (!table.ok()) {
+          return absl::Status(table.status().code(),
+                              absl::StrCat(RegistryPath(), ": ", table.status().message()));
+        }
+        InstallTable(std::move(*table));
+      }
+      // Tables left in `restored` no longer exist: dropped here (their bytes
+      // go back to the server budget).
+    } else {
+      // No registry yet (first start, or a checkpoint from before the
+      // registry): every checkpointed table exists.
+      for (auto& [name, table] : restored) {
+        if (table->incarnation() == 0) table->set_incarnation(++last_incarnation_);
+        last_incarnation_ = std::max(last_incarnation_, table->incarnation());
+        table->AttachMetrics(MetricsFor(name));
+        InstallTable(std::move(table));
+      }
+    }
   }
   for (const TableConfig& table : config.tables()) {
-    if (service->FindTable(table.name()) != nullptr) continue;  // restored
-    RETURN_IF_ERROR(service->AddTable(table));
+    if (FindTable(table.name()) != nullptr) continue;  // restored
+    if (std::find(deleted_.begin(), deleted_.end(), table.name()) != deleted_.end()) {
+      std::fprintf(stderr,
+                   "replay_server: table '%s' of the configuration was deleted with "
+                   "DeleteTable; not creating it (CreateTable brings it back)\n",
+                   table.name().c_str());
+      continue;
+    }
+    auto created = Table::Create(table, NextSeed(), MetricsFor(table.name()),
+                                 OptionsForNewTable(last_incarnation_ + 1));
+    if (!created.ok()) return created.status();
+    ++last_incarnation_;
+    InstallTable(std::move(*created));
   }
-  return service;
+  return WriteRegistryLocked(nullptr, "");
 }
 
 uint64_t ReplayServiceImpl::NextSeed() {
@@ -457,26 +540,114 @@ std::string ReplayServiceImpl::CheckpointPath() const {
   return absl::StrCat(options_.checkpoint_dir, "/replay.ckpt");
 }
 
+std::string ReplayServiceImpl::RegistryPath() const {
+  return absl::StrCat(options_.checkpoint_dir, "/replay_tables.textproto");
+}
+
 std::shared_ptr<Table> ReplayServiceImpl::FindTable(const std::string& name) const {
   absl::MutexLock lock(&mu_);
   auto it = tables_.find(name);
   return it == tables_.end() ? nullptr : it->second;
 }
 
-absl::Status ReplayServiceImpl::AddTable(const TableConfig& config) {
-  const uint64_t seed = NextSeed();
+TableMetrics* ReplayServiceImpl::MetricsFor(const std::string& name) {
+  if (metrics_ == nullptr) return nullptr;
   absl::MutexLock lock(&mu_);
-  if (tables_.count(config.name()) > 0) {
+  auto& slot = table_metrics_[name];
+  if (slot == nullptr) slot = metrics_->ForTable(name);
+  return slot.get();
+}
+
+TableOptions ReplayServiceImpl::OptionsForNewTable(uint64_t incarnation) const {
+  TableOptions options;
+  options.default_max_bytes = options_.max_table_bytes;
+  options.server_bytes = server_bytes_;
+  options.incarnation = incarnation;
+  return options;
+}
+
+void ReplayServiceImpl::InstallTable(std::unique_ptr<Table> table) {
+  absl::MutexLock lock(&mu_);
+  const std::string name = table->name();
+  tables_[name] = std::move(table);
+}
+
+absl::Status ReplayServiceImpl::WriteRegistryLocked(const Table* extra,
+                                                    const std::string& without) {
+  if (options_.checkpoint_dir.empty()) return absl::OkStatus();
+  TableRegistry registry;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [name, table] : tables_) {
+      if (name == without) continue;
+      RegisteredTable* t = registry.add_tables();
+      *t->mutable_config() = table->config();
+      t->set_incarnation(table->incarnation());
+    }
+  }
+  if (extra != nullptr) {
+    RegisteredTable* t = registry.add_tables();
+    *t->mutable_config() = extra->config();
+    t->set_incarnation(extra->incarnation());
+  }
+  for (const std::string& name : deleted_) {
+    if (extra == nullptr || name != extra->name()) registry.add_deleted(name);
+  }
+  if (!without.empty() &&
+      std::find(deleted_.begin(), deleted_.end(), without) == deleted_.end()) {
+    registry.add_deleted(without);
+  }
+  registry.set_last_incarnation(
+      std::max(last_incarnation_, extra != nullptr ? extra->incarnation() : 0));
+  std::string text;
+  if (!google::protobuf::TextFormat::PrintToString(registry, &text)) {
+    return absl::InternalError("cannot print the table registry");
+  }
+  absl::Status written = WriteStringAtomically(RegistryPath(), text);
+  if (!written.ok()) {
+    return absl::Status(written.code(), absl::StrCat("recording the replay tables in ",
+                                                     RegistryPath(), ": ", written.message()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReplayServiceImpl::AddTable(const TableConfig& config) {
+  absl::MutexLock registry_lock(&registry_mu_);
+  if (FindTable(config.name()) != nullptr) {
     return absl::AlreadyExistsError(absl::StrCat("table '", config.name(), "' already exists"));
   }
-  TableMetrics* tm = nullptr;
-  if (metrics_ != nullptr) {
-    auto& slot = table_metrics_[config.name()];
-    if (slot == nullptr) slot = metrics_->ForTable(config.name());
-    tm = slot.get();
+  ASSIGN_OR_RETURN(std::unique_ptr<Table> table,
+                   Table::Create(config, NextSeed(), MetricsFor(config.name()),
+                                 OptionsForNewTable(last_incarnation_ + 1)));
+  // Durable before it is visible: a table a caller was told exists survives
+  // a crash right after.
+  RETURN_IF_ERROR(WriteRegistryLocked(table.get(), ""));
+  ++last_incarnation_;
+  deleted_.erase(std::remove(deleted_.begin(), deleted_.end(), config.name()), deleted_.end());
+  InstallTable(std::move(table));
+  return absl::OkStatus();
+}
+
+absl::Status ReplayServiceImpl::RemoveTable(const std::string& name) {
+  absl::MutexLock registry_lock(&registry_mu_);
+  std::shared_ptr<Table> table = FindTable(name);
+  if (table == nullptr) {
+    return absl::NotFoundError(absl::StrCat("name: unknown table '", name, "'"));
   }
-  ASSIGN_OR_RETURN(std::unique_ptr<Table> table, Table::Create(config, seed, tm));
-  tables_[config.name()] = std::move(table);
+  RETURN_IF_ERROR(WriteRegistryLocked(nullptr, name));
+  if (std::find(deleted_.begin(), deleted_.end(), name) == deleted_.end()) {
+    deleted_.push_back(name);
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    tables_.erase(name);
+  }
+  // Calls holding the table (reactors) see it closed; its items go now (a
+  // sample response already taken keeps its rows until written).
+  table->Close(absl::CancelledError(absl::StrCat("table '", name, "' was deleted")));
+  table->Reset();
+  // A table created later under this name gets the same metrics children.
+  table->AttachMetrics(nullptr);
   return absl::OkStatus();
 }
 
@@ -568,7 +739,8 @@ absl::StatusOr<int64_t> ReplayServiceImpl::CheckpointNow() {
   return items;
 }
 
-absl::Status ReplayServiceImpl::RestoreFromCheckpoint(const std::string& path) {
+absl::StatusOr<std::map<std::string, std::unique_ptr<Table>>> ReplayServiceImpl::ReadCheckpoint(
+    const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return absl::NotFoundError(absl::StrCat("cannot open ", path));
   google::protobuf::io::FileInputStream raw(fd);
@@ -582,25 +754,16 @@ absl::Status ReplayServiceImpl::RestoreFromCheckpoint(const std::string& path) {
       return absl::DataLossError(absl::StrCat(path, " is not a replay checkpoint"));
     }
   }
+  std::map<std::string, std::unique_ptr<Table>> tables;
   for (uint32_t i = 0; i < num_tables; ++i) {
     google::protobuf::io::CodedInputStream in(&raw);
-    TableMetrics* tm = nullptr;
-    ASSIGN_OR_RETURN(std::unique_ptr<Table> table, Table::Restore(&in, NextSeed(), nullptr));
+    // Metrics are attached once the table is known to stay.
+    ASSIGN_OR_RETURN(std::unique_ptr<Table> table,
+                     Table::Restore(&in, NextSeed(), nullptr, OptionsForNewTable(0)));
     const std::string name = table->name();
-    const TableConfig config = table->config();
-    if (metrics_ != nullptr) {
-      // Re-create with metrics attached: restore again is wasteful, so attach by
-      // rebuilding only the metric handle.
-      absl::MutexLock lock(&mu_);
-      auto& slot = table_metrics_[name];
-      if (slot == nullptr) slot = metrics_->ForTable(name);
-      tm = slot.get();
-    }
-    table->AttachMetrics(tm);
-    absl::MutexLock lock(&mu_);
-    tables_[name] = std::move(table);
+    tables[name] = std::move(table);
   }
-  return absl::OkStatus();
+  return tables;
 }
 
 void ReplayServiceImpl::Close() {
@@ -647,6 +810,12 @@ grpc::ServerUnaryReactor* ReplayServiceImpl::CreateTable(grpc::CallbackServerCon
                                                          const CreateTableRequest* request,
                                                          CreateTableResponse* response) {
   return FinishUnary(context, AddTable(request->config()));
+}
+
+grpc::ServerUnaryReactor* ReplayServiceImpl::DeleteTable(grpc::CallbackServerContext* context,
+                                                         const DeleteTableRequest* request,
+                                                         DeleteTableResponse* response) {
+  return FinishUnary(context, RemoveTable(request->name()));
 }
 
 grpc::ServerUnaryReactor* ReplayServiceImpl::UpdatePriorities(

@@ -30,13 +30,23 @@ absl::Status ValidateConfig(TableConfig* config) {
         "table ", config->name(), ": max_times_sampled must be >= 0, got ",
         config->max_times_sampled()));
   }
+  if (config->max_bytes() < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "table ", config->name(), ": max_bytes must be >= 0 (0 = the server's default), got ",
+        config->max_bytes()));
+  }
   if (config->sampler().kind_case() == SamplerConfig::KIND_NOT_SET) {
     config->mutable_sampler()->mutable_uniform();
   }
   if (config->rate_limiter().kind_case() == RateLimiterConfig::kQueue) {
-    if (config->sampler().kind_case() != SamplerConfig::kFifo) {
+    // Each item is sampled once, in an order the sampler fixes: oldest first
+    // (a queue) or newest first (a stack).
+    const auto sampler = config->sampler().kind_case();
+    if (sampler != SamplerConfig::kFifo && sampler != SamplerConfig::kLifo) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "table ", config->name(), ": a queue rate_limiter needs the fifo sampler"));
+          "table ", config->name(),
+          ": a queue rate_limiter needs the fifo sampler (a queue) or the lifo sampler (a "
+          "stack)"));
     }
     if (config->max_times_sampled() > 1) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -74,7 +84,8 @@ absl::StatusOr<T> AwaitResult(Start start) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Table>> Table::Create(const TableConfig& config, uint64_t seed,
-                                                     TableMetrics* metrics) {
+                                                     TableMetrics* metrics,
+                                                     TableOptions options) {
   TableConfig checked = config;
   RETURN_IF_ERROR(ValidateConfig(&checked));
   auto sampler = CreateSampler(checked.sampler(), seed);
@@ -82,22 +93,45 @@ absl::StatusOr<std::unique_ptr<Table>> Table::Create(const TableConfig& config, 
     return absl::InvalidArgumentError(
         absl::StrCat("table ", checked.name(), ": ", sampler.status().message()));
   }
+  // The fifo remover walks order_, which the table keeps anyway; the others
+  // have their own selector. Queue tables never remove to make room (their
+  // inserts wait), so they need none.
+  std::unique_ptr<Sampler> remover;
+  const auto remover_kind = checked.remover().kind_case();
+  if (remover_kind != RemoverConfig::KIND_NOT_SET && remover_kind != RemoverConfig::kFifo &&
+      checked.rate_limiter().kind_case() != RateLimiterConfig::kQueue) {
+    auto r = CreateRemover(checked.remover(), seed ^ 0x9e3779b97f4a7c15ULL);
+    if (!r.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("table ", checked.name(), ": ", r.status().message()));
+    }
+    remover = std::move(*r);
+  }
   auto limiter = RateLimiter::Create(checked.rate_limiter(), checked.max_size());
   if (!limiter.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("table ", checked.name(), ": ", limiter.status().message()));
   }
-  return std::unique_ptr<Table>(
-      new Table(std::move(checked), std::move(*sampler), std::move(*limiter), metrics));
+  return std::unique_ptr<Table>(new Table(std::move(checked), std::move(*sampler),
+                                          std::move(remover), std::move(*limiter), metrics,
+                                          std::move(options)));
 }
 
-Table::Table(TableConfig config, std::unique_ptr<Sampler> sampler, RateLimiter limiter,
-             TableMetrics* metrics)
+Table::Table(TableConfig config, std::unique_ptr<Sampler> sampler,
+             std::unique_ptr<Sampler> remover, RateLimiter limiter, TableMetrics* metrics,
+             TableOptions options)
     : config_(std::move(config)),
       uses_return_(config_.sampler().kind_case() == SamplerConfig::kReturnWeighted),
+      max_bytes_(config_.max_bytes() > 0         ? config_.max_bytes()
+                 : options.default_max_bytes > 0 ? options.default_max_bytes
+                                                 : INT64_MAX),
+      max_bytes_from_server_(config_.max_bytes() == 0 && options.default_max_bytes > 0),
+      server_bytes_(std::move(options.server_bytes)),
       metrics_(metrics),
       sampler_(std::move(sampler)),
-      limiter_(std::move(limiter)) {
+      remover_(std::move(remover)),
+      limiter_(std::move(limiter)),
+      incarnation_(options.incarnation) {
   deadline_thread_ = std::thread([this] { DeadlineLoop(); });
   AttachMetrics(metrics);
 }
@@ -109,12 +143,10 @@ void Table::AttachMetrics(TableMetrics* metrics) {
 }
 
 Table::~Table() {
-  Close();
-  {
-    absl::MutexLock lock(&mu_);
-    stop_deadline_thread_ = true;
-  }
-  deadline_thread_.join();
+  Close();  // also ends the deadline thread
+  absl::MutexLock lock(&mu_);
+  if (server_bytes_ != nullptr) server_bytes_->Release(bytes_);
+  bytes_ = 0;
 }
 
 absl::Status Table::ValidateItem(const Item& item, const std::string& field) const {
@@ -153,8 +185,8 @@ double Table::SamplerValue(const Chunk& chunk, int row, double priority) const {
   return uses_return_ ? chunk.episode_return(row) : priority;
 }
 
-absl::Status Table::StoreLocked(uint64_t key, const ChunkPtr& chunk, int row, double priority,
-                                int32_t times_sampled) {
+absl::Status Table::StoreLocked(uint64_t key, const ChunkPtr& chunk, int row, int64_t bytes,
+                                double priority, int32_t times_sampled) {
   uint32_t slot;
   if (!free_slots_.empty()) {
     slot = free_slots_.back();
@@ -167,27 +199,32 @@ absl::Status Table::StoreLocked(uint64_t key, const ChunkPtr& chunk, int row, do
     free_slots_.push_back(slot);
     return st;
   }
+  if (remover_ != nullptr) {
+    if (absl::Status st = remover_->Insert(slot, priority); !st.ok()) {
+      (void)sampler_->Delete(slot);
+      free_slots_.push_back(slot);
+      return st;
+    }
+  }
   Slot& s = slots_[slot];
   s.key = key;
   s.chunk = chunk;
   s.row = row;
   s.times_sampled = times_sampled;
   s.priority = priority;
-  s.bytes = chunk->PayloadBytes(row);
+  s.bytes = bytes;
   bytes_ += s.bytes;
   ++size_;
   order_.push_back(OrderEntry{key, slot});
   return absl::OkStatus();
 }
 
-void Table::InsertOneLocked(const ChunkPtr& chunk, int row, std::vector<uint64_t>* keys) {
-  if (size_ >= config_.max_size()) {
-    TrimOrderLocked();
-    RemoveLocked(order_.front().slot);
-  }
+void Table::InsertOneLocked(const ChunkPtr& chunk, int row, int64_t bytes,
+                            std::vector<uint64_t>* keys) {
+  if (size_ >= config_.max_size()) EvictOneLocked();
   const uint64_t key = next_key_++;
   // Values were validated (ValidateItem / ValidateBatch); slots are free.
-  (void)StoreLocked(key, chunk, row, chunk->priority(row), 0);
+  (void)StoreLocked(key, chunk, row, bytes, chunk->priority(row), 0);
   limiter_.RecordInsert();
   keys->push_back(key);
 }
@@ -210,10 +247,25 @@ SampledEntry Table::EntryLocked(const Slot& s, const SampleChoice& choice) const
                       choice.probability, choice.weight, s.times_sampled, size_, s.priority};
 }
 
+void Table::EvictOneLocked() {
+  uint32_t slot;
+  if (remover_ == nullptr) {  // fifo: the oldest live entry of order_
+    TrimOrderLocked();
+    slot = order_.front().slot;
+  } else {
+    absl::StatusOr<SampleChoice> choice = remover_->Sample();
+    if (!choice.ok()) return;  // empty; callers check size_ first
+    slot = static_cast<uint32_t>(choice->key);
+  }
+  RemoveLocked(slot);
+}
+
 void Table::RemoveLocked(uint32_t slot) {
   Slot& s = slots_[slot];
   (void)sampler_->Delete(slot);
+  if (remover_ != nullptr) (void)remover_->Delete(slot);
   bytes_ -= s.bytes;
+  if (server_bytes_ != nullptr) server_bytes_->Release(s.bytes);
   --size_;
   limiter_.RecordDelete();
   ++total_removals_;
@@ -222,7 +274,17 @@ void Table::RemoveLocked(uint32_t slot) {
   s.key = 0;
   s.chunk.reset();
   free_slots_.push_back(slot);
-  if (!order_.empty() && order_.front().key == key) TrimOrderLocked();
+  // Keep order_ short: drop the entry at either end, and compact when
+  // removals elsewhere (lifo / uniform / lowest_priority removers,
+  // max_times_sampled) leave it mostly stale.
+  if (order_.empty()) return;
+  if (order_.front().key == key) {
+    TrimOrderLocked();
+  } else if (order_.back().key == key) {
+    order_.pop_back();
+  } else if (static_cast<int64_t>(order_.size()) > 2 * size_ + 1024) {
+    TrimOrderLocked();
+  }
 }
 
 int64_t Table::FindLocked(uint64_t key) const {
@@ -253,7 +315,17 @@ bool Table::AdvanceInsertLocked(PendingInsert* op) {
     }
     if (op->chunk == op->chunks.size()) return true;
     if (!limiter_.CanInsert(size_)) return false;
-    InsertOneLocked(op->chunks[op->chunk], op->row, &op->keys);
+    const ChunkPtr& chunk = op->chunks[op->chunk];
+    const int64_t row_bytes = chunk->PayloadBytes(op->row);
+    if (row_bytes > max_bytes_ - bytes_) {
+      // A queue table waits for samples to make room, like a full queue;
+      // the others make room. Either way the row fits once the table is
+      // empty: a request larger than the budget was refused at the start.
+      if (limiter_.is_queue()) return false;
+      while (row_bytes > max_bytes_ - bytes_ && size_ > 0) EvictOneLocked();
+    }
+    InsertOneLocked(chunk, op->row, row_bytes, &op->keys);
+    op->reserved -= row_bytes;  // reserved bytes are now stored bytes
     ++op->row;
   }
 }
@@ -318,6 +390,40 @@ Table::Completion Table::CompleteSampleLocked(PendingSample& op, bool waited) {
   };
 }
 
+absl::Status Table::ReserveServerBytesLocked(int64_t bytes) {
+  if (server_bytes_ == nullptr) return absl::OkStatus();
+  if (bytes > server_bytes_->limit()) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "table ", name(), ": an insert of ", bytes,
+        " bytes can never fit the server's byte budget --max_server_bytes=",
+        server_bytes_->limit()));
+  }
+  // Only this table's own items are evicted to make room, and only where the
+  // remover may remove them (not in a queue, whose items wait for their one
+  // sample); nothing is evicted for an insert that would not fit even then.
+  const bool can_evict = !limiter_.is_queue();
+  const int64_t room_if_emptied =
+      server_bytes_->limit() - (server_bytes_->used() - (can_evict ? bytes_ : 0));
+  while (bytes > room_if_emptied || !server_bytes_->TryReserve(bytes)) {
+    if (!can_evict || size_ == 0 || bytes > room_if_emptied) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "table ", name(), ": the server's byte budget --max_server_bytes=",
+          server_bytes_->limit(), " is exhausted (", server_bytes_->used(),
+          " bytes stored or reserved by all tables); an insert of ", bytes,
+          " bytes does not fit",
+          can_evict ? " even if this table's items were all removed"
+                    : " (a queue table does not remove items to make room)"));
+    }
+    EvictOneLocked();
+  }
+  return absl::OkStatus();
+}
+
+void Table::ReleaseReservationLocked(PendingInsert& op) {
+  if (server_bytes_ != nullptr && op.reserved > 0) server_bytes_->Release(op.reserved);
+  op.reserved = 0;
+}
+
 Table::Completion Table::EndSample(PendingSample& op, absl::Status error) {
   if (!op.taken.empty()) {
     return [done = std::move(op.done), taken = std::move(op.taken)]() mutable {
@@ -364,6 +470,10 @@ void Table::UpdateGaugesLocked() {
   }
   metrics_->size_items.Set(static_cast<double>(size_));
   metrics_->size_bytes.Set(static_cast<double>(bytes_));
+  metrics_->max_bytes.Set(max_bytes_ == INT64_MAX ? 0.0 : static_cast<double>(max_bytes_));
+  if (server_bytes_ != nullptr) {
+    metrics_->server_bytes.Set(static_cast<double>(server_bytes_->used()));
+  }
 }
 
 Table::OpId Table::InsertAsync(std::vector<ItemPtr> items, absl::Time deadline,
@@ -375,18 +485,36 @@ Table::OpId Table::InsertChunksAsync(std::vector<ChunkPtr> chunks, absl::Time de
                                      InsertCallback done) {
   std::vector<Completion> completions;
   OpId id;
+  int64_t total_rows = 0;
+  int64_t total_bytes = 0;
+  for (const ChunkPtr& c : chunks) {
+    total_rows += c->num_rows();
+    total_bytes += c->TotalPayloadBytes();
+  }
   {
     absl::MutexLock lock(&mu_);
     id = next_op_++;
+    absl::Status refused;
     if (closed_) {
-      completions.push_back([done = std::move(done), n = name()] {
-        done(absl::UnavailableError(absl::StrCat("table ", n, " is closed")));
-      });
+      refused = close_reason_;
+    } else if (total_bytes > max_bytes_) {
+      refused = absl::ResourceExhaustedError(absl::StrCat(
+          "table ", name(), ": an insert of ", total_bytes,
+          " bytes can never fit the table's byte budget max_bytes=", max_bytes_,
+          max_bytes_from_server_ ? " (the server's --max_table_bytes)" : "",
+          "; send fewer or smaller items per request"));
+    } else {
+      refused = ReserveServerBytesLocked(total_bytes);
+    }
+    if (!refused.ok()) {
+      completions.push_back(
+          [done = std::move(done), refused = std::move(refused)] { done(refused); });
+      // Evictions made for the reservation may unblock waiting operations.
+      if (!closed_) ProcessPendingLocked(&completions);
     } else {
       const absl::Time now = absl::Now();
-      int64_t total_rows = 0;
-      for (const ChunkPtr& c : chunks) total_rows += c->num_rows();
-      PendingInsert op{id, std::move(chunks), 0, 0, total_rows, {}, deadline, now, std::move(done)};
+      PendingInsert op{id,   std::move(chunks), 0,   0,  total_rows, total_bytes,
+                       {},   deadline,          now, std::move(done)};
       op.keys.reserve(static_cast<size_t>(total_rows));
       if (pending_inserts_.empty() && AdvanceInsertLocked(&op)) {
         // Fast path: everything stored without waiting.
@@ -409,9 +537,7 @@ Table::OpId Table::SampleAsync(int64_t max_items, bool partial, absl::Time deadl
     absl::MutexLock lock(&mu_);
     id = next_op_++;
     if (closed_) {
-      completions.push_back([done = std::move(done), n = name()] {
-        done(absl::UnavailableError(absl::StrCat("table ", n, " is closed")));
-      });
+      completions.push_back([done = std::move(done), reason = close_reason_] { done(reason); });
     } else if (max_items < 1) {
       completions.push_back([done = std::move(done), max_items] {
         done(absl::InvalidArgumentError(absl::StrCat("num_items must be >= 1, got ", max_items)));
@@ -438,6 +564,7 @@ void Table::Cancel(OpId id) {
     absl::MutexLock lock(&mu_);
     for (auto it = pending_inserts_.begin(); it != pending_inserts_.end(); ++it) {
       if (it->id == id) {
+        ReleaseReservationLocked(*it);
         completions.push_back([done = std::move(it->done)] {
           done(absl::CancelledError("insert cancelled"));
         });
@@ -501,6 +628,7 @@ absl::StatusOr<std::vector<uint64_t>> Table::UpdatePriorities(
     }
     slots_[slot].priority = priorities[i];
     if (prioritized) (void)sampler_->Update(static_cast<uint64_t>(slot), priorities[i]);
+    if (remover_ != nullptr) (void)remover_->Update(static_cast<uint64_t>(slot), priorities[i]);
   }
   return missing;
 }
@@ -510,10 +638,12 @@ void Table::Reset() {
   {
     absl::MutexLock lock(&mu_);
     sampler_->Clear();
+    if (remover_ != nullptr) remover_->Clear();
     slots_.clear();
     free_slots_.clear();
     size_ = 0;
     order_.clear();
+    if (server_bytes_ != nullptr) server_bytes_->Release(bytes_);
     bytes_ = 0;
     total_removals_ = 0;
     limiter_.Reset();
@@ -523,24 +653,30 @@ void Table::Reset() {
 }
 
 void Table::Close() {
+  Close(absl::UnavailableError(absl::StrCat("table ", name(), " closed (server shutting down)")));
+}
+
+void Table::Close(absl::Status reason) {
   std::vector<Completion> completions;
   {
     absl::MutexLock lock(&mu_);
     if (closed_) return;
     closed_ = true;
+    close_reason_ = reason.ok() ? absl::UnknownError("table closed") : std::move(reason);
     for (auto& op : pending_inserts_) {
-      completions.push_back([done = std::move(op.done), n = name()] {
-        done(absl::UnavailableError(absl::StrCat("table ", n, " closed (server shutting down)")));
-      });
+      ReleaseReservationLocked(op);
+      completions.push_back([done = std::move(op.done), reason = close_reason_] { done(reason); });
     }
-    for (auto& op : pending_samples_) {
-      completions.push_back(EndSample(
-          op, absl::UnavailableError(absl::StrCat("table ", name(), " closed (server shutting down)"))));
-    }
+    for (auto& op : pending_samples_) completions.push_back(EndSample(op, close_reason_));
     pending_inserts_.clear();
     pending_samples_.clear();
+    // A closed table parks nothing, so its deadline thread has no more work.
+    stop_deadline_thread_ = true;
   }
   for (auto& c : completions) c();
+  // Joined here rather than in the destructor: the last reference to a
+  // deleted table may be dropped by a callback running on any thread.
+  deadline_thread_.join();
 }
 
 void Table::DeadlineLoop() {
@@ -554,11 +690,13 @@ void Table::DeadlineLoop() {
       std::vector<Completion> completions;
       for (auto it = pending_inserts_.begin(); it != pending_inserts_.end();) {
         if (it->deadline <= now) {
+          ReleaseReservationLocked(*it);
           const size_t stored = it->keys.size();
           const int64_t total = it->total_rows;
           completions.push_back([done = std::move(it->done), stored, total] {
             done(absl::DeadlineExceededError(absl::StrCat(
-                "insert timed out waiting for the rate limiter after storing ", stored, " of ",
+                "insert timed out waiting for the rate limiter or for room (full queue) after "
+                "storing ", stored, " of ",
                 total, " items")));
           });
           it = pending_inserts_.erase(it);
@@ -596,6 +734,16 @@ void Table::DeadlineLoop() {
   mu_.Unlock();
 }
 
+uint64_t Table::incarnation() const {
+  absl::MutexLock lock(&mu_);
+  return incarnation_;
+}
+
+void Table::set_incarnation(uint64_t incarnation) {
+  absl::MutexLock lock(&mu_);
+  incarnation_ = incarnation;
+}
+
 int64_t Table::size() const {
   absl::MutexLock lock(&mu_);
   return size_;
@@ -607,6 +755,7 @@ TableInfo Table::Info() const {
   *info.mutable_config() = config_;
   info.set_size(size_);
   info.set_bytes(bytes_);
+  info.set_max_bytes(max_bytes_ == INT64_MAX ? 0 : max_bytes_);
   info.set_total_inserts(limiter_.inserts());
   info.set_total_samples(limiter_.samples());
   info.set_total_removals(total_removals_);
@@ -614,7 +763,7 @@ TableInfo Table::Info() const {
   rl->set_inserts(limiter_.inserts());
   rl->set_samples(limiter_.samples());
   rl->set_deletes(limiter_.deletes());
-  rl->set_can_insert(limiter_.CanInsert(size_));
+  rl->set_can_insert(limiter_.CanInsert(size_) && (!limiter_.is_queue() || bytes_ < max_bytes_));
   rl->set_can_sample(limiter_.CanSample(size_));
   rl->set_blocked_inserts(static_cast<int64_t>(pending_inserts_.size()));
   rl->set_blocked_samples(static_cast<int64_t>(pending_samples_.size()));
@@ -640,6 +789,7 @@ absl::Status Table::Checkpoint(CodedOutputStream* out) const {
     header.set_samples(limiter_.samples());
     header.set_deletes(limiter_.deletes());
     header.set_next_key(next_key_);
+    header.set_incarnation(incarnation_);
     items.reserve(static_cast<size_t>(size_));
     for (const OrderEntry& e : order_) {  // insertion order
       if (!LiveLocked(e)) continue;
@@ -677,7 +827,8 @@ absl::Status Table::Checkpoint(CodedOutputStream* out) const {
 }
 
 absl::StatusOr<std::unique_ptr<Table>> Table::Restore(CodedInputStream* in, uint64_t seed,
-                                                      TableMetrics* metrics) {
+                                                      TableMetrics* metrics,
+                                                      TableOptions options) {
   auto read_message = [in](google::protobuf::MessageLite* msg) {
     uint32_t size;
     if (!in->ReadVarint32(&size)) return false;
@@ -688,7 +839,9 @@ absl::StatusOr<std::unique_ptr<Table>> Table::Restore(CodedInputStream* in, uint
   };
   TableCheckpointHeader header;
   if (!read_message(&header)) return absl::DataLossError("corrupt table checkpoint header");
-  ASSIGN_OR_RETURN(std::unique_ptr<Table> table, Create(header.config(), seed, metrics));
+  options.incarnation = header.incarnation();
+  ASSIGN_OR_RETURN(std::unique_ptr<Table> table,
+                   Create(header.config(), seed, metrics, std::move(options)));
   absl::MutexLock lock(&table->mu_);
   // Items are read onto one arena per group of kRestoreChunk and stored as
   // one chunk per group.
@@ -705,8 +858,11 @@ absl::StatusOr<std::unique_ptr<Table>> Table::Restore(CodedInputStream* in, uint
     for (CheckpointedItem* ci : group) rows.push_back(&ci->item());
     ChunkPtr chunk = Chunk::FromItems(arena, std::move(rows));
     for (size_t r = 0; r < group.size(); ++r) {
-      RETURN_IF_ERROR(table->StoreLocked(group[r]->key(), chunk, static_cast<int>(r),
+      const int64_t bytes = chunk->PayloadBytes(static_cast<int>(r));
+      RETURN_IF_ERROR(table->StoreLocked(group[r]->key(), chunk, static_cast<int>(r), bytes,
                                          group[r]->priority(), group[r]->times_sampled()));
+      // Restored items count against the server budget unchecked.
+      if (table->server_bytes_ != nullptr) table->server_bytes_->Add(bytes);
     }
     group.clear();
     return absl::OkStatus();

@@ -1,5 +1,6 @@
-// Table: one named store of replay items with a sampler, a FIFO remover
-// (max_size), a max_times_sampled remover and a rate limiter.
+// Table: one named store of replay items with a sampler, a remover (which
+// item goes when the table is full: max_size or its byte budget), a
+// max_times_sampled remover, a byte budget and a rate limiter.
 //
 // Who calls it: the ReplayService reactors (through the asynchronous calls, so
 // no gRPC thread ever blocks), the in-process benchmark and tests (through the
@@ -11,7 +12,21 @@
 // changes the table's state. A parked operation ends with DEADLINE_EXCEEDED
 // when its deadline passes (a sample that already holds items completes with
 // them instead, so no sampled item is dropped), with CANCELLED through
-// Cancel(), and with UNAVAILABLE when the table is closed.
+// Cancel(), and with the close reason when the table is closed (UNAVAILABLE
+// at shutdown, CANCELLED when the table is deleted).
+//
+// Room (max_size, max_bytes): before storing a row that would exceed either,
+// a table whose limiter is not a queue removes items chosen by its remover
+// (TableConfig.remover: fifo by default, lifo, uniform, lowest_priority)
+// until the row fits; a queue table parks the insert instead (backpressure,
+// like a full queue). Bytes are Chunk::PayloadBytes. An insert whose rows
+// together exceed the table's byte budget can never be stored and fails at
+// once with RESOURCE_EXHAUSTED (nothing stored). With a server budget
+// (ByteBudget, shared by the server's tables) an insert reserves all its
+// bytes there before storing anything; when the reservation fails an evicting
+// table removes its own items (never other tables') until it succeeds, and a
+// queue table (or an empty one) fails the insert with RESOURCE_EXHAUSTED
+// naming --max_server_bytes, nothing stored.
 //
 // Callbacks run exactly once, never under the table's lock: either inline in
 // the calling thread (the operation completed immediately) or in the thread
@@ -43,6 +58,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "replay.pb.h"
+#include "replay/byte_budget.h"
 #include "replay/chunk.h"
 #include "replay/rate_limiter.h"
 #include "replay/samplers/interface.h"
@@ -77,6 +93,18 @@ struct SampledEntry {
   double priority = 0.0;
 };
 
+// What a server gives a table besides its config.
+struct TableOptions {
+  // The byte budget of a table whose config.max_bytes is 0 (the server's
+  // --max_table_bytes); 0 = no budget.
+  int64_t default_max_bytes = 0;
+  // The server's total budget, shared by its tables; null = none.
+  std::shared_ptr<ByteBudget> server_bytes;
+  // Which creation of the named table this is (TableRegistry); written to
+  // checkpoints. Restore takes the checkpoint's instead.
+  uint64_t incarnation = 0;
+};
+
 class Table {
  public:
   using OpId = uint64_t;
@@ -86,11 +114,18 @@ class Table {
   // Validates the config (INVALID_ARGUMENT naming the field). metrics may be
   // null (no metrics); otherwise it must outlive the table.
   static absl::StatusOr<std::unique_ptr<Table>> Create(const TableConfig& config, uint64_t seed,
-                                                       TableMetrics* metrics = nullptr);
+                                                       TableMetrics* metrics = nullptr,
+                                                       TableOptions options = {});
+  // Releases the table's bytes from the server budget.
   ~Table();
 
   const std::string& name() const { return config_.name(); }
   const TableConfig& config() const { return config_; }
+  uint64_t incarnation() const;
+  // Gives a table restored from a checkpoint without one its incarnation.
+  void set_incarnation(uint64_t incarnation);
+  // The byte budget in force (INT64_MAX when none).
+  int64_t max_bytes() const { return max_bytes_; }
 
   // Checks one item against the table (priority / episode return the sampler
   // needs). Tensors are validated by the caller (core/tensor_codec.h).
@@ -102,13 +137,16 @@ class Table {
 
   // Inserts every row of the chunks in order; done gets their keys once all
   // are stored. Rows are not validated here: call ValidateItem/ValidateBatch.
+  // RESOURCE_EXHAUSTED (done runs inline, nothing stored) when the rows can
+  // never fit the table's byte budget or the server's (see the top comment).
   OpId InsertChunksAsync(std::vector<ChunkPtr> chunks, absl::Time deadline,
                          InsertCallback done);
   // The same for items (one chunk holding them all).
   OpId InsertAsync(std::vector<ItemPtr> items, absl::Time deadline,
                    InsertCallback done);
-  // Samples up to max_items (>= 1). With partial, completes as soon as at least
-  // one item is taken and no more can be taken right now.
+  // Samples up to max_items (>= 1; less is INVALID_ARGUMENT). With partial,
+  // completes as soon as at least one item is taken and no more can be taken
+  // right now.
   OpId SampleAsync(int64_t max_items, bool partial, absl::Time deadline, SampleCallback done);
   // Ends a waiting operation with CANCELLED (its callback runs in this thread);
   // a sample that already took items completes with them instead. No effect
@@ -126,10 +164,16 @@ class Table {
   // Sets priorities of existing keys; returns the keys that are gone.
   absl::StatusOr<std::vector<uint64_t>> UpdatePriorities(const std::vector<uint64_t>& keys,
                                                          const std::vector<double>& priorities);
-  // Removes every item and zeroes the counters; waiting operations go on waiting.
+  // Removes every item (releasing its bytes) and zeroes the counters;
+  // waiting operations go on waiting.
   void Reset();
-  // Fails every waiting operation with UNAVAILABLE and refuses new ones.
+  // Fails every waiting operation with UNAVAILABLE ("closed (server shutting
+  // down)") and refuses new ones the same way, then ends the deadline thread.
+  // Must not be called from a table callback.
   void Close();
+  // The same with another reason (e.g. CANCELLED when the table is deleted).
+  // reason must not be OK. Only the first Close counts.
+  void Close(absl::Status reason);
 
   // Attaches (or replaces) the metrics this table updates; may be null.
   void AttachMetrics(TableMetrics* metrics);
@@ -138,10 +182,13 @@ class Table {
   int64_t size() const;
 
   // Writes the table (header + items) to out, and reads it back. Restore
-  // replaces the table's contents.
+  // makes a new table with the checkpoint's config, counters, incarnation and
+  // items (options.incarnation is ignored); restored bytes count against
+  // options.server_bytes without a check.
   absl::Status Checkpoint(google::protobuf::io::CodedOutputStream* out) const;
   static absl::StatusOr<std::unique_ptr<Table>> Restore(
-      google::protobuf::io::CodedInputStream* in, uint64_t seed, TableMetrics* metrics);
+      google::protobuf::io::CodedInputStream* in, uint64_t seed, TableMetrics* metrics,
+      TableOptions options = {});
 
  private:
   // One stored item; free slots have key 0 (keys start at 1).
@@ -165,6 +212,8 @@ class Table {
     size_t chunk = 0;  // next row to store: chunks[chunk], row `row`
     int row = 0;
     int64_t total_rows = 0;
+    // Bytes reserved in the server budget for rows not stored yet.
+    int64_t reserved = 0;
     std::vector<uint64_t> keys;
     absl::Time deadline;
     absl::Time started;
@@ -182,8 +231,17 @@ class Table {
   // A completed operation whose callback runs after the lock is released.
   using Completion = std::function<void()>;
 
-  Table(TableConfig config, std::unique_ptr<Sampler> sampler, RateLimiter limiter,
-        TableMetrics* metrics);
+  Table(TableConfig config, std::unique_ptr<Sampler> sampler, std::unique_ptr<Sampler> remover,
+        RateLimiter limiter, TableMetrics* metrics, TableOptions options);
+
+  // Reserves an insert's bytes in the server budget, evicting this table's
+  // items when that makes room (not for queue tables); RESOURCE_EXHAUSTED
+  // naming the limit when it cannot.
+  absl::Status ReserveServerBytesLocked(int64_t bytes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Gives back what a failed insert had reserved and not stored.
+  void ReleaseReservationLocked(PendingInsert& op) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Removes the item the remover chooses; requires size_ > 0.
+  void EvictOneLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // The completion of a finished insert / sample, recording its metrics;
   // `waited` says whether it was parked (blocked time counts only then).
@@ -200,11 +258,13 @@ class Table {
   // Moves insert op items into the table while allowed; true when finished.
   bool AdvanceInsertLocked(PendingInsert* op) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool AdvanceSampleLocked(PendingSample* op) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void InsertOneLocked(const ChunkPtr& chunk, int row, std::vector<uint64_t>* keys)
+  // Stores one row of `bytes` (its PayloadBytes), evicting first at max_size.
+  void InsertOneLocked(const ChunkPtr& chunk, int row, int64_t bytes, std::vector<uint64_t>* keys)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Stores a row under `key` (insert and restore).
-  absl::Status StoreLocked(uint64_t key, const ChunkPtr& chunk, int row, double priority,
-                           int32_t times_sampled) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status StoreLocked(uint64_t key, const ChunkPtr& chunk, int row, int64_t bytes,
+                           double priority, int32_t times_sampled)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SampleOneLocked(std::vector<SampledEntry>* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The entry handed out for slot s chosen by `choice` (after its
   // times_sampled was counted).
@@ -225,13 +285,19 @@ class Table {
 
   const TableConfig config_;
   const bool uses_return_;
+  const int64_t max_bytes_;           // INT64_MAX = no table budget
+  const bool max_bytes_from_server_;  // max_bytes_ is --max_table_bytes
+  const std::shared_ptr<ByteBudget> server_bytes_;  // may be null
 
   mutable absl::Mutex mu_;
   TableMetrics* metrics_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<Sampler> sampler_ ABSL_GUARDED_BY(mu_);
+  // The remover's selector (slot numbers, valued by priority); null for the
+  // fifo remover, which uses order_.
+  std::unique_ptr<Sampler> remover_ ABSL_GUARDED_BY(mu_);
   RateLimiter limiter_ ABSL_GUARDED_BY(mu_);
   // Stored items by slot (the samplers' keys are slot numbers), free slots,
-  // and (key, slot) in insertion order for the FIFO remover, key lookups and
+  // and (key, slot) in insertion order for the fifo remover, key lookups and
   // checkpoints; order_ may hold entries of removed items.
   std::vector<Slot> slots_ ABSL_GUARDED_BY(mu_);
   std::vector<uint32_t> free_slots_ ABSL_GUARDED_BY(mu_);
@@ -247,6 +313,8 @@ class Table {
   std::deque<PendingSample> pending_samples_ ABSL_GUARDED_BY(mu_);
   OpId next_op_ ABSL_GUARDED_BY(mu_) = 1;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t incarnation_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Status close_reason_ ABSL_GUARDED_BY(mu_);  // set with closed_
   bool stop_deadline_thread_ ABSL_GUARDED_BY(mu_) = false;
   std::thread deadline_thread_;
 };

@@ -15,7 +15,8 @@ ReplayMetrics::ReplayMetrics(prometheus::Registry& registry)
                    .Register(registry)),
       removals_(prometheus::BuildCounter()
                     .Name("rl_replay_removals_total")
-                    .Help("Items removed from a replay table (max_size or max_times_sampled).")
+                    .Help("Items removed from a replay table (remover at max_size or max_bytes, "
+                          "max_times_sampled).")
                     .Register(registry)),
       size_items_(prometheus::BuildGauge()
                       .Name("rl_replay_size_items")
@@ -37,9 +38,26 @@ ReplayMetrics::ReplayMetrics(prometheus::Registry& registry)
                           .Name("rl_replay_insert_latency_seconds")
                           .Help("Time from an insert request to all its items being stored.")
                           .Register(registry)),
+      max_bytes_(prometheus::BuildGauge()
+                     .Name("rl_replay_max_bytes")
+                     .Help("Byte budget of a replay table (TableConfig.max_bytes or "
+                           "--max_table_bytes; 0 = none).")
+                     .Register(registry)),
       invalid_requests_(prometheus::BuildCounter()
                             .Name("rl_replay_invalid_requests_total")
                             .Help("Requests rejected as invalid (unknown table, bad tensor, ...).")
+                            .Register(registry)
+                            .Add({})),
+      server_bytes_(prometheus::BuildGauge()
+                        .Name("rl_replay_server_bytes")
+                        .Help("Bytes stored or reserved by all replay tables, counted against "
+                              "--max_server_bytes.")
+                        .Register(registry)
+                        .Add({})),
+      server_max_bytes_(prometheus::BuildGauge()
+                            .Name("rl_replay_server_max_bytes")
+                            .Help("The replay server's total byte budget (--max_server_bytes; "
+                                  "0 = none).")
                             .Register(registry)
                             .Add({})) {}
 
@@ -51,7 +69,8 @@ std::unique_ptr<TableMetrics> ReplayMetrics::ForTable(const std::string& table) 
   sample_labels["op"] = "sample";
   return std::unique_ptr<TableMetrics>(new TableMetrics{
       inserts_.Add(labels), samples_.Add(labels), removals_.Add(labels),
-      size_items_.Add(labels), size_bytes_.Add(labels), blocked_seconds_.Add(insert_labels),
+      size_items_.Add(labels), size_bytes_.Add(labels), max_bytes_.Add(labels), server_bytes_,
+      blocked_seconds_.Add(insert_labels),
       blocked_seconds_.Add(sample_labels), sample_latency_.Add(labels, LatencyBuckets()),
       insert_latency_.Add(labels, LatencyBuckets())});
 }

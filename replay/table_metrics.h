@@ -22,6 +22,11 @@ struct TableMetrics {
   prometheus::Counter& removals;
   prometheus::Gauge& size_items;
   prometheus::Gauge& size_bytes;
+  // The table's byte budget (TableInfo.max_bytes; 0 when it has none).
+  prometheus::Gauge& max_bytes;
+  // Server-wide (the same gauge for every table): bytes stored or reserved
+  // by all tables against --max_server_bytes.
+  prometheus::Gauge& server_bytes;
   prometheus::Counter& insert_blocked_seconds;
   prometheus::Counter& sample_blocked_seconds;
   prometheus::Histogram& sample_latency_seconds;
@@ -36,6 +41,8 @@ class ReplayMetrics {
   std::unique_ptr<TableMetrics> ForTable(const std::string& table);
 
   prometheus::Counter& invalid_requests() { return invalid_requests_; }
+  // --max_server_bytes (0 = none).
+  prometheus::Gauge& server_max_bytes() { return server_max_bytes_; }
 
  private:
   prometheus::Family<prometheus::Counter>& inserts_;
@@ -46,7 +53,10 @@ class ReplayMetrics {
   prometheus::Family<prometheus::Counter>& blocked_seconds_;
   prometheus::Family<prometheus::Histogram>& sample_latency_;
   prometheus::Family<prometheus::Histogram>& insert_latency_;
+  prometheus::Family<prometheus::Gauge>& max_bytes_;
   prometheus::Counter& invalid_requests_;
+  prometheus::Gauge& server_bytes_;
+  prometheus::Gauge& server_max_bytes_;
 };
 
 }  // namespace rlx

@@ -1,4 +1,6 @@
-// Sampler: the strategy a replay table uses to choose which item to return.
+// Sampler: the strategy a replay table uses to choose which item to return,
+// and (the same interface) which item its remover removes when the table is
+// full: a remover is a Sampler whose choice the Table deletes.
 //
 // A Sampler indexes item keys with a per-item value and picks one key per
 // Sample() call. It does not own items and never removes them on its own: the
@@ -9,13 +11,14 @@
 // The value passed to Insert/Update means:
 //   prioritized:     the item's priority (finite, >= 0; 0 = never chosen while
 //                    any priority is positive)
+//   lowest_priority: the item's priority (finite); remover only
 //   return_weighted: the item's episode return (finite)
 //   uniform/fifo/lifo: ignored
 // Invalid values return INVALID_ARGUMENT and leave the sampler unchanged (the
 // Table validates earlier too).
 //
-// Implementations: uniform.h, fifo.h, lifo.h, prioritized.h, return_weighted.h;
-// CreateSampler is in factory.cc.
+// Implementations: uniform.h, fifo.h, lifo.h, prioritized.h, return_weighted.h,
+// lowest_priority.h; CreateSampler and CreateRemover are in factory.cc.
 #ifndef RLX_REPLAY_SAMPLERS_INTERFACE_H_
 #define RLX_REPLAY_SAMPLERS_INTERFACE_H_
 
@@ -67,6 +70,12 @@ class Sampler {
 // sampler's random stream (tests use it; servers pass a random one): the same
 // seed and the same sequence of calls give the same choices.
 absl::StatusOr<std::unique_ptr<Sampler>> CreateSampler(const SamplerConfig& config,
+                                                       uint64_t seed);
+
+// Builds the selector of a table's remover (RemoverConfig): fifo (also when no
+// kind is set), lifo, uniform (seeded like CreateSampler) or lowest_priority.
+// The Table passes each item's priority as the value.
+absl::StatusOr<std::unique_ptr<Sampler>> CreateRemover(const RemoverConfig& config,
                                                        uint64_t seed);
 
 }  // namespace rlx

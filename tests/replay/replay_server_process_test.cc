@@ -120,11 +120,85 @@ TEST(ReplayServerProcessTest, KillNineKeepsEverythingUpToTheLastCheckpoint) {
   EXPECT_EQ(info->tables(0).size(), 700);
 }
 
+// A table created with CreateTable and one deleted with DeleteTable, then
+// kill -9 before any checkpoint: the restarted server (same flags) has the
+// created table (empty: items are only as durable as checkpoints) and not
+// the deleted one, although --tables lists it.
+TEST(ReplayServerProcessTest, TableCreationAndDeletionSurviveKillNineBeforeAnyCheckpoint) {
+  const std::string dir = MakeTempDir("replay_tables_kill");
+  const std::vector<std::string> flags = {
+      "--host=127.0.0.1", "--port=0", "--tables=configured:queue:100,other:uniform:100",
+      "--checkpoint_dir=" + dir + "/ckpt",
+      // Far beyond the test: no periodic checkpoint happens.
+      "--checkpoint_interval_s=3600"};
+  auto server = StartWithPortFile(dir, "replay_server", "a", flags);
+  ASSERT_TRUE(server.ok()) << server.status();
+  {
+    ReplayClient client(MakeChannel(absl::StrCat("127.0.0.1:", server->port)));
+    TableConfig created = QueueTable("created", 50);
+    created.mutable_sampler()->mutable_lifo();
+    created.mutable_remover()->mutable_lifo();
+    ASSERT_TRUE(client.CreateTable(created).ok());
+    ASSERT_TRUE(client.Insert("created", {MakeItem(1.f)}).ok());
+    ASSERT_TRUE(client.DeleteTable("configured").ok());
+    EXPECT_EQ(client.Info("configured").status().code(), absl::StatusCode::kNotFound);
+  }
+  server->process.Signal(SIGKILL);
+  ASSERT_TRUE(server->process.Wait(absl::Seconds(10)).has_value());
+  EXPECT_FALSE(FileExists(dir + "/ckpt/replay.ckpt"));
+
+  auto restarted = StartWithPortFile(dir, "replay_server", "b", flags);
+  ASSERT_TRUE(restarted.ok()) << restarted.status();
+  ReplayClient client(MakeChannel(absl::StrCat("127.0.0.1:", restarted->port)));
+  auto info = client.Info("created");
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->tables(0).size(), 0);
+  EXPECT_EQ(info->tables(0).config().max_size(), 50);
+  EXPECT_TRUE(info->tables(0).config().sampler().has_lifo());
+  EXPECT_EQ(client.Info("configured").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(client.Info("other").ok());
+  // The created table works (a stack: newest first).
+  ASSERT_TRUE(client.Insert("created", {MakeItem(2.f), MakeItem(3.f)}).ok());
+  auto items = client.Sample("created", 2);
+  ASSERT_TRUE(items.ok()) << items.status();
+  EXPECT_EQ(FirstValue((*items)[0].item()), 3.f);
+  EXPECT_EQ(client.DeleteTable("nope").code(), absl::StatusCode::kNotFound);
+  restarted->process.Signal(SIGTERM);
+  EXPECT_EQ(restarted->process.Wait(absl::Seconds(30)).value_or(-1), 0);
+}
+
+// A table deleted after the last checkpoint does not come back from it.
+TEST(ReplayServerProcessTest, ATableDeletedAfterTheLastCheckpointStaysDeleted) {
+  const std::string dir = MakeTempDir("replay_delete_kill");
+  auto server = StartServer(dir, "a");
+  ASSERT_TRUE(server.ok()) << server.status();
+  {
+    ReplayClient client(MakeChannel(absl::StrCat("127.0.0.1:", server->port)));
+    InsertN(client, "buffer", 50);
+    InsertN(client, "queue", 20);
+    ASSERT_TRUE(client.Checkpoint().ok());
+    ASSERT_TRUE(client.DeleteTable("buffer").ok());
+  }
+  server->process.Signal(SIGKILL);
+  ASSERT_TRUE(server->process.Wait(absl::Seconds(10)).has_value());
+  auto restarted = StartServer(dir, "b");
+  ASSERT_TRUE(restarted.ok()) << restarted.status();
+  ReplayClient client(MakeChannel(absl::StrCat("127.0.0.1:", restarted->port)));
+  EXPECT_EQ(client.Info("buffer").status().code(), absl::StatusCode::kNotFound);
+  auto queue = client.Info("queue");
+  ASSERT_TRUE(queue.ok()) << queue.status();
+  EXPECT_EQ(queue->tables(0).size(), 20);
+  restarted->process.Signal(SIGTERM);
+  EXPECT_EQ(restarted->process.Wait(absl::Seconds(30)).value_or(-1), 0);
+}
+
 TEST(ReplayServerProcessTest, BadFlagsExitNonZeroWithReason) {
   const std::string dir = MakeTempDir("replay_bad");
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"--tables=x:bogus:10", "--tables: unknown kind 'bogus'"},
       {"--max_batch_rows=0", "--max_batch_rows must be >= 1, got 0"},
+      {"--max_table_bytes=-1", "--max_table_bytes must be >= 0 (0 = none), got -1"},
+      {"--max_server_bytes=-5", "--max_server_bytes must be >= 0 (0 = none), got -5"},
   };
   for (size_t i = 0; i < cases.size(); ++i) {
     const std::string log = absl::StrCat(dir, "/log", i);

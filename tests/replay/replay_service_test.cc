@@ -3,8 +3,13 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
+#include <set>
+#include <thread>
+#include <vector>
 
+#include "absl/synchronization/notification.h"
 #include "core/server.h"
 #include "replay/client.h"
 #include "tests/replay/replay_test_util.h"
@@ -14,6 +19,28 @@ namespace rlx {
 namespace {
 
 using ::testing::HasSubstr;
+
+// Threads that spin on the CPU until destroyed: load that makes the
+// scheduler preempt the server's callback threads at arbitrary points.
+class CpuBurners {
+ public:
+  explicit CpuBurners(int n) {
+    for (int i = 0; i < n; ++i) {
+      threads_.emplace_back([this] {
+        while (!stop_.load(std::memory_order_relaxed)) {
+        }
+      });
+    }
+  }
+  ~CpuBurners() {
+    stop_.store(true);
+    for (std::thread& t : threads_) t.join();
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::vector<std::thread> threads_;
+};
 
 class ReplayServiceTest : public ::testing::Test {
  protected:
@@ -120,6 +147,63 @@ TEST_F(ReplayServiceTest, ClosingASampleStreamLosesNoQueueItems) {
   auto items = client_->Sample("queue", 1);
   ASSERT_TRUE(items.ok());
   EXPECT_EQ(FirstValue((*items)[0].item()), 4.f);
+}
+
+// The client's half-close (Close) races the sample it started: the sample
+// may be parked in the table holding items when the half-close arrives, or
+// still being started. Whatever the interleaving, Close returns and every
+// item is delivered exactly once (to the closing stream or a later reader).
+// CPU burners make the server's callback threads lose the CPU at random
+// points; each Close is bounded so a lost wake-up fails instead of hanging.
+TEST_F(ReplayServiceTest, ClosingSampleStreamsWhileSamplesAreParkedLosesNoItemsUnderCpuLoad) {
+  CpuBurners burners(2);
+  constexpr int kRounds = 500;
+  constexpr int kItemsPerRound = 3;
+  std::multiset<float> received;
+  for (int round = 0; round < kRounds; ++round) {
+    std::vector<Item> items;
+    for (int j = 0; j < kItemsPerRound; ++j) {
+      items.push_back(MakeItem(static_cast<float>(round * kItemsPerRound + j)));
+    }
+    // Half the rounds insert before the stream opens (the first sample takes
+    // the items at once and parks for more), half after (the sample parks
+    // empty, then takes them).
+    const bool insert_first = round % 2 == 0;
+    if (insert_first) {
+      ASSERT_TRUE(client_->Insert("queue", items).ok());
+    }
+    // A batch sample of 8 can never fill from 3 items: it stays parked.
+    auto stream = client_->NewSampleStream("queue", /*credit=*/8, /*max_batch=*/8,
+                                           /*timeout_ms=*/0, /*partial_batches=*/false);
+    if (!insert_first) {
+      ASSERT_TRUE(client_->Insert("queue", items).ok());
+    }
+    std::vector<SampledItem> leftovers;
+    absl::Status closed;
+    absl::Notification close_returned;
+    std::thread closer([&] {
+      closed = stream->Close(&leftovers);
+      close_returned.Notify();
+    });
+    const bool in_time = close_returned.WaitForNotificationWithTimeout(absl::Seconds(10));
+    if (!in_time) stream->Cancel();  // unblock the closer so the test can end
+    closer.join();
+    ASSERT_TRUE(in_time) << "SampleStream::Close hung in round " << round;
+    ASSERT_TRUE(closed.ok()) << closed << " in round " << round;
+    for (const SampledItem& s : leftovers) received.insert(FirstValue(s.item()));
+    // What the closed stream did not take is still in the queue (the call
+    // has ended, so no sample of it is pending any more).
+    const int64_t left = service_->FindTable("queue")->size();
+    if (left > 0) {
+      auto rest = client_->Sample("queue", left);
+      ASSERT_TRUE(rest.ok()) << rest.status();
+      for (const SampledItem& s : *rest) received.insert(FirstValue(s.item()));
+    }
+  }
+  ASSERT_EQ(received.size(), static_cast<size_t>(kRounds * kItemsPerRound));
+  std::multiset<float> expected;
+  for (int i = 0; i < kRounds * kItemsPerRound; ++i) expected.insert(static_cast<float>(i));
+  EXPECT_EQ(received, expected);
 }
 
 TEST_F(ReplayServiceTest, UnknownTableIsNotFound) {

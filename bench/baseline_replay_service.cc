@@ -1,4 +1,4 @@
-#include "bench/bare_replay_service.h"
+#include "bench/baseline_replay_service.h"
 
 #include "replay/wire.h"
 
@@ -6,9 +6,9 @@ namespace rlx {
 namespace {
 
 // Read a request, append, write the ack, read the next.
-class BareInsertReactor : public grpc::ServerBidiReactor<InsertRequest, InsertResponse> {
+class BaselineInsertReactor : public grpc::ServerBidiReactor<InsertRequest, InsertResponse> {
  public:
-  explicit BareInsertReactor(BareReplayService* service) : service_(service) {
+  explicit BaselineInsertReactor(BaselineReplayService* service) : service_(service) {
     NewRequest();
     StartRead(request_);
   }
@@ -39,16 +39,16 @@ class BareInsertReactor : public grpc::ServerBidiReactor<InsertRequest, InsertRe
     request_ = google::protobuf::Arena::CreateMessage<InsertRequest>(arena_.get());
   }
 
-  BareReplayService* service_;
+  BaselineReplayService* service_;
   std::shared_ptr<google::protobuf::Arena> arena_;
   InsertRequest* request_ = nullptr;
   InsertResponse response_;
 };
 
 // Credit from reads; writes batches while credit lasts, one write in flight.
-class BareSampleReactor : public grpc::ServerBidiReactor<SampleRequest, SampleResponse> {
+class BaselineSampleReactor : public grpc::ServerBidiReactor<SampleRequest, SampleResponse> {
  public:
-  explicit BareSampleReactor(BareReplayService* service) : service_(service) {
+  explicit BaselineSampleReactor(BaselineReplayService* service) : service_(service) {
     StartRead(&request_);
   }
   void OnReadDone(bool ok) override {
@@ -115,7 +115,7 @@ class BareSampleReactor : public grpc::ServerBidiReactor<SampleRequest, SampleRe
     StartWrite(response_);
   }
 
-  BareReplayService* service_;
+  BaselineReplayService* service_;
   SampleRequest request_;
   google::protobuf::Arena arena_;
   SampleResponse* response_ = nullptr;
@@ -132,17 +132,17 @@ class BareSampleReactor : public grpc::ServerBidiReactor<SampleRequest, SampleRe
 
 }  // namespace
 
-grpc::ServerBidiReactor<InsertRequest, InsertResponse>* BareReplayService::Insert(
+grpc::ServerBidiReactor<InsertRequest, InsertResponse>* BaselineReplayService::Insert(
     grpc::CallbackServerContext*) {
-  return new BareInsertReactor(this);
+  return new BaselineInsertReactor(this);
 }
 
-grpc::ServerBidiReactor<SampleRequest, SampleResponse>* BareReplayService::Sample(
+grpc::ServerBidiReactor<SampleRequest, SampleResponse>* BaselineReplayService::Sample(
     grpc::CallbackServerContext*) {
-  return new BareSampleReactor(this);
+  return new BaselineSampleReactor(this);
 }
 
-void BareReplayService::Append(const std::shared_ptr<google::protobuf::Arena>& arena,
+void BaselineReplayService::Append(const std::shared_ptr<google::protobuf::Arena>& arena,
                                InsertRequest* request, InsertResponse* response) {
   response->Clear();
   absl::MutexLock lock(&mu_);
@@ -159,7 +159,7 @@ void BareReplayService::Append(const std::shared_ptr<google::protobuf::Arena>& a
   }
 }
 
-void BareReplayService::TakeRows(int64_t n, std::vector<SampledEntry>* out) {
+void BaselineReplayService::TakeRows(int64_t n, std::vector<SampledEntry>* out) {
   absl::MutexLock lock(&mu_);
   if (rows_.empty()) return;
   out->reserve(static_cast<size_t>(n));
@@ -176,7 +176,7 @@ void BareReplayService::TakeRows(int64_t n, std::vector<SampledEntry>* out) {
   }
 }
 
-void BareReplayService::Take(int64_t n, std::vector<std::shared_ptr<const Item>>* out) {
+void BaselineReplayService::Take(int64_t n, std::vector<std::shared_ptr<const Item>>* out) {
   absl::MutexLock lock(&mu_);
   if (items_.empty()) return;
   for (int64_t i = 0; i < n; ++i) {
@@ -185,7 +185,7 @@ void BareReplayService::Take(int64_t n, std::vector<std::shared_ptr<const Item>>
   }
 }
 
-grpc::ServerUnaryReactor* BareReplayService::Reset(grpc::CallbackServerContext* context,
+grpc::ServerUnaryReactor* BaselineReplayService::Reset(grpc::CallbackServerContext* context,
                                                    const ResetRequest*, ResetResponse*) {
   {
     absl::MutexLock lock(&mu_);

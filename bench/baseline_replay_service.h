@@ -1,16 +1,24 @@
-// BareReplayService: the throughput ceiling for bench/replay_bench. It speaks
-// the same ReplayService protocol (same message shapes) and uses the same
-// message handling as the real service (requests parsed onto an arena and kept
-// there, responses referencing stored items), but only appends items to one
-// deque behind one mutex and samples them round-robin: no sampler, remover,
-// rate limiter, validation or metrics. Implements Insert, Sample and Reset.
+// BaselineReplayService: a baseline for bench/replay_bench, not a ceiling. It
+// speaks the same ReplayService protocol (same message shapes) and uses the
+// same message parsing as the real service (requests parsed onto an arena and
+// kept there, responses referencing stored items), but only appends items to
+// one deque behind one mutex and samples them round-robin: no sampler,
+// remover, rate limiter, validation or metrics. Implements Insert, Sample and
+// Reset.
+//
+// Why it is no upper bound: its Insert reactor handles one request at a time
+// per stream (read, store, write the ack, then read the next), while the real
+// service reads the next request while acks are written (up to 16 queued), so
+// the real service's pipelined inserts (the batch format above all) can beat
+// it. Read "x baseline" ratios as "against the simplest server with the same
+// messages", not as a fraction of what is possible.
 //
 // Both wire forms: items (stored as parsed, referenced by responses) and
 // columnar batches (stored as chunk + row, gathered into SampledBatches by
 // the real service's code, replay/wire.h). Sample streams with batch_format
 // get the batch rows; the others the items.
-#ifndef RLX_BENCH_BARE_REPLAY_SERVICE_H_
-#define RLX_BENCH_BARE_REPLAY_SERVICE_H_
+#ifndef RLX_BENCH_BASELINE_REPLAY_SERVICE_H_
+#define RLX_BENCH_BASELINE_REPLAY_SERVICE_H_
 
 #include <deque>
 #include <memory>
@@ -24,7 +32,7 @@
 
 namespace rlx {
 
-class BareReplayService final : public ReplayService::CallbackService {
+class BaselineReplayService final : public ReplayService::CallbackService {
  public:
   grpc::ServerBidiReactor<InsertRequest, InsertResponse>* Insert(
       grpc::CallbackServerContext* context) override;
@@ -57,4 +65,4 @@ class BareReplayService final : public ReplayService::CallbackService {
 
 }  // namespace rlx
 
-#endif  // RLX_BENCH_BARE_REPLAY_SERVICE_H_
+#endif  // RLX_BENCH_BASELINE_REPLAY_SERVICE_H_
