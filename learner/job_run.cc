@@ -503,6 +503,14 @@ void JobRun::Run() {
   if (absl::Status s = WriteCheckpoint(); !s.ok()) {
     std::fprintf(stderr, "learner: final checkpoint failed: %s\n", s.ToString().c_str());
   }
+  // A job that ended holds no replay memory (unless asked to keep its table);
+  // a learner shutting down keeps it for the resume.
+  if (!shutdown_ && !spec_.keep_table()) {
+    if (absl::Status s = replay_->DeleteTable(spec_.table()); !s.ok() && !absl::IsNotFound(s)) {
+      std::fprintf(stderr, "learner: job %s: deleting replay table %s: %s\n", spec_.name().c_str(),
+                   spec_.table().c_str(), s.ToString().c_str());
+    }
+  }
   if (cancel_) {
     Finish(JOB_CANCELLED, "cancelled");
   } else if (shutdown_) {

@@ -33,11 +33,11 @@ bool ValidName(const std::string& name) {
   return true;
 }
 
-// Parameters of an MLP in -> hidden... -> out with a LayerNorm per hidden layer.
+// Parameters of an MLP in -> hidden... -> out (the LayerNorms have none).
 int64_t MlpParameters(int64_t in, const std::vector<int64_t>& hidden, int64_t out) {
   int64_t total = 0;
   for (int64_t h : hidden) {
-    total += (in + 1) * h + 2 * h;
+    total += (in + 1) * h;
     in = h;
   }
   return total + (in + 1) * out;

@@ -725,5 +725,41 @@ TEST_F(JobManagerTest, WatchersHoldNoThreadsAndTheIntervalHasAFloor) {
   StopGrpcServer(server->get(), absl::Seconds(1));
 }
 
+bool TableExists(ReplayClient& client, const std::string& table) {
+  auto info = client.Info();
+  if (!info.ok()) return false;
+  for (const TableInfo& t : info->tables()) {
+    if (t.config().name() == table) return true;
+  }
+  return false;
+}
+
+TEST_F(JobManagerTest, AJobsTableIsDeletedWhenItEndsUnlessKept) {
+  ReplayClient client(MakeChannel(absl::StrCat("127.0.0.1:", replay_port_)));
+  JobSpec dropped = CartPoleJob("dropped", 1000000);
+  JobSpec kept = CartPoleJob("kept", 1000000);
+  kept.set_keep_table(true);
+  for (const JobSpec& spec : {dropped, kept}) {
+    ASSERT_TRUE(manager_->Submit(spec).ok());
+    ASSERT_TRUE(WaitFor([&] { return manager_->Running(spec.name()) != nullptr; },
+                        absl::Seconds(10)));
+    EXPECT_TRUE(TableExists(client, "job." + spec.name()));
+    ASSERT_TRUE(manager_->Cancel(spec.name()).ok());
+  }
+  EXPECT_FALSE(TableExists(client, "job.dropped"));
+  EXPECT_TRUE(TableExists(client, "job.kept"));
+}
+
+TEST_F(JobManagerTest, TheJobsTableIsCreatedAgainWhenTheReplayServerLosesIt) {
+  ASSERT_TRUE(manager_->Submit(CartPoleJob("lost", 1000000)).ok());
+  ASSERT_TRUE(WaitFor([&] { return manager_->Running("lost") != nullptr; }, absl::Seconds(10)));
+  ReplayClient client(MakeChannel(absl::StrCat("127.0.0.1:", replay_port_)));
+  ASSERT_TRUE(WaitFor([&] { return TableExists(client, "job.lost"); }, absl::Seconds(10)));
+  ASSERT_TRUE(client.DeleteTable("job.lost").ok());  // what a restart without it looks like
+  EXPECT_TRUE(WaitFor([&] { return TableExists(client, "job.lost"); }, absl::Seconds(20)));
+  EXPECT_EQ(manager_->Get("lost")->state(), JOB_RUNNING);
+  EXPECT_TRUE(manager_->Cancel("lost").ok());
+}
+
 }  // namespace
 }  // namespace rlx
