@@ -1,0 +1,53 @@
+// PPO's hyperparameters and problem description (docs/algorithms.md, "PPO").
+// Defaults are CleanRL's ppo.py (discrete actions); Gaussian jobs usually
+// take ppo_continuous_action.py's values (jobs/pendulum_ppo.textproto).
+// Torch-free; PpoConfigErrors is the one place that checks the values.
+#ifndef RLX_ALGORITHMS_PPO_PPO_CONFIG_H_
+#define RLX_ALGORITHMS_PPO_PPO_CONFIG_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "learner/algorithms/config.h"
+
+namespace rlx::ppo {
+
+struct PpoConfig {
+  int num_envs = 4;           // envs stepped together (in-process) / per actor
+  int num_steps = 128;        // steps per env per rollout (the unroll length T)
+  int num_minibatches = 4;
+  int update_epochs = 4;
+  double learning_rate = 2.5e-4;
+  bool anneal_lr = true;      // linearly to 0 over total_env_steps
+  double gamma = 0.99;
+  double gae_lambda = 0.95;
+  bool normalize_advantages = true;
+  double clip_coef = 0.2;
+  bool clip_value_loss = true;
+  double ent_coef = 0.01;
+  double vf_coef = 0.5;
+  double max_grad_norm = 0.5;
+  double adam_eps = 1e-5;
+  std::vector<int64_t> hidden = {64, 64};
+  double init_log_std = 0.0;  // Gaussian policies: state-independent log std
+  // Running mean/var normalisation of observations (clipped to +-10) and
+  // scaling of rewards by the std of the discounted return (clipped to
+  // +-10), per env, as CleanRL's continuous-action wrappers do.
+  bool normalize_observations = false;
+  bool normalize_rewards = false;
+  // APPO: correct the policy lag with V-trace (rho_bar = c_bar = 1) instead
+  // of GAE; actors keep acting while the learner trains.
+  bool vtrace = false;
+  int64_t total_env_steps = 0;  // for the learning-rate schedule
+};
+
+// Every value out of range, one "field: what, got value" each (empty when valid).
+std::vector<std::string> PpoConfigErrors(const ProblemSpec& problem, const PpoConfig& config);
+
+// Env steps per rollout (num_envs * num_steps) and per minibatch.
+inline int64_t RolloutSize(const PpoConfig& c) { return int64_t{c.num_envs} * c.num_steps; }
+
+}  // namespace rlx::ppo
+
+#endif  // RLX_ALGORITHMS_PPO_PPO_CONFIG_H_

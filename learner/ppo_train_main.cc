@@ -1,0 +1,116 @@
+// ppo_train: PPO (or APPO's V-trace targets) in one process, the reference the
+// distributed PPO job is measured against.
+//
+//   ppo_train --env=CartPole-v1 --steps=500000 --seed=1
+//   ppo_train --env=Pendulum-v1 --continuous_defaults --steps=1000000
+//
+// Prints a progress line per 10 updates and a summary (env steps/s, time in
+// updates, solved-at: the first env step where the mean of the last 10
+// training returns reaches --threshold, default the env's reward threshold).
+#include <cstdio>
+#include <fstream>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "algorithms/ppo/ppo_trainer.h"
+#include "envs/registry.h"
+
+ABSL_FLAG(std::string, env, "CartPole-v1", "Environment registry name.");
+ABSL_FLAG(int64_t, steps, 500000, "Env steps (rounded up to whole rollouts).");
+ABSL_FLAG(uint64_t, seed, 1, "Seed (envs: seed + i).");
+ABSL_FLAG(bool, continuous_defaults, false,
+          "CleanRL ppo_continuous_action.py defaults: 1 env, 2048 steps, 32 minibatches, "
+          "10 epochs, lr 3e-4, ent_coef 0, observation and reward normalisation.");
+ABSL_FLAG(int, num_envs, 0, "Envs (0: the defaults' 4, or 1 with --continuous_defaults).");
+ABSL_FLAG(int, num_steps, 0, "Steps per env per rollout (0: default).");
+ABSL_FLAG(int, num_minibatches, 0, "Minibatches per epoch (0: default).");
+ABSL_FLAG(int, update_epochs, 0, "Epochs per update (0: default).");
+ABSL_FLAG(double, learning_rate, 0, "Adam learning rate (0: default).");
+ABSL_FLAG(double, ent_coef, -1, "Entropy coefficient (-1: default).");
+ABSL_FLAG(std::string, hidden, "64,64", "Hidden layer sizes.");
+ABSL_FLAG(bool, vtrace, false, "V-trace targets instead of GAE (APPO's correction).");
+ABSL_FLAG(double, threshold, NAN, "Solved-at threshold (default: the env's reward threshold).");
+ABSL_FLAG(std::string, curve, "", "If set, write 'env_step,episode_return' per episode here.");
+ABSL_FLAG(bool, quiet, false, "Only the summary line.");
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "PPO in one process.\n  ppo_train --env=CartPole-v1 --steps=500000 --seed=1");
+  absl::ParseCommandLine(argc, argv);
+  using rlx::ppo::PpoConfig;
+  rlx::ppo::PpoTrainOptions options;
+  options.env_name = absl::GetFlag(FLAGS_env);
+  options.steps = absl::GetFlag(FLAGS_steps);
+  options.seed = absl::GetFlag(FLAGS_seed);
+  PpoConfig& c = options.config;
+  if (absl::GetFlag(FLAGS_continuous_defaults)) {
+    c.num_envs = 1;
+    c.num_steps = 2048;
+    c.num_minibatches = 32;
+    c.update_epochs = 10;
+    c.learning_rate = 3e-4;
+    c.ent_coef = 0.0;
+    c.normalize_observations = true;
+    c.normalize_rewards = true;
+  }
+  if (int v = absl::GetFlag(FLAGS_num_envs); v > 0) c.num_envs = v;
+  if (int v = absl::GetFlag(FLAGS_num_steps); v > 0) c.num_steps = v;
+  if (int v = absl::GetFlag(FLAGS_num_minibatches); v > 0) c.num_minibatches = v;
+  if (int v = absl::GetFlag(FLAGS_update_epochs); v > 0) c.update_epochs = v;
+  if (double v = absl::GetFlag(FLAGS_learning_rate); v > 0) c.learning_rate = v;
+  if (double v = absl::GetFlag(FLAGS_ent_coef); v >= 0) c.ent_coef = v;
+  c.vtrace = absl::GetFlag(FLAGS_vtrace);
+  c.hidden.clear();
+  for (absl::string_view h : absl::StrSplit(absl::GetFlag(FLAGS_hidden), ',', absl::SkipEmpty())) {
+    int64_t v = 0;
+    if (!absl::SimpleAtoi(h, &v)) {
+      std::fprintf(stderr, "ppo_train: --hidden: '%s' is not a number\n", std::string(h).c_str());
+      return 2;
+    }
+    c.hidden.push_back(v);
+  }
+  double threshold = absl::GetFlag(FLAGS_threshold);
+  if (std::isnan(threshold)) {
+    auto env = rlx::MakeEnv(options.env_name);
+    if (!env.ok()) {
+      std::fprintf(stderr, "ppo_train: %s\n", env.status().ToString().c_str());
+      return 2;
+    }
+    threshold = (*env)->spec().reward_threshold;
+  }
+  const bool quiet = absl::GetFlag(FLAGS_quiet);
+  int64_t updates = 0;
+  options.on_update = [&](int64_t steps, const rlx::ppo::PpoUpdateInfo& info) {
+    if (quiet || ++updates % 10 != 0) return;
+    std::fprintf(stderr,
+                 "step %lld: lr %.2e pg %.4f v %.4f entropy %.3f kl %.4f clip %.3f ev %.3f\n",
+                 static_cast<long long>(steps), info.learning_rate, info.policy_loss,
+                 info.value_loss, info.entropy, info.approx_kl, info.clip_fraction,
+                 info.explained_variance);
+  };
+  auto result = rlx::ppo::RunPpoTraining(options);
+  if (!result.ok()) {
+    std::fprintf(stderr, "ppo_train: %s\n", result.status().ToString().c_str());
+    return 1;
+  }
+  if (const std::string path = absl::GetFlag(FLAGS_curve); !path.empty()) {
+    std::ofstream out(path);
+    out << "env_step,episode_return\n";
+    for (const auto& e : result->episodes) out << e.env_step << "," << e.episode_return << "\n";
+  }
+  double last10 = 0;
+  const size_t n = result->episodes.size();
+  for (size_t i = n >= 10 ? n - 10 : 0; i < n; ++i) last10 += result->episodes[i].episode_return;
+  if (n > 0) last10 /= std::min<size_t>(n, 10);
+  std::printf(
+      "ppo_train %s seed %llu: %lld env steps in %.2f s (%.0f steps/s, %.0f%% in updates), "
+      "%zu episodes, last-10 mean return %.1f, solved-at(%.0f) %lld\n",
+      options.env_name.c_str(), static_cast<unsigned long long>(options.seed),
+      static_cast<long long>(result->env_steps), result->seconds,
+      result->env_steps / result->seconds, 100 * result->update_seconds / result->seconds, n,
+      last10, threshold, static_cast<long long>(rlx::ppo::SolvedAt(result->episodes, threshold)));
+  return 0;
+}
