@@ -100,13 +100,16 @@ std::string Number(double v, const char* format = "%.1f") {
   return std::isfinite(v) ? absl::StrFormat(format, v) : "-";
 }
 
+// Evaluation fields are unset until the first evaluation report (which may
+// return 0, or come at step 0).
 std::string StatusLine(const JobStatus& s) {
   std::string line = absl::StrFormat(
       "%-24s %-9s steps=%d episodes=%d return=%s eval=%s", s.name(), StateName(s.state()),
       s.env_steps(), s.episodes(), Number(s.mean_return()),
-      s.last_eval_step() > 0 ? absl::StrCat(Number(s.last_eval_return()), "@", s.last_eval_step())
-                             : "-");
-  if (s.last_eval_step() > 0) absl::StrAppend(&line, " best=", Number(s.best_eval_return()));
+      s.has_last_eval_return()
+          ? absl::StrCat(Number(s.last_eval_return()), "@", s.last_eval_step())
+          : "-");
+  if (s.has_best_eval_return()) absl::StrAppend(&line, " best=", Number(s.best_eval_return()));
   absl::StrAppendFormat(&line, " version=%d actors=%d", s.policy_version(), s.actors());
   if (!s.message().empty()) absl::StrAppend(&line, " (", s.message(), ")");
   return line;
@@ -117,8 +120,20 @@ std::string ProgressLine(const JobStatus& s) {
       "%s %s | %d steps (%s/s) | %d episodes | return %s | eval %s | lag %s | v%d", s.name(),
       StateName(s.state()), s.env_steps(), Number(s.env_steps_per_second(), "%.0f"),
       s.episodes(), Number(s.mean_return()),
-      s.last_eval_step() > 0 ? Number(s.last_eval_return()) : std::string("-"),
+      s.has_last_eval_return() ? Number(s.last_eval_return()) : std::string("-"),
       Number(s.mean_policy_lag(), "%.2f"), s.policy_version());
+}
+
+absl::StatusOr<JobStatus> GetJob(const std::string& name, const std::string& address) {
+  auto stub = Connect(address);
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx);
+  GetJobRequest request;
+  request.set_name(name);
+  JobStatus status;
+  const grpc::Status s = stub->Get(&ctx, request, &status);
+  if (!s.ok()) return RpcError(s, address);
+  return status;
 }
 
 std::string CurvePath(const JobStatus& s, const Target& target) {
@@ -149,14 +164,20 @@ int DoWatch(const std::string& job, const Target& target, int64_t interval_ms,
   auto reader = stub->Watch(&ctx, request);
   JobStatus status;
   bool any = false;
-  while (reader->Read(&status)) {
-    any = true;
-    const std::string line = ProgressLine(status);
+  std::string shown;  // the progress line on screen
+  auto show = [&](const JobStatus& s, bool only_if_changed) {
+    const std::string line = ProgressLine(s);
+    if (only_if_changed && line == shown) return;
     if (io.tty) {
       *io.out << "\r\x1b[K" << line << std::flush;
     } else {
       *io.out << line << std::endl;
     }
+    shown = line;
+  };
+  while (reader->Read(&status)) {
+    any = true;
+    show(status, /*only_if_changed=*/false);
   }
   const grpc::Status finish = reader->Finish();
   bool interrupted;
@@ -165,14 +186,26 @@ int DoWatch(const std::string& job, const Target& target, int64_t interval_ms,
     g_watch_ctx = nullptr;
     interrupted = g_interrupted;
   }
-  if (io.tty && any) *io.out << "\n";
-  if (interrupted) return reporter.Fail(absl::StrCat("interrupted while watching ", job));
-  if (!finish.ok()) return reporter.Fail(RpcError(finish, target.address));
-  if (!any) return reporter.Fail(absl::StrCat("no status received for job ", job));
+  if (interrupted || !finish.ok() || !any) {
+    if (io.tty && any) *io.out << "\n";
+    if (interrupted) return reporter.Fail(absl::StrCat("interrupted while watching ", job));
+    if (!finish.ok()) return reporter.Fail(RpcError(finish, target.address));
+    return reporter.Fail(absl::StrCat("no status received for job ", job));
+  }
   if (!Ended(status.state())) {
+    if (io.tty) *io.out << "\n";
     return reporter.Fail(absl::StrCat("the status stream of ", job, " ended while it was ",
                                       StateName(status.state())));
   }
+  // The last streamed status can predate the last evaluation report: the
+  // final line and the summary come from a fresh Get (the streamed one if it
+  // fails).
+  if (absl::StatusOr<JobStatus> fresh = GetJob(job, target.address); fresh.ok() &&
+                                                                    Ended(fresh->state())) {
+    status = *fresh;
+    show(status, /*only_if_changed=*/true);
+  }
+  if (io.tty) *io.out << "\n";
   const double seconds = status.finished_unix() > 0 && status.started_unix() > 0
                              ? status.finished_unix() - status.started_unix()
                              : NAN;
@@ -180,7 +213,7 @@ int DoWatch(const std::string& job, const Target& target, int64_t interval_ms,
                              status.message().empty() ? "" : ": " + status.message());
   std::string summary = absl::StrFormat("  %d env steps in %s s, %d episodes", status.env_steps(),
                                         Number(seconds), status.episodes());
-  if (status.last_eval_step() > 0) {
+  if (status.has_best_eval_return()) {
     absl::StrAppend(&summary, ", best eval ", Number(status.best_eval_return()));
   }
   const std::string curve = CurvePath(status, target);
