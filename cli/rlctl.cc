@@ -19,6 +19,8 @@
 #include "cli/job_file.h"
 #include "health.grpc.pb.h"
 #include "cli/local_cluster.h"
+#include "cli/process.h"
+#include "cli/supervisor.h"
 #include "core/file_util.h"
 #include "core/server.h"
 #include "job.grpc.pb.h"
@@ -59,9 +61,12 @@ absl::StatusOr<Target> ResolveTarget(const CommandLine& cl) {
   const std::string state_dir = cl.GetString("state_dir", ".rlx");
   absl::StatusOr<Topology> t = ReadTopology(TopologyPath(state_dir));
   if (!t.ok() || t->learner_address.empty()) {
+    // No default address: a silent fallback could send jobs to a cluster the
+    // user did not mean.
     return absl::FailedPreconditionError(absl::StrCat(
         "no --address given and no running topology in ", state_dir,
-        " (start one with `rlctl up`, or pass --address=HOST:PORT)"));
+        " (start one with `rlctl up`, or pass --address=HOST:PORT; a compose cluster's "
+        "learner is HOST:", kClusterLearnerPort, ")"));
   }
   target.address = t->learner_address;
   target.topology = *t;
@@ -250,16 +255,42 @@ UpOptions UpOptionsFrom(const CommandLine& cl) {
   o.out_dir = cl.GetString("out_dir", "");
   o.metrics = cl.GetBool("metrics");
   o.start_timeout = absl::Seconds(cl.GetInt("start_timeout_s", 60));
+  o.restart_backoff = absl::Milliseconds(cl.GetInt("restart_backoff_ms", 500));
+  o.max_restart_backoff = absl::Milliseconds(cl.GetInt("max_restart_backoff_ms", 30000));
+  o.stable_run = absl::Seconds(cl.GetInt("stable_run_s", 60));
   return o;
 }
 
 void PrintTopology(const Topology& t, const RlctlIo& io) {
+  *io.out << "supervisor pid " << t.supervisor_pid << "\n";
   for (const ProcessRecord& p : t.processes) {
     *io.out << absl::StrFormat("  %-10s pid %-7d port %-5d", p.name, p.pid, p.port);
     if (p.metrics_port > 0) *io.out << absl::StrFormat(" metrics %-5d", p.metrics_port);
     *io.out << " log " << p.log << "\n";
   }
   *io.out << t.learner_address << "\n";
+}
+
+// `status`: one line per process of a local topology.
+void PrintProcesses(const std::string& state_dir, const Topology& t, const RlctlIo& io) {
+  const bool supervised = SupervisorAlive(t);
+  *io.out << "topology " << state_dir << ": "
+          << (supervised ? absl::StrCat("supervisor pid ", t.supervisor_pid)
+                         : std::string("NO SUPERVISOR (crashed processes are not restarted; "
+                                       "`rlctl down` stops them)"))
+          << "\n";
+  for (const ProcessRecord& p : t.processes) {
+    const std::string pid = p.pid > 0 ? absl::StrCat(p.pid) : "-";
+    const std::string port = p.port > 0 ? absl::StrCat(p.port) : "-";
+    std::string state = p.state;
+    if (!supervised && p.pid > 0 && !ProcessAlive(p.pid)) state = "gone";
+    *io.out << absl::StrFormat("  %-10s pid %-7s port %-5s restarts %-3d %s", p.name, pid, port,
+                               p.restarts, state);
+    if (const std::string last = DescribeLastExit(p.last_exit); !last.empty()) {
+      *io.out << " (last exit: " << last << ")";
+    }
+    *io.out << "\n";
+  }
 }
 
 int CmdUp(const CommandLine& cl, const RlctlIo& io, const Reporter& r) {
@@ -291,6 +322,9 @@ int CmdSubmit(const CommandLine& cl, const RlctlIo& io, const Reporter& r) {
 int CmdStatus(const CommandLine& cl, const RlctlIo& io, const Reporter& r) {
   absl::StatusOr<Target> target = ResolveTarget(cl);
   if (!target.ok()) return r.Fail(target.status());
+  if (cl.command == "status" && cl.positional.empty() && target->topology) {
+    PrintProcesses(cl.GetString("state_dir", ".rlx"), *target->topology, io);
+  }
   auto stub = Connect(target->address);
   grpc::ClientContext ctx;
   SetDeadline(&ctx);
@@ -355,6 +389,34 @@ int CmdHealth(const CommandLine& cl, const RlctlIo& io, const Reporter& r) {
   }
   *io.out << address << " SERVING\n";
   return 0;
+}
+
+int CmdRestart(const CommandLine& cl, const RlctlIo& io, const Reporter& r) {
+  const std::string state_dir = cl.GetString("state_dir", ".rlx");
+  const absl::Duration grace = absl::Seconds(cl.GetInt("timeout_s", 10));
+  const absl::Status s = RestartProcess(state_dir, cl.positional[0], grace,
+                                        grace + absl::Seconds(cl.GetInt("wait_s", 90)), io.out);
+  if (absl::IsNotFound(s) && !FileExists(TopologyPath(state_dir))) {
+    return r.Fail(absl::StrCat("no topology in ", state_dir, " (start one with `rlctl up`)"));
+  }
+  if (!s.ok()) return r.Fail(s);
+  return 0;
+}
+
+// The background half of `up` (or a foreground supervisor).
+int CmdSupervise(const CommandLine& cl, const RlctlIo& io, const Reporter& r) {
+  SuperviseOptions options;
+  options.up = ResolveUpOptions(UpOptionsFrom(cl));
+  options.ready_fd = static_cast<int>(cl.GetInt("ready_fd", -1));
+  options.stop_grace = absl::Seconds(cl.GetInt("timeout_s", 10));
+  if (absl::Status s = CheckUpOptions(options.up, cl.GetString("state_dir", ".rlx")); !s.ok()) {
+    if (options.ready_fd >= 0) {
+      (void)WriteAll(options.ready_fd,
+                     absl::StrCat("error ", static_cast<int>(s.code()), " ", s.message(), "\n"));
+    }
+    return r.Fail(s);
+  }
+  return RunSupervisor(options);
 }
 
 int CmdWatch(const CommandLine& cl, const RlctlIo& io, const Reporter& r) {
@@ -428,6 +490,8 @@ int RunRlctl(const std::vector<std::string>& args, const RlctlIo& io) {
   if (c == "cancel") return CmdCancel(*cl, io, reporter);
   if (c == "health") return CmdHealth(*cl, io, reporter);
   if (c == "run") return CmdRun(*cl, io, reporter);
+  if (c == "restart") return CmdRestart(*cl, io, reporter);
+  if (c == "supervise") return CmdSupervise(*cl, io, reporter);
   return reporter.Fail("not implemented", 2);  // unreachable: ParseCommandLine knows the table
 }
 

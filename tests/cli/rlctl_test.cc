@@ -284,13 +284,25 @@ TEST(RlctlErrorsTest, JobFileErrorsAreOneLineAndNonZero) {
   }
   Result missing = Rlctl({"submit", "/nonexistent.textproto", state});
   EXPECT_EQ(missing.code, 1);
-  EXPECT_TRUE(absl::StrContains(missing.err, "cannot read job file")) << missing.err;
+  EXPECT_TRUE(absl::StrContains(missing.err, "cannot read job file /nonexistent.textproto"))
+      << missing.err;
+  const std::string dir = MakeTempDir("rlctl_jobdir");
+  Result directory = Rlctl({"submit", dir, state});
+  EXPECT_EQ(directory.code, 1);
+  EXPECT_TRUE(OneLine(directory.err)) << directory.err;
+  EXPECT_TRUE(absl::StrContains(directory.err, "rlctl: submit: job file " + dir + " is a directory"))
+      << directory.err;
+  Result empty = Rlctl({"submit", WriteJob("  \n"), state});
+  EXPECT_EQ(empty.code, 1);
+  EXPECT_TRUE(absl::StrContains(empty.err, "is empty")) << empty.err;
   // A valid file with nowhere to send it.
   Result nowhere = Rlctl({"submit", WriteJob("name: \"x\" algorithm: \"stream_ac\" env: "
                                              "\"CartPole-v1\" stop { max_env_steps: 1 }"),
                           state});
   EXPECT_EQ(nowhere.code, 1);
   EXPECT_TRUE(absl::StrContains(nowhere.err, "no --address given")) << nowhere.err;
+  // Names the cluster's learner port rather than silently trying it.
+  EXPECT_TRUE(absl::StrContains(nowhere.err, "HOST:50052")) << nowhere.err;
   Result down = Rlctl({"down", state});
   EXPECT_EQ(down.code, 1);
   EXPECT_TRUE(OneLine(down.err)) << down.err;
