@@ -12,7 +12,7 @@ using Kind = FlagSpec::Kind;
 
 FlagSpec AddressFlag() {
   return {"address", Kind::kString, "learner of --state_dir's topology",
-          "learner (JobService) HOST:PORT of a cluster"};
+          "learner (JobService) HOST:PORT of a cluster (a compose cluster: HOST:50052)"};
 }
 FlagSpec StateDirFlag() {
   return {"state_dir", Kind::kString, ".rlx", "where `up` keeps the topology, port files and logs"};
@@ -28,6 +28,11 @@ std::vector<FlagSpec> UpFlags() {
       {"out_dir", Kind::kString, "<state_dir>/out", "evaluator output (curves, best policies)"},
       {"metrics", Kind::kBool, "false", "serve /metrics from every process (free ports)"},
       {"start_timeout_s", Kind::kInt, "60", "seconds to wait for each process to serve"},
+      {"restart_backoff_ms", Kind::kInt, "500",
+       "wait before restarting a crashed process; doubles with each crash"},
+      {"max_restart_backoff_ms", Kind::kInt, "30000", "longest wait before a restart"},
+      {"stable_run_s", Kind::kInt, "60",
+       "a process that ran this long before crashing restarts after the first wait again"},
   };
 }
 
@@ -35,23 +40,42 @@ std::vector<CommandSpec> MakeCommands() {
   std::vector<CommandSpec> c;
   c.push_back({"up", "up [--actors=N] [--state_dir=DIR] [flags]",
                "start replay server, learner, actors and evaluator on this machine",
-               "Starts replay_server, learner, N actors and the evaluator as background\n"
-               "processes on 127.0.0.1 (free ports), logs in <state_dir>/logs/<name>.log,\n"
-               "and records them in <state_dir>/topology.txt. Prints the learner address.\n"
-               "The processes outlive rlctl; stop them with `rlctl down`.",
+               "Starts a supervisor (`rlctl supervise`, in the background) that starts\n"
+               "replay_server, learner, N actors and the evaluator on 127.0.0.1 (free ports,\n"
+               "never the cluster's 50051-50053), logs in <state_dir>/logs/<name>.log, and\n"
+               "records them in <state_dir>/topology.txt. Returns once every process serves\n"
+               "and prints the learner address. The supervisor restarts a crashed process\n"
+               "(after 0.5 s, doubling up to 30 s) on the same ports; a process that exits\n"
+               "with status 0 stays down. Stop everything with `rlctl down`; see\n"
+               "docs/operations.md.",
                0, 0, UpFlags()});
   c.push_back({"down", "down [--state_dir=DIR]", "stop the processes `up` started",
-               "Sends SIGTERM to every process of the topology, waits up to --timeout_s for\n"
-               "each to exit (then SIGKILL), and removes the topology file.",
+               "Asks the supervisor to stop the topology: SIGTERM to the actors and the\n"
+               "evaluator, then the learner, then the replay server, each group given up to\n"
+               "--timeout_s to exit (then SIGKILL), restarted processes included. Prints\n"
+               "each process with its pid and restart count; the supervisor removes the\n"
+               "topology file and exits. Without a live supervisor it signals the recorded\n"
+               "processes itself.",
                0, 0,
-               {StateDirFlag(), {"timeout_s", Kind::kInt, "10", "grace period per process"}}});
+               {StateDirFlag(), {"timeout_s", Kind::kInt, "10", "grace period per group"}}});
+  c.push_back({"restart", "restart NAME [--state_dir=DIR]",
+               "restart one process of the `up` topology on its ports",
+               "Asks the supervisor to restart NAME (replay, learner, actor-N, evaluator):\n"
+               "SIGTERM, SIGKILL after --timeout_s, and a new process on the same ports at\n"
+               "once. Waits until it serves and prints its pid. Also starts a process that\n"
+               "exited with status 0 or waits for its next restart.",
+               1, 1,
+               {StateDirFlag(),
+                {"timeout_s", Kind::kInt, "10", "grace period before SIGKILL"},
+                {"wait_s", Kind::kInt, "90", "how long to wait for the new process to serve"}}});
   c.push_back({"submit", "submit FILE [--address=HOST:PORT]", "submit a job file",
                "Checks the job file (text-format or JSON JobSpec) locally, then submits it\n"
                "to the learner. Prints the job name.",
                1, 1, {AddressFlag(), StateDirFlag()}});
   c.push_back({"status", "status [JOB] [--address=HOST:PORT]", "show one job (or all jobs)",
                "Prints a status line per job: state, env steps, episodes, mean return,\n"
-               "last evaluation, policy version.",
+               "last evaluation, policy version. Without JOB and --address, first the\n"
+               "processes of --state_dir's topology: pid, port, restart count, state.",
                0, 1, {AddressFlag(), StateDirFlag()}});
   c.push_back({"list", "list [--address=HOST:PORT]", "list all jobs", "Prints a status line per job.",
                0, 0, {AddressFlag(), StateDirFlag()}});
@@ -77,6 +101,18 @@ std::vector<CommandSpec> MakeCommands() {
                "Starts a local topology (as `up`), submits FILE, watches it to the end and\n"
                "stops the topology again (also on failure or Ctrl-C). Exit status as watch's.",
                1, 1, run_flags});
+  std::vector<FlagSpec> supervise_flags = UpFlags();
+  supervise_flags.push_back({"timeout_s", Kind::kInt, "10", "grace period per group on SIGTERM"});
+  supervise_flags.push_back(
+      {"ready_fd", Kind::kInt, "-1", "(set by `up`) pipe that gets the start-up result"});
+  c.push_back({"supervise", "supervise [--state_dir=DIR] [flags]",
+               "(run by `up`) start and supervise the topology in the foreground",
+               "Starts the topology as `up` describes and supervises it until `rlctl down`,\n"
+               "SIGTERM or SIGINT: a crashed process is restarted with backoff on the ports\n"
+               "it first bound. `up` runs it in the background; run it yourself to keep it\n"
+               "in the foreground (e.g. under a service manager). Its log lines go to\n"
+               "stderr.",
+               0, 0, supervise_flags});
   return c;
 }
 
@@ -191,10 +227,11 @@ std::string TopLevelHelp() {
       "rlctl: the front door of the rlx distributed RL platform.\n\n"
       "usage: rlctl COMMAND [ARGS] [--flag=value ...]\n\ncommands:\n";
   for (const CommandSpec& c : Commands()) {
-    absl::StrAppendFormat(&s, "  %-8s %s\n", c.name, c.summary);
+    absl::StrAppendFormat(&s, "  %-10s %s\n", c.name, c.summary);
   }
-  s += "\nJob commands talk to --address=HOST:PORT, or to the learner that `rlctl up`\n"
-       "started (found in --state_dir, default .rlx).\n"
+  s += "\nJob commands talk to --address=HOST:PORT (a compose cluster's learner is\n"
+       "HOST:50052), or to the learner that `rlctl up` started (found in --state_dir,\n"
+       "default .rlx). Operating the `up` topology: docs/operations.md.\n"
        "`rlctl COMMAND --help` describes a command and its flags.\n";
   return s;
 }

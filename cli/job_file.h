@@ -19,7 +19,9 @@ namespace rlx::cli {
 // the parser's line:column messages.
 absl::StatusOr<JobSpec> ParseJobText(const std::string& contents);
 
-// Reads and parses path (NOT_FOUND / INVALID_ARGUMENT naming the file).
+// Reads and parses path. Errors name the file: NOT_FOUND (no such file),
+// PERMISSION_DENIED, INVALID_ARGUMENT for a directory ("job file DIR is a
+// directory ..."), an empty file, another read error, or a parse error.
 absl::StatusOr<JobSpec> ReadJobFile(const std::string& path);
 
 // ValidateJobSpec on a copy of the spec. INVALID_ARGUMENT listing every bad field.

@@ -19,6 +19,8 @@
 #include "cli/job_file.h"
 #include "health.grpc.pb.h"
 #include "cli/local_cluster.h"
+#include "cli/process.h"
+#include "cli/supervisor.h"
 #include "core/file_util.h"
 #include "core/server.h"
 #include "job.grpc.pb.h"
@@ -59,9 +61,12 @@ absl::StatusOr<Target> ResolveTarget(const CommandLine& cl) {
   const std::string state_dir = cl.GetString("state_dir", ".rlx");
   absl::StatusOr<Topology> t = ReadTopology(TopologyPath(state_dir));
   if (!t.ok() || t->learner_address.empty()) {
+    // No default address: a silent fallback could send jobs to a cluster the
+    // user did not mean.
     return absl::FailedPreconditionError(absl::StrCat(
         "no --address given and no running topology in ", state_dir,
-        " (start one with `rlctl up`, or pass --address=HOST:PORT)"));
+        " (start one with `rlctl up`, or pass --address=HOST:PORT; a compose cluster's "
+        "learner is HOST:", kClusterLearnerPort, ")"));
   }
   target.address = t->learner_address;
   target.topology = *t;
@@ -100,13 +105,16 @@ std::string Number(double v, const char* format = "%.1f") {
   return std::isfinite(v) ? absl::StrFormat(format, v) : "-";
 }
 
+// Evaluation fields are unset until the first evaluation report (which may
+// return 0, or come at step 0).
 std::string StatusLine(const JobStatus& s) {
   std::string line = absl::StrFormat(
       "%-24s %-9s steps=%d episodes=%d return=%s eval=%s", s.name(), StateName(s.state()),
       s.env_steps(), s.episodes(), Number(s.mean_return()),
-      s.last_eval_step() > 0 ? absl::StrCat(Number(s.last_eval_return()), "@", s.last_eval_step())
-                             : "-");
-  if (s.last_eval_step() > 0) absl::StrAppend(&line, " best=", Number(s.best_eval_return()));
+      s.has_last_eval_return()
+          ? absl::StrCat(Number(s.last_eval_return()), "@", s.last_eval_step())
+          : "-");
+  if (s.has_best_eval_return()) absl::StrAppend(&line, " best=", Number(s.best_eval_return()));
   absl::StrAppendFormat(&line, " version=%d actors=%d", s.policy_version(), s.actors());
   if (!s.message().empty()) absl::StrAppend(&line, " (", s.message(), ")");
   return line;
@@ -117,8 +125,20 @@ std::string ProgressLine(const JobStatus& s) {
       "%s %s | %d steps (%s/s) | %d episodes | return %s | eval %s | lag %s | v%d", s.name(),
       StateName(s.state()), s.env_steps(), Number(s.env_steps_per_second(), "%.0f"),
       s.episodes(), Number(s.mean_return()),
-      s.last_eval_step() > 0 ? Number(s.last_eval_return()) : std::string("-"),
+      s.has_last_eval_return() ? Number(s.last_eval_return()) : std::string("-"),
       Number(s.mean_policy_lag(), "%.2f"), s.policy_version());
+}
+
+absl::StatusOr<JobStatus> GetJob(const std::string& name, const std::string& address) {
+  auto stub = Connect(address);
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx);
+  GetJobRequest request;
+  request.set_name(name);
+  JobStatus status;
+  const grpc::Status s = stub->Get(&ctx, request, &status);
+  if (!s.ok()) return RpcError(s, address);
+  return status;
 }
 
 std::string CurvePath(const JobStatus& s, const Target& target) {
@@ -149,14 +169,20 @@ int DoWatch(const std::string& job, const Target& target, int64_t interval_ms,
   auto reader = stub->Watch(&ctx, request);
   JobStatus status;
   bool any = false;
-  while (reader->Read(&status)) {
-    any = true;
-    const std::string line = ProgressLine(status);
+  std::string shown;  // the progress line on screen
+  auto show = [&](const JobStatus& s, bool only_if_changed) {
+    const std::string line = ProgressLine(s);
+    if (only_if_changed && line == shown) return;
     if (io.tty) {
       *io.out << "\r\x1b[K" << line << std::flush;
     } else {
       *io.out << line << std::endl;
     }
+    shown = line;
+  };
+  while (reader->Read(&status)) {
+    any = true;
+    show(status, /*only_if_changed=*/false);
   }
   const grpc::Status finish = reader->Finish();
   bool interrupted;
@@ -165,14 +191,26 @@ int DoWatch(const std::string& job, const Target& target, int64_t interval_ms,
     g_watch_ctx = nullptr;
     interrupted = g_interrupted;
   }
-  if (io.tty && any) *io.out << "\n";
-  if (interrupted) return reporter.Fail(absl::StrCat("interrupted while watching ", job));
-  if (!finish.ok()) return reporter.Fail(RpcError(finish, target.address));
-  if (!any) return reporter.Fail(absl::StrCat("no status received for job ", job));
+  if (interrupted || !finish.ok() || !any) {
+    if (io.tty && any) *io.out << "\n";
+    if (interrupted) return reporter.Fail(absl::StrCat("interrupted while watching ", job));
+    if (!finish.ok()) return reporter.Fail(RpcError(finish, target.address));
+    return reporter.Fail(absl::StrCat("no status received for job ", job));
+  }
   if (!Ended(status.state())) {
+    if (io.tty) *io.out << "\n";
     return reporter.Fail(absl::StrCat("the status stream of ", job, " ended while it was ",
                                       StateName(status.state())));
   }
+  // The last streamed status can predate the last evaluation report: the
+  // final line and the summary come from a fresh Get (the streamed one if it
+  // fails).
+  if (absl::StatusOr<JobStatus> fresh = GetJob(job, target.address); fresh.ok() &&
+                                                                    Ended(fresh->state())) {
+    status = *fresh;
+    show(status, /*only_if_changed=*/true);
+  }
+  if (io.tty) *io.out << "\n";
   const double seconds = status.finished_unix() > 0 && status.started_unix() > 0
                              ? status.finished_unix() - status.started_unix()
                              : NAN;
@@ -180,7 +218,7 @@ int DoWatch(const std::string& job, const Target& target, int64_t interval_ms,
                              status.message().empty() ? "" : ": " + status.message());
   std::string summary = absl::StrFormat("  %d env steps in %s s, %d episodes", status.env_steps(),
                                         Number(seconds), status.episodes());
-  if (status.last_eval_step() > 0) {
+  if (status.has_best_eval_return()) {
     absl::StrAppend(&summary, ", best eval ", Number(status.best_eval_return()));
   }
   const std::string curve = CurvePath(status, target);
@@ -217,16 +255,42 @@ UpOptions UpOptionsFrom(const CommandLine& cl) {
   o.out_dir = cl.GetString("out_dir", "");
   o.metrics = cl.GetBool("metrics");
   o.start_timeout = absl::Seconds(cl.GetInt("start_timeout_s", 60));
+  o.restart_backoff = absl::Milliseconds(cl.GetInt("restart_backoff_ms", 500));
+  o.max_restart_backoff = absl::Milliseconds(cl.GetInt("max_restart_backoff_ms", 30000));
+  o.stable_run = absl::Seconds(cl.GetInt("stable_run_s", 60));
   return o;
 }
 
 void PrintTopology(const Topology& t, const RlctlIo& io) {
+  *io.out << "supervisor pid " << t.supervisor_pid << "\n";
   for (const ProcessRecord& p : t.processes) {
     *io.out << absl::StrFormat("  %-10s pid %-7d port %-5d", p.name, p.pid, p.port);
     if (p.metrics_port > 0) *io.out << absl::StrFormat(" metrics %-5d", p.metrics_port);
     *io.out << " log " << p.log << "\n";
   }
   *io.out << t.learner_address << "\n";
+}
+
+// `status`: one line per process of a local topology.
+void PrintProcesses(const std::string& state_dir, const Topology& t, const RlctlIo& io) {
+  const bool supervised = SupervisorAlive(t);
+  *io.out << "topology " << state_dir << ": "
+          << (supervised ? absl::StrCat("supervisor pid ", t.supervisor_pid)
+                         : std::string("NO SUPERVISOR (crashed processes are not restarted; "
+                                       "`rlctl down` stops them)"))
+          << "\n";
+  for (const ProcessRecord& p : t.processes) {
+    const std::string pid = p.pid > 0 ? absl::StrCat(p.pid) : "-";
+    const std::string port = p.port > 0 ? absl::StrCat(p.port) : "-";
+    std::string state = p.state;
+    if (!supervised && p.pid > 0 && !ProcessAlive(p.pid)) state = "gone";
+    *io.out << absl::StrFormat("  %-10s pid %-7s port %-5s restarts %-3d %s", p.name, pid, port,
+                               p.restarts, state);
+    if (const std::string last = DescribeLastExit(p.last_exit); !last.empty()) {
+      *io.out << " (last exit: " << last << ")";
+    }
+    *io.out << "\n";
+  }
 }
 
 int CmdUp(const CommandLine& cl, const RlctlIo& io, const Reporter& r) {
@@ -258,6 +322,9 @@ int CmdSubmit(const CommandLine& cl, const RlctlIo& io, const Reporter& r) {
 int CmdStatus(const CommandLine& cl, const RlctlIo& io, const Reporter& r) {
   absl::StatusOr<Target> target = ResolveTarget(cl);
   if (!target.ok()) return r.Fail(target.status());
+  if (cl.command == "status" && cl.positional.empty() && target->topology) {
+    PrintProcesses(cl.GetString("state_dir", ".rlx"), *target->topology, io);
+  }
   auto stub = Connect(target->address);
   grpc::ClientContext ctx;
   SetDeadline(&ctx);
@@ -322,6 +389,34 @@ int CmdHealth(const CommandLine& cl, const RlctlIo& io, const Reporter& r) {
   }
   *io.out << address << " SERVING\n";
   return 0;
+}
+
+int CmdRestart(const CommandLine& cl, const RlctlIo& io, const Reporter& r) {
+  const std::string state_dir = cl.GetString("state_dir", ".rlx");
+  const absl::Duration grace = absl::Seconds(cl.GetInt("timeout_s", 10));
+  const absl::Status s = RestartProcess(state_dir, cl.positional[0], grace,
+                                        grace + absl::Seconds(cl.GetInt("wait_s", 90)), io.out);
+  if (absl::IsNotFound(s) && !FileExists(TopologyPath(state_dir))) {
+    return r.Fail(absl::StrCat("no topology in ", state_dir, " (start one with `rlctl up`)"));
+  }
+  if (!s.ok()) return r.Fail(s);
+  return 0;
+}
+
+// The background half of `up` (or a foreground supervisor).
+int CmdSupervise(const CommandLine& cl, const RlctlIo& io, const Reporter& r) {
+  SuperviseOptions options;
+  options.up = ResolveUpOptions(UpOptionsFrom(cl));
+  options.ready_fd = static_cast<int>(cl.GetInt("ready_fd", -1));
+  options.stop_grace = absl::Seconds(cl.GetInt("timeout_s", 10));
+  if (absl::Status s = CheckUpOptions(options.up, cl.GetString("state_dir", ".rlx")); !s.ok()) {
+    if (options.ready_fd >= 0) {
+      (void)WriteAll(options.ready_fd,
+                     absl::StrCat("error ", static_cast<int>(s.code()), " ", s.message(), "\n"));
+    }
+    return r.Fail(s);
+  }
+  return RunSupervisor(options);
 }
 
 int CmdWatch(const CommandLine& cl, const RlctlIo& io, const Reporter& r) {
@@ -395,6 +490,8 @@ int RunRlctl(const std::vector<std::string>& args, const RlctlIo& io) {
   if (c == "cancel") return CmdCancel(*cl, io, reporter);
   if (c == "health") return CmdHealth(*cl, io, reporter);
   if (c == "run") return CmdRun(*cl, io, reporter);
+  if (c == "restart") return CmdRestart(*cl, io, reporter);
+  if (c == "supervise") return CmdSupervise(*cl, io, reporter);
   return reporter.Fail("not implemented", 2);  // unreachable: ParseCommandLine knows the table
 }
 

@@ -5,7 +5,11 @@
 // goes to `out`, and any failure is ONE line "rlctl: CMD: reason" on `err`.
 // Returns the process exit status: 0 success, 1 failure (watch / run: the job
 // did not succeed), 2 usage error. Job commands talk to --address, or to the
-// learner recorded in <state_dir>/topology.txt by `rlctl up`.
+// learner recorded in <state_dir>/topology.txt by `rlctl up` (there is no
+// default address). `up`, `down`, `restart` and `status` work through the
+// supervisor of the local topology (cli/local_cluster.h); `supervise` runs
+// that supervisor in the calling process (cli/supervisor.h) and does not
+// return until the topology is stopped.
 //
 // Blocking. `run` installs the SIGINT/SIGTERM handling of core/server.h
 // (BlockShutdownSignals) so that Ctrl-C still stops the local topology.

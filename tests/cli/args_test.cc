@@ -50,5 +50,10 @@ TEST(ArgsTest, HelpIsAvailableForEveryCommand) {
   }
 }
 
+TEST(ArgsTest, HelpNamesTheClusterLearnerPort) {
+  EXPECT_NE(TopLevelHelp().find("HOST:50052"), std::string::npos);
+  EXPECT_NE(CommandHelp(*FindCommand("submit")).find("HOST:50052"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace rlx::cli

@@ -1,8 +1,13 @@
 #include "cli/job_file.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
 
 #include "absl/strings/match.h"
+#include "tests/test_util.h"
 
 namespace rlx::cli {
 namespace {
@@ -44,7 +49,40 @@ TEST(JobFileTest, ListsEveryBadField) {
 }
 
 TEST(JobFileTest, MissingFileIsNotFound) {
-  EXPECT_TRUE(absl::IsNotFound(ReadJobFile("/nonexistent/job.textproto").status()));
+  const absl::Status s = ReadJobFile("/nonexistent/job.textproto").status();
+  EXPECT_TRUE(absl::IsNotFound(s)) << s;
+  EXPECT_TRUE(absl::StrContains(s.message(), "cannot read job file /nonexistent/job.textproto: "))
+      << s;
+}
+
+TEST(JobFileTest, DirectoryIsAnErrorNamingThePathNotAnEmptyJob) {
+  const std::string dir = MakeTempDir("job_dir");
+  const absl::Status s = ReadJobFile(dir).status();
+  EXPECT_TRUE(absl::IsInvalidArgument(s)) << s;
+  EXPECT_TRUE(absl::StartsWith(s.message(), "job file " + dir + " is a directory")) << s;
+}
+
+TEST(JobFileTest, UnreadableFileIsAnErrorNamingThePathAndTheReason) {
+  // A file the kernel refuses to read (as root, permissions do not stop a read).
+  const absl::Status io = ReadJobFile("/proc/self/mem").status();
+  ASSERT_FALSE(io.ok());
+  EXPECT_TRUE(absl::StartsWith(io.message(), "cannot read job file /proc/self/mem: ")) << io;
+  if (::geteuid() != 0) {
+    const std::string path = MakeTempDir("job_perm") + "/job.textproto";
+    std::ofstream(path) << kGood;
+    ::chmod(path.c_str(), 0);
+    const absl::Status denied = ReadJobFile(path).status();
+    EXPECT_TRUE(absl::IsPermissionDenied(denied)) << denied;
+    EXPECT_TRUE(absl::StrContains(denied.message(), path + ": Permission denied")) << denied;
+  }
+}
+
+TEST(JobFileTest, EmptyFileIsAnErrorNamingThePath) {
+  const std::string path = MakeTempDir("job_empty") + "/job.textproto";
+  std::ofstream(path) << "\n  \n";
+  const absl::Status s = ReadJobFile(path).status();
+  EXPECT_TRUE(absl::IsInvalidArgument(s)) << s;
+  EXPECT_EQ(s.message(), "job file " + path + " is empty");
 }
 
 }  // namespace

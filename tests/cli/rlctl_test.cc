@@ -32,10 +32,27 @@ class FakeJobService final : public JobService::Service {
     return grpc::Status::OK;
   }
   grpc::Status Get(grpc::ServerContext*, const GetJobRequest* request, JobStatus* status) override {
+    if (request->name() == "zero") {  // evaluated once, at step 0, with return 0
+      *status = Running();
+      status->set_name("zero");
+      status->set_last_eval_return(0);
+      status->set_last_eval_step(0);
+      status->set_best_eval_return(0);
+      return grpc::Status::OK;
+    }
+    if (request->name() == "fresh") {  // never evaluated
+      *status = Running();
+      status->set_name("fresh");
+      status->clear_last_eval_return();
+      status->set_last_eval_step(0);
+      status->clear_best_eval_return();
+      return grpc::Status::OK;
+    }
     if (request->name() != "cartpole") {
       return grpc::Status(grpc::StatusCode::NOT_FOUND, "no job named '" + request->name() + "'");
     }
-    *status = Running();
+    absl::MutexLock lock(&mu_);
+    *status = watched_to_end_ ? Final() : Running();
     return grpc::Status::OK;
   }
   grpc::Status List(grpc::ServerContext*, const ListJobsRequest*, ListJobsResponse* r) override {
@@ -55,12 +72,17 @@ class FakeJobService final : public JobService::Service {
     writer->Write(s);
     s.set_env_steps(2000);
     writer->Write(s);
-    s.set_state(final_state_);
-    s.set_message(final_state_ == JOB_SUCCEEDED ? "target_eval_return reached" : "diverged");
-    s.set_started_unix(100);
-    s.set_finished_unix(112.5);
-    s.set_curve_path("/out/cartpole/eval_curve.csv");
-    writer->Write(s);
+    // The last streamed status predates the last evaluation report, which
+    // only a Get after the end shows (Final()).
+    JobStatus last = Final();
+    last.set_last_eval_return(120);
+    last.set_last_eval_step(1000);
+    last.set_best_eval_return(120);
+    {
+      absl::MutexLock lock(&mu_);
+      watched_to_end_ = true;
+    }
+    writer->Write(last);
     return grpc::Status::OK;
   }
   std::vector<JobSpec> submitted() {
@@ -69,6 +91,19 @@ class FakeJobService final : public JobService::Service {
   }
 
  private:
+  JobStatus Final() const {
+    JobStatus s = Running();
+    s.set_env_steps(2000);
+    s.set_state(final_state_);
+    s.set_message(final_state_ == JOB_SUCCEEDED ? "target_eval_return reached" : "diverged");
+    s.set_started_unix(100);
+    s.set_finished_unix(112.5);
+    s.set_curve_path("/out/cartpole/eval_curve.csv");
+    s.set_last_eval_return(480);
+    s.set_last_eval_step(2000);
+    s.set_best_eval_return(480);
+    return s;
+  }
   static JobStatus Running() {
     JobStatus s;
     s.set_name("cartpole");
@@ -86,6 +121,7 @@ class FakeJobService final : public JobService::Service {
   const JobState final_state_;
   absl::Mutex mu_;
   std::vector<JobSpec> submitted_ ABSL_GUARDED_BY(mu_);
+  bool watched_to_end_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 struct Result {
@@ -177,8 +213,46 @@ TEST_F(RlctlTest, WatchSucceedsWithSummary) {
   EXPECT_TRUE(absl::StrContains(r.out, "job cartpole SUCCEEDED: target_eval_return reached"))
       << r.out;
   EXPECT_TRUE(absl::StrContains(r.out, "in 12.5 s")) << r.out;
-  EXPECT_TRUE(absl::StrContains(r.out, "best eval 120.0")) << r.out;
   EXPECT_TRUE(absl::StrContains(r.out, "/out/cartpole/eval_curve.csv")) << r.out;
+}
+
+TEST_F(RlctlTest, WatchEndsWithAFreshStatusNotTheLastStreamedOne) {
+  Start(JOB_SUCCEEDED);
+  Result r = Rlctl({"watch", "cartpole", Address(), "--interval_ms=50"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  // The stream's last status shows the evaluation before the last report (120).
+  std::vector<std::string> lines = absl::StrSplit(r.out, '\n', absl::SkipEmpty());
+  ASSERT_GE(lines.size(), 3u) << r.out;
+  const std::string& final_progress = lines[lines.size() - 3];
+  EXPECT_TRUE(absl::StrContains(final_progress, "SUCCEEDED")) << r.out;
+  EXPECT_TRUE(absl::StrContains(final_progress, "eval 480.0")) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "best eval 480.0")) << r.out;
+  EXPECT_FALSE(absl::StrContains(r.out, "best eval 120.0")) << r.out;
+}
+
+TEST_F(RlctlTest, WatchOnATerminalRewritesTheLastLineWithTheFreshStatus) {
+  Start(JOB_SUCCEEDED);
+  std::ostringstream out, err;
+  ASSERT_EQ(RunRlctl({"watch", "cartpole", Address(), "--interval_ms=50"},
+                     RlctlIo{&out, &err, /*tty=*/true}),
+            0)
+      << err.str();
+  const std::string text = out.str();
+  const size_t last_rewrite = text.rfind("\r\x1b[K");
+  ASSERT_NE(last_rewrite, std::string::npos) << text;
+  const std::string final_line = text.substr(last_rewrite, text.find('\n', last_rewrite) - last_rewrite);
+  EXPECT_TRUE(absl::StrContains(final_line, "eval 480.0")) << text;
+}
+
+TEST_F(RlctlTest, StatusShowsAnEvaluationAtStepZeroAndADashBeforeAny) {
+  Start(JOB_SUCCEEDED);
+  Result zero = Rlctl({"status", "zero", Address()});
+  EXPECT_EQ(zero.code, 0) << zero.err;
+  EXPECT_TRUE(absl::StrContains(zero.out, "eval=0.0@0 best=0.0")) << zero.out;
+  Result fresh = Rlctl({"status", "fresh", Address()});
+  EXPECT_EQ(fresh.code, 0) << fresh.err;
+  EXPECT_TRUE(absl::StrContains(fresh.out, "eval=- version=")) << fresh.out;
+  EXPECT_FALSE(absl::StrContains(fresh.out, "best=")) << fresh.out;
 }
 
 TEST_F(RlctlTest, WatchOfAFailedJobExitsNonZero) {
@@ -210,13 +284,25 @@ TEST(RlctlErrorsTest, JobFileErrorsAreOneLineAndNonZero) {
   }
   Result missing = Rlctl({"submit", "/nonexistent.textproto", state});
   EXPECT_EQ(missing.code, 1);
-  EXPECT_TRUE(absl::StrContains(missing.err, "cannot read job file")) << missing.err;
+  EXPECT_TRUE(absl::StrContains(missing.err, "cannot read job file /nonexistent.textproto"))
+      << missing.err;
+  const std::string dir = MakeTempDir("rlctl_jobdir");
+  Result directory = Rlctl({"submit", dir, state});
+  EXPECT_EQ(directory.code, 1);
+  EXPECT_TRUE(OneLine(directory.err)) << directory.err;
+  EXPECT_TRUE(absl::StrContains(directory.err, "rlctl: submit: job file " + dir + " is a directory"))
+      << directory.err;
+  Result empty = Rlctl({"submit", WriteJob("  \n"), state});
+  EXPECT_EQ(empty.code, 1);
+  EXPECT_TRUE(absl::StrContains(empty.err, "is empty")) << empty.err;
   // A valid file with nowhere to send it.
   Result nowhere = Rlctl({"submit", WriteJob("name: \"x\" algorithm: \"stream_ac\" env: "
                                              "\"CartPole-v1\" stop { max_env_steps: 1 }"),
                           state});
   EXPECT_EQ(nowhere.code, 1);
   EXPECT_TRUE(absl::StrContains(nowhere.err, "no --address given")) << nowhere.err;
+  // Names the cluster's learner port rather than silently trying it.
+  EXPECT_TRUE(absl::StrContains(nowhere.err, "HOST:50052")) << nowhere.err;
   Result down = Rlctl({"down", state});
   EXPECT_EQ(down.code, 1);
   EXPECT_TRUE(OneLine(down.err)) << down.err;

@@ -1,0 +1,169 @@
+// `rlctl up` with the real binaries: the learner killed with -9 comes back on
+// the same port, the actors find it again (a job runs to the end), `rlctl
+// restart` starts a new learner on that port too, `rlctl status` shows pids
+// and restart counts, and `rlctl down` leaves no process behind: every pid
+// the supervisor ever started, and the supervisor, are gone.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <fstream>
+#include <set>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "cli/local_cluster.h"
+#include "core/file_util.h"
+#include "tests/test_util.h"
+
+namespace rlx::cli {
+namespace {
+
+struct RlctlRun {
+  std::optional<int> code;
+  std::string output;  // stdout and stderr
+};
+
+class RlctlUpTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = MakeTempDir("rlctl_up");
+    state_dir_ = dir_ + "/state";
+  }
+  void TearDown() override {
+    // A failed test still leaves nothing running.
+    if (FileExists(TopologyPath(state_dir_))) Rlctl({"down", "--timeout_s=3"}, absl::Seconds(60));
+    for (pid_t pid : StartedPids()) {
+      if (ProcessAlive(pid)) ::kill(pid, SIGKILL);
+    }
+  }
+
+  // Runs the real rlctl with --state_dir (for commands that take it).
+  RlctlRun Rlctl(std::vector<std::string> args, absl::Duration timeout) {
+    const std::string log = absl::StrCat(dir_, "/rlctl-", runs_++, ".log");
+    std::vector<std::string> argv = {BinaryPath("rlctl")};
+    argv.insert(argv.end(), args.begin(), args.end());
+    if (args[0] != "health") argv.push_back("--state_dir=" + state_dir_);
+    RlctlRun run;
+    absl::StatusOr<Subprocess> p = Subprocess::Start(argv, log);
+    if (!p.ok()) return run;
+    run.code = p->Wait(timeout);
+    run.output = ReadFileToString(log).value_or("");
+    return run;
+  }
+
+  absl::StatusOr<Topology> Read() { return ReadTopology(TopologyPath(state_dir_)); }
+
+  std::optional<ProcessRecord> WaitForLearner(
+      const std::function<bool(const ProcessRecord&)>& pred, absl::Duration timeout) {
+    std::optional<ProcessRecord> found;
+    WaitFor(
+        [&] {
+          absl::StatusOr<Topology> t = Read();
+          if (!t.ok()) return false;
+          for (const ProcessRecord& p : t->processes) {
+            if (p.name == "learner" && pred(p)) found = p;
+          }
+          return found.has_value();
+        },
+        timeout);
+    return found;
+  }
+
+  // The supervisor and every pid it started ("started NAME pid P" lines).
+  std::set<pid_t> StartedPids() {
+    std::set<pid_t> pids;
+    absl::StatusOr<std::string> log = ReadFileToString(LogDir(state_dir_) + "/supervisor.log");
+    if (!log.ok()) return pids;
+    for (absl::string_view line : absl::StrSplit(*log, '\n')) {
+      for (absl::string_view marker : {" started ", " supervisor pid "}) {
+        const size_t at = line.find(marker);
+        if (at == absl::string_view::npos) continue;
+        std::vector<absl::string_view> words =
+            absl::StrSplit(line.substr(at), ' ', absl::SkipEmpty());
+        for (size_t i = 0; i + 1 < words.size(); ++i) {
+          int pid = 0;
+          if (words[i] == "pid" && absl::SimpleAtoi(words[i + 1], &pid)) pids.insert(pid);
+        }
+      }
+    }
+    return pids;
+  }
+
+  std::string dir_, state_dir_;
+  int runs_ = 0;
+};
+
+TEST_F(RlctlUpTest, KilledLearnerComesBackOnItsPortAndDownLeavesNoProcessBehind) {
+  RlctlRun up = Rlctl({"up", "--actors=1", "--restart_backoff_ms=200", "--start_timeout_s=90"},
+                 absl::Seconds(150));
+  ASSERT_EQ(up.code, 0) << up.output;
+  absl::StatusOr<Topology> t = Read();
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_TRUE(absl::StrContains(up.output, t->learner_address)) << up.output;
+  std::optional<ProcessRecord> learner = WaitForLearner([](auto&) { return true; }, absl::Seconds(1));
+  ASSERT_TRUE(learner.has_value());
+  ASSERT_GT(learner->port, 0);
+
+  // kill -9: the supervisor starts a new learner on the same port.
+  ASSERT_EQ(::kill(learner->pid, SIGKILL), 0);
+  std::optional<ProcessRecord> back = WaitForLearner(
+      [&](const ProcessRecord& p) {
+        return p.restarts == 1 && p.state == "running" && p.pid != learner->pid;
+      },
+      absl::Seconds(90));
+  ASSERT_TRUE(back.has_value()) << *ReadFileToString(LogDir(state_dir_) + "/supervisor.log");
+  EXPECT_EQ(back->port, learner->port);
+  EXPECT_EQ(Read()->learner_address, t->learner_address);
+  RlctlRun health = Rlctl({"health", t->learner_address}, absl::Seconds(20));
+  EXPECT_EQ(health.code, 0) << health.output;
+
+  RlctlRun status = Rlctl({"status"}, absl::Seconds(20));
+  EXPECT_EQ(status.code, 0) << status.output;
+  bool learner_line = false;
+  for (absl::string_view line : absl::StrSplit(status.output, '\n')) {
+    if (!absl::StrContains(line, " learner ")) continue;
+    learner_line = true;
+    EXPECT_TRUE(absl::StrContains(line, absl::StrCat("pid ", back->pid))) << status.output;
+    EXPECT_TRUE(absl::StrContains(line, "restarts 1 ")) << status.output;
+    EXPECT_TRUE(absl::StrContains(line, "killed by signal 9")) << status.output;
+  }
+  EXPECT_TRUE(learner_line) << status.output;
+  EXPECT_TRUE(absl::StrContains(status.output, "supervisor pid ")) << status.output;
+
+  // The actor and the evaluator found the restarted learner: a job runs to its end.
+  const std::string job = dir_ + "/job.textproto";
+  std::ofstream(job) << R"(name: "after_restart" algorithm: "stream_ac" env: "CartPole-v1"
+                           num_actors: 1 seed: 1 stop { max_env_steps: 1500 })";
+  RlctlRun submit = Rlctl({"submit", job}, absl::Seconds(20));
+  ASSERT_EQ(submit.code, 0) << submit.output;
+  RlctlRun watch = Rlctl({"watch", "after_restart", "--interval_ms=1000"}, absl::Seconds(120));
+  EXPECT_EQ(watch.code, 0) << watch.output;
+  EXPECT_TRUE(absl::StrContains(watch.output, "job after_restart SUCCEEDED")) << watch.output;
+
+  // `rlctl restart`: SIGTERM (the learner drains and exits 0), a new one at once.
+  RlctlRun restart = Rlctl({"restart", "learner"}, absl::Seconds(120));
+  EXPECT_EQ(restart.code, 0) << restart.output;
+  EXPECT_TRUE(absl::StrContains(restart.output,
+                                absl::StrCat("port ", learner->port, ", restarts 2")))
+      << restart.output;
+  std::optional<ProcessRecord> again =
+      WaitForLearner([](const ProcessRecord& p) { return p.restarts == 2; }, absl::Seconds(1));
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->port, learner->port);
+  EXPECT_EQ(DescribeLastExit(again->last_exit), "exited with status 0");
+
+  const std::set<pid_t> pids = StartedPids();
+  EXPECT_EQ(pids.size(), 7u);  // supervisor, replay, learner x3, actor, evaluator
+  RlctlRun down = Rlctl({"down"}, absl::Seconds(120));
+  EXPECT_EQ(down.code, 0) << down.output;
+  EXPECT_TRUE(absl::StrContains(down.output,
+                                absl::StrCat("stopped learner (pid ", again->pid, ", restarts 2)")))
+      << down.output;
+  for (pid_t pid : pids) EXPECT_FALSE(ProcessAlive(pid)) << "pid " << pid << " still runs";
+  EXPECT_FALSE(FileExists(TopologyPath(state_dir_)));
+}
+
+}  // namespace
+}  // namespace rlx::cli
