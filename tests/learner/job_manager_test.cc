@@ -743,7 +743,8 @@ TEST_F(JobManagerTest, AJobsTableIsDeletedWhenItEndsUnlessKept) {
     ASSERT_TRUE(manager_->Submit(spec).ok());
     ASSERT_TRUE(WaitFor([&] { return manager_->Running(spec.name()) != nullptr; },
                         absl::Seconds(10)));
-    EXPECT_TRUE(TableExists(client, "job." + spec.name()));
+    EXPECT_TRUE(WaitFor([&] { return TableExists(client, "job." + spec.name()); },
+                        absl::Seconds(10)));
     ASSERT_TRUE(manager_->Cancel(spec.name()).ok());
   }
   EXPECT_FALSE(TableExists(client, "job.dropped"));
