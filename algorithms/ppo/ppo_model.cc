@@ -18,6 +18,20 @@ DenseMlpSpec CriticSpec(const ProblemSpec& p, const PpoConfig& c) {
   return {p.observation_dim, c.hidden, 1};
 }
 
+// log-softmax of n logits into out (doubles); returns the entropy.
+double LogSoftmax(const float* z, int64_t n, double* out) {
+  const float zmax = *std::max_element(z, z + n);
+  double sum = 0;
+  for (int64_t j = 0; j < n; ++j) sum += std::exp(double{z[j]} - zmax);
+  const double lse = zmax + std::log(sum);
+  double h = 0;
+  for (int64_t j = 0; j < n; ++j) {
+    out[j] = z[j] - lse;
+    h -= std::exp(out[j]) * out[j];
+  }
+  return h;
+}
+
 }  // namespace
 
 PpoModel::PpoModel(const ProblemSpec& problem, const PpoConfig& config, uint64_t seed)
@@ -110,18 +124,10 @@ void PpoModel::LogProbEntropy(const float* head, int64_t batch, const float* act
                               float* log_probs, float* entropies) const {
   const int64_t heads = head_width();
   if (problem_.discrete) {
+    std::vector<double> lp(heads);
     for (int64_t b = 0; b < batch; ++b) {
-      const float* z = &head[b * heads];
-      const float zmax = *std::max_element(z, z + heads);
-      double sum = 0;
-      for (int64_t j = 0; j < heads; ++j) sum += std::exp(double{z[j]} - zmax);
-      const double lse = zmax + std::log(sum);
-      double h = 0;
-      for (int64_t j = 0; j < heads; ++j) {
-        const double lp = z[j] - lse;
-        h -= std::exp(lp) * lp;
-      }
-      log_probs[b] = static_cast<float>(z[static_cast<int64_t>(actions[b])] - lse);
+      const double h = LogSoftmax(&head[b * heads], heads, lp.data());
+      log_probs[b] = static_cast<float>(lp[static_cast<int64_t>(actions[b])]);
       entropies[b] = static_cast<float>(h);
     }
     return;
@@ -147,16 +153,7 @@ void PpoModel::HeadBackward(const float* head, int64_t batch, const float* actio
   if (problem_.discrete) {
     std::vector<double> lp(heads);
     for (int64_t b = 0; b < batch; ++b) {
-      const float* z = &head[b * heads];
-      const float zmax = *std::max_element(z, z + heads);
-      double sum = 0;
-      for (int64_t j = 0; j < heads; ++j) sum += std::exp(double{z[j]} - zmax);
-      const double lse = zmax + std::log(sum);
-      double h = 0;
-      for (int64_t j = 0; j < heads; ++j) {
-        lp[j] = z[j] - lse;
-        h -= std::exp(lp[j]) * lp[j];
-      }
+      const double h = LogSoftmax(&head[b * heads], heads, lp.data());
       const int64_t a = static_cast<int64_t>(actions[b]);
       for (int64_t j = 0; j < heads; ++j) {
         const double p = std::exp(lp[j]);

@@ -127,6 +127,26 @@ class JobManagerTest : public ::testing::Test {
     ASSERT_TRUE(manager.ok()) << manager.status();
     manager_ = std::move(*manager);
   }
+  // An actor synced to the running job's first published parameters, and an env.
+  void ActAsTheJobsFirstPolicy(const std::string& job, std::unique_ptr<StreamActor>* actor,
+                               std::unique_ptr<Env>* env) {
+    JobSpec full = manager_->Get(job)->spec();
+    auto problem = JobProblem(full);
+    auto config = JobStreamConfig(full);
+    ASSERT_TRUE(problem.ok() && config.ok());
+    auto made = StreamActor::Create(*problem, *config, 1);
+    auto made_env = MakeEnv(full.env());
+    ASSERT_TRUE(made.ok() && made_env.ok());
+    std::shared_ptr<const Parameters> first =
+        manager_->Running(job)->parameters().WaitNewer(-1, absl::Now() + absl::Seconds(10));
+    ASSERT_NE(first, nullptr);
+    StateDict dict(first->tensors().begin(), first->tensors().end());
+    PolicySnapshot snapshot;
+    ASSERT_TRUE(LoadSnapshot(dict, &snapshot).ok());
+    ASSERT_TRUE((*made)->Sync(snapshot).ok());
+    *actor = std::move(*made);
+    *env = std::move(*made_env);
+  }
   std::string Registry() const {
     auto text = ReadFileToString(dir_ + "/jobs.textproto");
     return text.ok() ? *text : "";
@@ -339,27 +359,15 @@ TEST_F(JobManagerTest, WatchParametersWithStrideSendsOneVersionPerInterval) {
   // Feed the job kSteps transitions of its initial policy.
   JobSpec full = spec;
   ASSERT_TRUE(ValidateJobSpec(&full).ok());
-  auto problem = JobProblem(full);
-  auto config = JobStreamConfig(full);
-  ASSERT_TRUE(problem.ok() && config.ok());
-  auto actor = StreamActor::Create(*problem, *config, 1);
-  auto env = MakeEnv(full.env());
-  ASSERT_TRUE(actor.ok() && env.ok());
-  {
-    std::shared_ptr<const Parameters> first =
-        manager_->Running("stride")->parameters().WaitNewer(-1, absl::Now() + absl::Seconds(10));
-    ASSERT_NE(first, nullptr);
-    StateDict dict(first->tensors().begin(), first->tensors().end());
-    PolicySnapshot snapshot;
-    ASSERT_TRUE(LoadSnapshot(dict, &snapshot).ok());
-    ASSERT_TRUE((*actor)->Sync(snapshot).ok());
-  }
+  std::unique_ptr<StreamActor> actor;
+  std::unique_ptr<Env> env;
+  ASSERT_NO_FATAL_FAILURE(ActAsTheJobsFirstPolicy("stride", &actor, &env));
   ReplayClient client(MakeChannel(absl::StrCat("127.0.0.1:", replay_port_)));
   LeaseAssignmentRequest lease;
   lease.set_role("actor");
   auto assignment = manager_->Lease(lease);
   ASSERT_TRUE(assignment.ok()) << assignment.status();
-  TransitionSource source(actor->get(), env->get(), full.name(), assignment->stream_ids(0));
+  TransitionSource source(actor.get(), env.get(), full.name(), assignment->stream_ids(0));
   source.Start(3);
   std::vector<Item> items;
   for (int64_t k = 1; k <= kSteps; ++k) {
@@ -570,26 +578,14 @@ TEST_F(JobManagerTest, ItemsOfStreamsThatNoLeaseHoldsAreSkippedAndKeepNoState) {
   ASSERT_TRUE(manager_->Submit(CartPoleJob("forged", 1000000)).ok());
   ASSERT_TRUE(WaitFor([&] { return manager_->Running("forged") != nullptr; }, absl::Seconds(10)));
   JobSpec full = manager_->Get("forged")->spec();
-  auto problem = JobProblem(full);
-  auto config = JobStreamConfig(full);
-  ASSERT_TRUE(problem.ok() && config.ok());
-  auto actor = StreamActor::Create(*problem, *config, 1);
-  auto env = MakeEnv(full.env());
-  ASSERT_TRUE(actor.ok() && env.ok());
-  {
-    std::shared_ptr<const Parameters> first =
-        manager_->Running("forged")->parameters().WaitNewer(-1, absl::Now() + absl::Seconds(10));
-    ASSERT_NE(first, nullptr);
-    StateDict dict(first->tensors().begin(), first->tensors().end());
-    PolicySnapshot snapshot;
-    ASSERT_TRUE(LoadSnapshot(dict, &snapshot).ok());
-    ASSERT_TRUE((*actor)->Sync(snapshot).ok());
-  }
+  std::unique_ptr<StreamActor> actor;
+  std::unique_ptr<Env> env;
+  ASSERT_NO_FATAL_FAILURE(ActAsTheJobsFirstPolicy("forged", &actor, &env));
   // 3000 transitions, each from a different made-up stream id.
   ReplayClient client(MakeChannel(absl::StrCat("127.0.0.1:", replay_port_)));
   std::vector<Item> items;
   for (int64_t forged = 1000; forged < 4000; ++forged) {
-    TransitionSource source(actor->get(), env->get(), full.name(), forged);
+    TransitionSource source(actor.get(), env.get(), full.name(), forged);
     source.Start(static_cast<uint64_t>(forged));
     absl::StatusOr<Item> item = source.Step(0);
     ASSERT_TRUE(item.ok());
