@@ -8,7 +8,7 @@
 //      the error, not per retry.
 //   2. For the assignment: one Env + one StreamActor per stream
 //      (assignment.stream_ids), problem and configuration from the job spec
-//      (learner/job_spec.h). Stream s acts with generator
+//      (algorithms/job_spec.h). Stream s acts with generator
 //      StreamActorSeed(spec.seed, s); its env's first reset is seeded with
 //      StreamEnvSeed(spec.seed, s), later resets continue the env's generator.
 //      Stream 0 therefore acts exactly like RunStreamTraining.
@@ -72,7 +72,7 @@
 #include "absl/time/time.h"
 #include "job.grpc.pb.h"
 #include "learner.grpc.pb.h"
-#include "learner/algorithms/learner.h"
+#include "algorithms/stream_x/learner.h"
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
 #include "prometheus/registry.h"

@@ -18,7 +18,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_format.h"
-#include "learner/stream_trainer.h"
+#include "algorithms/stream_x/stream_trainer.h"
 #include "models/torch_mlp.h"
 
 ABSL_FLAG(std::string, env, "CartPole-v1", "Environment.");

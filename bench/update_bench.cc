@@ -15,9 +15,9 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "learner/algorithms/learner.h"
-#include "learner/algorithms/obgd.h"
-#include "learner/stream_trainer.h"
+#include "algorithms/stream_x/learner.h"
+#include "algorithms/stream_x/obgd.h"
+#include "algorithms/stream_x/stream_trainer.h"
 #include "models/torch_mlp.h"
 
 ABSL_FLAG(int, iterations, 20000, "Timed iterations per micro-benchmark.");

@@ -10,7 +10,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
-#include "learner/job_spec.h"
+#include "algorithms/job_spec.h"
 
 namespace rlx::cli {
 

@@ -1,6 +1,6 @@
 // Job files on rlctl's side: reading and parsing (text-format or JSON
 // JobSpec), and the same validation the learner runs on Submit
-// (learner/job_spec.h, LibTorch-free), so `rlctl submit` reports mistakes
+// (algorithms/job_spec.h, LibTorch-free), so `rlctl submit` reports mistakes
 // (malformed file, unknown env or algorithm, negative counts, no stop rule)
 // before talking to a learner ("invalid job: num_actors: must be >= 1, got -2;
 // ..."). Stateless.

@@ -16,8 +16,8 @@
 #include "core/grpc_status.h"
 #include "core/status_macros.h"
 #include "evaluator/greedy_evaluation.h"
-#include "learner/algorithms/learner.h"
-#include "learner/algorithms/state_io.h"
+#include "algorithms/stream_x/learner.h"
+#include "algorithms/stream_x/state_io.h"
 
 namespace rlx {
 namespace {

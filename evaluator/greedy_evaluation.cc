@@ -6,9 +6,9 @@
 #include "absl/status/status.h"
 #include "core/status_macros.h"
 #include "envs/registry.h"
-#include "learner/algorithms/actor.h"
-#include "learner/job_spec.h"
-#include "learner/stream_trainer.h"
+#include "algorithms/stream_x/actor.h"
+#include "algorithms/job_spec.h"
+#include "algorithms/stream_x/stream_trainer.h"
 
 namespace rlx {
 

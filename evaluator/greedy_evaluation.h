@@ -6,7 +6,7 @@
 // frozen (set_update_statistics(false)), so evaluation never drifts from the
 // learner's normaliser. Episode e of evaluation number `eval_index` (0-based)
 // resets its env with EvalEpisodeSeed(base, eval_index, e); the seeds are the
-// in-process trainer's (learner/stream_trainer.cc), so a job whose
+// in-process trainer's (algorithms/stream_x/stream_trainer.cc), so a job whose
 // eval.seed is 0 is evaluated on exactly the episodes stream_train would use
 // at the same learner step. Blocking, single-threaded; `stop` (may be null)
 // is polled between episodes and makes it return CANCELLED.
@@ -19,7 +19,7 @@
 
 #include "absl/status/statusor.h"
 #include "job.pb.h"
-#include "learner/algorithms/learner.h"
+#include "algorithms/stream_x/learner.h"
 
 namespace rlx {
 
@@ -36,7 +36,7 @@ struct EvaluationResult {
 uint64_t EvalSeedBase(const JobSpec& spec);
 uint64_t EvalEpisodeSeed(uint64_t base, int64_t eval_index, int episode);
 
-// spec must be valid (learner/job_spec.h ValidateJobSpec); episodes >= 1.
+// spec must be valid (algorithms/job_spec.h ValidateJobSpec); episodes >= 1.
 absl::StatusOr<EvaluationResult> EvaluateSnapshot(const JobSpec& spec,
                                                   const PolicySnapshot& snapshot,
                                                   int64_t eval_index, int episodes,

@@ -16,7 +16,7 @@
 #include "core/file_util.h"
 #include "core/grpc_status.h"
 #include "core/status_macros.h"
-#include "learner/job_spec.h"
+#include "algorithms/job_spec.h"
 
 namespace rlx {
 namespace {

@@ -9,9 +9,9 @@
 #include "core/backoff.h"
 #include "core/file_util.h"
 #include "core/status_macros.h"
-#include "learner/algorithms/state_io.h"
-#include "learner/job_spec.h"
-#include "learner/transition_codec.h"
+#include "algorithms/stream_x/state_io.h"
+#include "algorithms/job_spec.h"
+#include "algorithms/stream_x/transition_codec.h"
 
 namespace rlx {
 namespace {

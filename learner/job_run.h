@@ -41,7 +41,7 @@
 #include "absl/time/time.h"
 #include "absl/synchronization/mutex.h"
 #include "job.pb.h"
-#include "learner/algorithms/learner.h"
+#include "algorithms/stream_x/learner.h"
 #include "learner/learner_metrics.h"
 #include "learner/monitors.h"
 #include "learner/parameter_hub.h"

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "learner/algorithms/config.h"
+#include "algorithms/stream_x/config.h"
 
 namespace rlx::ppo {
 

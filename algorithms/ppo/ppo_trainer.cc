@@ -7,7 +7,7 @@
 #include "absl/time/clock.h"
 #include "algorithms/ppo/normalization.h"
 #include "envs/vector_env.h"
-#include "learner/job_spec.h"
+#include "algorithms/job_spec.h"
 
 namespace rlx::ppo {
 

@@ -18,10 +18,10 @@
 #include "absl/synchronization/mutex.h"
 #include "job.grpc.pb.h"
 #include "learner.grpc.pb.h"
-#include "learner/algorithms/learner.h"
-#include "learner/algorithms/state_io.h"
-#include "learner/job_spec.h"
-#include "learner/transition_codec.h"
+#include "algorithms/stream_x/learner.h"
+#include "algorithms/stream_x/state_io.h"
+#include "algorithms/job_spec.h"
+#include "algorithms/stream_x/transition_codec.h"
 #include "replay/client.h"
 
 namespace rlx {

@@ -8,7 +8,7 @@
 
 #include "absl/strings/match.h"
 #include "cli/job_file.h"
-#include "learner/job_spec.h"
+#include "algorithms/job_spec.h"
 
 namespace rlx {
 namespace {

@@ -16,9 +16,9 @@
 #include "core/file_util.h"
 #include "core/server.h"
 #include "evaluator/greedy_evaluation.h"
-#include "learner/algorithms/learner.h"
-#include "learner/algorithms/state_io.h"
-#include "learner/job_spec.h"
+#include "algorithms/stream_x/learner.h"
+#include "algorithms/stream_x/state_io.h"
+#include "algorithms/job_spec.h"
 #include "tests/test_util.h"
 
 namespace rlx {

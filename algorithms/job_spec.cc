@@ -1,0 +1,325 @@
+#include "algorithms/job_spec.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include <google/protobuf/io/tokenizer.h>
+#include <google/protobuf/text_format.h>
+#include <google/protobuf/util/json_util.h>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/strip.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "core/status_macros.h"
+#include "envs/registry.h"
+
+namespace rlx {
+namespace {
+
+bool ValidName(const std::string& name) {
+  // Names are folder names under the checkpoint and output folders: never
+  // "." or "..", nothing hidden, no separators.
+  if (name.empty() || name.size() > JobLimits::kMaxNameBytes || name[0] == '.') return false;
+  for (char c : name) {
+    if (!(absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' ||
+          c == '.')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Parameters of an MLP in -> hidden... -> out (the LayerNorms have none).
+int64_t MlpParameters(int64_t in, const std::vector<int64_t>& hidden, int64_t out) {
+  int64_t total = 0;
+  for (int64_t h : hidden) {
+    total += (in + 1) * h;
+    in = h;
+  }
+  return total + (in + 1) * out;
+}
+
+std::string GiB(int64_t bytes) {
+  return absl::StrFormat("%.2f GiB", static_cast<double>(bytes) / (1 << 30));
+}
+
+}  // namespace
+
+std::string Shorten(const std::string& text) {
+  constexpr size_t kShown = 64;
+  if (text.size() <= kShown) return text;
+  return absl::StrCat(text.substr(0, kShown), "... (", text.size(), " bytes)");
+}
+
+absl::StatusOr<JobMemoryEstimate> EstimateJobMemory(const JobSpec& spec) {
+  ASSIGN_OR_RETURN(ProblemSpec problem, JobProblem(spec));
+  ASSIGN_OR_RETURN(StreamConfig config, JobStreamConfig(spec));
+  const int64_t in = NetworkInputDim(problem, config);
+  const int64_t actions = problem.discrete ? problem.num_actions : 2 * problem.action_dim;
+  const int64_t value = MlpParameters(in, config.hidden, 1);
+  const int64_t acting = MlpParameters(in, config.hidden, actions);
+  JobMemoryEstimate e;
+  int64_t acting_params = 0;
+  switch (config.algorithm) {
+    case StreamAlgorithm::kStreamAC:
+      e.parameters = value + acting;
+      acting_params = acting;
+      break;
+    case StreamAlgorithm::kStreamQ:
+      e.parameters = acting;
+      acting_params = acting;
+      break;
+    case StreamAlgorithm::kStreamTD:
+      e.parameters = value;
+      break;
+  }
+  const int64_t streams = int64_t{spec.num_actors()} * spec.envs_per_actor();
+  e.learner_bytes = 4 * e.parameters * (JobLimits::kLearnerCopies + streams);
+  e.actor_bytes = 4 * acting_params * JobLimits::kActorCopiesPerEnv * spec.envs_per_actor();
+  return e;
+}
+
+absl::Status ValidateJobSpec(JobSpec* spec) {
+  std::vector<std::string> errors;
+  auto bad = [&](const std::string& field, const std::string& what) {
+    errors.push_back(absl::StrCat(field, ": ", what));
+  };
+  // Defaults.
+  StreamXConfig* x = spec->mutable_stream_x();
+  if (!x->has_alpha()) x->set_alpha(1.0);
+  if (!x->has_gamma()) x->set_gamma(0.99);
+  if (!x->has_lambda()) x->set_lambda(0.8);
+  if (!x->has_kappa_value()) x->set_kappa_value(2.0);
+  if (!x->has_kappa_policy()) x->set_kappa_policy(3.0);
+  if (!x->has_entropy_coef()) x->set_entropy_coef(0.01);
+  if (x->hidden_size() == 0) {
+    x->add_hidden(128);
+    x->add_hidden(128);
+  }
+  if (!x->has_sparsity()) x->set_sparsity(0.9);
+  if (!x->has_normalize_observations()) x->set_normalize_observations(true);
+  if (!x->has_scale_rewards()) x->set_scale_rewards(true);
+  if (!x->has_time_feature()) x->set_time_feature(true);
+  if (!x->has_bootstrap_on_truncation()) x->set_bootstrap_on_truncation(false);
+  if (!x->has_epsilon_start()) x->set_epsilon_start(1.0);
+  if (!x->has_epsilon_end()) x->set_epsilon_end(0.01);
+  if (!x->has_exploration_fraction()) x->set_exploration_fraction(0.1);
+  if (x->td_policy().empty()) x->set_td_policy("random");
+  if (spec->num_actors() == 0) spec->set_num_actors(2);
+  if (spec->envs_per_actor() == 0) spec->set_envs_per_actor(1);
+  if (spec->table().empty()) spec->set_table(absl::StrCat("job.", spec->name()));
+  if (spec->table_max_size() == 0) spec->set_table_max_size(10000);
+  if (spec->eval().every_learner_steps() > 0 && spec->eval().episodes() == 0) {
+    spec->mutable_eval()->set_episodes(10);
+  }
+  if (spec->publish_every() == 0) spec->set_publish_every(1);
+  if (!spec->has_max_policy_lag()) spec->set_max_policy_lag(-1);
+  if (spec->device().empty()) spec->set_device("cpu");
+  if (spec->checkpoint_every_steps() == 0) spec->set_checkpoint_every_steps(20000);
+
+  // Checks. Every field is checked and every bad one reported; user strings
+  // are shortened in messages.
+  using L = JobLimits;
+  if (!ValidName(spec->name())) {
+    bad("name", absl::StrCat("must be 1-", L::kMaxNameBytes,
+                             " of [A-Za-z0-9_.-] not starting with '.', got '",
+                             Shorten(spec->name()), "'"));
+  }
+  if (!ParseStreamAlgorithm(spec->algorithm()).ok()) {
+    bad("algorithm", absl::StrCat("unknown algorithm '", Shorten(spec->algorithm()),
+                                  "' (stream_ac, stream_q, stream_td)"));
+  }
+  absl::StatusOr<std::unique_ptr<Env>> env = MakeEnv(spec->env());
+  if (!env.ok()) {
+    bad("env", spec->env().size() > 64
+                   ? absl::StrCat("unknown environment '", Shorten(spec->env()), "'")
+                   : std::string(env.status().message()));
+  }
+  auto in_range = [&](const std::string& field, int64_t value, int64_t low, int64_t high) {
+    if (value < low || value > high) {
+      bad(field, absl::StrCat("must be in [", low, ", ", high, "], got ", value));
+      return false;
+    }
+    return true;
+  };
+  const bool actors_ok = in_range("num_actors", spec->num_actors(), 1, L::kMaxNumActors);
+  const bool envs_ok = in_range("envs_per_actor", spec->envs_per_actor(), 1, L::kMaxEnvsPerActor);
+  if (actors_ok && envs_ok &&
+      int64_t{spec->num_actors()} * spec->envs_per_actor() > L::kMaxStreams) {
+    bad("num_actors", absl::StrCat("num_actors * envs_per_actor must be <= ", L::kMaxStreams,
+                                   " (one learner trace set per env), got ",
+                                   int64_t{spec->num_actors()} * spec->envs_per_actor()));
+  }
+  in_range("table_max_size", spec->table_max_size(), 1, L::kMaxTableSize);
+  if (spec->table().size() > 2 * L::kMaxNameBytes) {
+    bad("table", absl::StrCat("must be at most ", 2 * L::kMaxNameBytes, " bytes, got '",
+                              Shorten(spec->table()), "'"));
+  }
+  const StopRule& stop = spec->stop();
+  if (stop.max_env_steps() < 0) {
+    bad("stop.max_env_steps", absl::StrCat("must be >= 0, got ", stop.max_env_steps()));
+  }
+  if (!(stop.max_wall_seconds() >= 0 && stop.max_wall_seconds() <= L::kMaxWallSeconds)) {
+    bad("stop.max_wall_seconds", absl::StrCat("must be in [0, ", L::kMaxWallSeconds, "], got ",
+                                              stop.max_wall_seconds()));
+  }
+  if (stop.has_target_eval_return() && !std::isfinite(stop.target_eval_return())) {
+    bad("stop.target_eval_return", absl::StrCat("must be finite, got ", stop.target_eval_return()));
+  }
+  if (stop.max_env_steps() == 0 && stop.max_wall_seconds() == 0 && !stop.has_target_eval_return()) {
+    bad("stop", "set at least one of max_env_steps, max_wall_seconds, target_eval_return");
+  }
+  if (stop.has_target_eval_return() && spec->eval().every_learner_steps() <= 0) {
+    bad("stop.target_eval_return", "needs eval.every_learner_steps > 0");
+  }
+  if (spec->eval().every_learner_steps() < 0) {
+    bad("eval.every_learner_steps",
+        absl::StrCat("must be >= 0, got ", spec->eval().every_learner_steps()));
+  }
+  in_range("eval.episodes", spec->eval().episodes(), 0, L::kMaxEvalEpisodes);
+  if (spec->publish_every() < 1) bad("publish_every", absl::StrCat("must be >= 1, got ", spec->publish_every()));
+  if (spec->max_policy_lag() < -1) {
+    bad("max_policy_lag", absl::StrCat("must be >= -1, got ", spec->max_policy_lag()));
+  }
+  if (spec->device() != "cpu" && spec->device() != "cuda") {
+    bad("device", absl::StrCat("must be cpu or cuda, got '", Shorten(spec->device()), "'"));
+  }
+  if (spec->checkpoint_every_steps() < 1) {
+    bad("checkpoint_every_steps",
+        absl::StrCat("must be >= 1, got ", spec->checkpoint_every_steps()));
+  }
+  if (x->td_policy() != "random" && x->td_policy() != "cartpole_balance") {
+    bad("stream_x.td_policy", absl::StrCat("must be random or cartpole_balance, got '",
+                                           Shorten(x->td_policy()), "'"));
+  }
+  bool sizes_ok = true;
+  if (x->hidden_size() > L::kMaxHiddenLayers) {
+    bad("stream_x.hidden", absl::StrCat("at most ", L::kMaxHiddenLayers, " layers, got ",
+                                        x->hidden_size()));
+    sizes_ok = false;
+  } else {
+    for (int i = 0; i < x->hidden_size(); ++i) {
+      sizes_ok &= in_range(absl::StrCat("stream_x.hidden[", i, "]"), x->hidden(i), 1,
+                           L::kMaxHiddenWidth);
+    }
+  }
+  // The algorithm's own checks (hyperparameter ranges against the problem),
+  // every one of them.
+  absl::StatusOr<ProblemSpec> problem = JobProblem(*spec);
+  absl::StatusOr<StreamConfig> config = JobStreamConfig(*spec);
+  if (env.ok() && !problem.ok()) bad("env", std::string(problem.status().message()));
+  if (problem.ok() && config.ok()) {
+    for (const std::string& e : StreamConfigErrors(*problem, *config)) {
+      if (absl::StartsWith(e, "hidden[")) continue;  // reported above with its limit
+      // total_steps is the job's stop.max_env_steps; the rest are stream_x fields.
+      absl::string_view rest = e;
+      errors.push_back(absl::ConsumePrefix(&rest, "total_steps: ")
+                           ? absl::StrCat("stop.max_env_steps: ", rest)
+                           : absl::StrCat("stream_x.", e));
+    }
+    // What the job would need in memory, against the documented budgets.
+    if (sizes_ok && actors_ok && envs_ok) {
+      absl::StatusOr<JobMemoryEstimate> memory = EstimateJobMemory(*spec);
+      if (memory.ok()) {
+        const int64_t largest = std::max<int64_t>(
+            MlpParameters(NetworkInputDim(*problem, *config), config->hidden, 1),
+            MlpParameters(NetworkInputDim(*problem, *config), config->hidden,
+                          problem->discrete ? problem->num_actions : 2 * problem->action_dim));
+        if (largest > L::kMaxNetworkParameters) {
+          bad("stream_x.hidden", absl::StrCat("a network would have ", largest,
+                                              " parameters; the limit is ",
+                                              L::kMaxNetworkParameters));
+        } else if (memory->learner_bytes > L::kMaxLearnerBytes) {
+          bad("num_actors", absl::StrCat("the learner would need about ", GiB(memory->learner_bytes),
+                                         " (", memory->parameters, " parameters, one trace set per "
+                                         "env of num_actors * envs_per_actor); the limit is ",
+                                         GiB(L::kMaxLearnerBytes)));
+        } else if (memory->actor_bytes > L::kMaxActorBytes) {
+          bad("envs_per_actor", absl::StrCat("each actor would need about ",
+                                             GiB(memory->actor_bytes), "; the limit is ",
+                                             GiB(L::kMaxActorBytes)));
+        }
+      }
+    }
+  }
+  if (errors.empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat("invalid job: ", absl::StrJoin(errors, "; ")));
+}
+
+absl::StatusOr<JobSpec> ParseJobSpec(const std::string& contents) {
+  JobSpec spec;
+  const std::string trimmed(absl::StripLeadingAsciiWhitespace(contents));
+  if (!trimmed.empty() && trimmed[0] == '{') {
+    auto status = google::protobuf::util::JsonStringToMessage(contents, &spec);
+    if (!status.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("job file (JSON): ", status.ToString()));
+    }
+    return spec;
+  }
+  struct Collector : google::protobuf::io::ErrorCollector {
+    std::string errors;
+    void AddError(int line, int column, const std::string& message) override {
+      absl::StrAppend(&errors, errors.empty() ? "" : "; ", "line ", line + 1, ":", column + 1,
+                      ": ", message);
+    }
+  } collector;
+  google::protobuf::TextFormat::Parser parser;
+  parser.RecordErrorsTo(&collector);
+  if (!parser.ParseFromString(contents, &spec)) {
+    return absl::InvalidArgumentError(absl::StrCat("job file (text format): ", collector.errors));
+  }
+  return spec;
+}
+
+absl::StatusOr<ProblemSpec> ProblemFromEnvSpec(const EnvSpec& spec) {
+  ProblemSpec problem;
+  problem.observation_dim = spec.observation_space.flat_size();
+  problem.time_limit = spec.max_episode_steps;
+  if (spec.action_space.is_discrete()) {
+    problem.discrete = true;
+    problem.num_actions = spec.action_space.n;
+  } else {
+    problem.discrete = false;
+    problem.action_dim = spec.action_space.flat_size();
+    problem.action_low = spec.action_space.low;
+    problem.action_high = spec.action_space.high;
+  }
+  RETURN_IF_ERROR(ValidateProblemSpec(problem));
+  return problem;
+}
+
+absl::StatusOr<ProblemSpec> JobProblem(const JobSpec& spec) {
+  ASSIGN_OR_RETURN(std::unique_ptr<Env> env, MakeEnv(spec.env()));
+  return ProblemFromEnvSpec(env->spec());
+}
+
+absl::StatusOr<StreamConfig> JobStreamConfig(const JobSpec& spec) {
+  StreamConfig c;
+  ASSIGN_OR_RETURN(c.algorithm, ParseStreamAlgorithm(spec.algorithm()));
+  const StreamXConfig& x = spec.stream_x();
+  c.alpha = x.alpha();
+  c.gamma = x.gamma();
+  c.lambda = x.lambda();
+  c.kappa_value = x.kappa_value();
+  c.kappa_policy = x.kappa_policy();
+  c.entropy_coef = x.entropy_coef();
+  c.hidden.assign(x.hidden().begin(), x.hidden().end());
+  c.sparsity = x.sparsity();
+  c.normalize_observations = x.normalize_observations();
+  c.scale_rewards = x.scale_rewards();
+  c.time_feature = x.time_feature();
+  c.bootstrap_on_truncation = x.bootstrap_on_truncation();
+  c.epsilon_start = x.epsilon_start();
+  c.epsilon_end = x.epsilon_end();
+  c.exploration_fraction = x.exploration_fraction();
+  c.total_steps = spec.stop().max_env_steps();
+  c.td_policy = x.td_policy() == "cartpole_balance" ? FixedPolicy::kCartPoleBalance
+                                                    : FixedPolicy::kUniformRandom;
+  return c;
+}
+
+}  // namespace rlx
