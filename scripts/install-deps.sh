@@ -17,6 +17,8 @@ PACKAGES=(
   libblas-dev
   # tools used by tests and deployment checks
   prometheus docker-compose iproute2 procps curl python3
+  # the Python reference PPO of bench/ppo_reference.py
+  python3-torch python3-numpy
 )
 
 SUDO=""
