@@ -2,6 +2,7 @@
 
 #include <cblas.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -24,6 +25,30 @@ absl::Status ValidateDenseMlpSpec(const DenseMlpSpec& spec) {
   }
   return absl::OkStatus();
 }
+
+namespace {
+
+inline float TanhApproxInline(float x) {
+  constexpr float kClamp = 7.90531110763549805f;  // tanh(x) rounds to +-1 beyond
+  x = x > kClamp ? kClamp : x;  // branch-free forms, so loops vectorise
+  x = x < -kClamp ? -kClamp : x;
+  const float x2 = x * x;
+  float p = x2 * -2.76076847742355e-16f + 2.00018790482477e-13f;
+  p = x2 * p + -8.60467152213735e-11f;
+  p = x2 * p + 5.12229709037114e-08f;
+  p = x2 * p + 1.48572235717979e-05f;
+  p = x2 * p + 6.37261928875436e-04f;
+  p = x2 * p + 4.89352455891786e-03f;
+  p = x * p;
+  float q = x2 * 1.19825839466702e-06f + 1.18534705686654e-04f;
+  q = x2 * q + 2.26843463243900e-03f;
+  q = x2 * q + 4.89352518554385e-03f;
+  return p / q;
+}
+
+}  // namespace
+
+float TanhApprox(float x) { return TanhApproxInline(x); }
 
 int64_t DenseMlpNumParameters(const DenseMlpSpec& spec) {
   int64_t n = 0;
@@ -101,7 +126,10 @@ absl::Span<const float> DenseMlp::Forward(const float* x, int64_t batch,
                 &params_[offsets_[l].weight], static_cast<int>(fi), 1.0f, out.data(),
                 static_cast<int>(fo));
     if (l + 1 < layers) {
-      for (float& v : out) v = std::tanh(v);
+      float* o = out.data();
+      const int64_t count = batch * fo;
+#pragma omp simd
+      for (int64_t i = 0; i < count; ++i) o[i] = TanhApproxInline(o[i]);
     }
     cache->inputs[l] = in;
     in = out.data();
@@ -119,8 +147,11 @@ void DenseMlp::Backward(DenseMlpCache* cache, const float* grad_output, float* g
     const int64_t fi = spec_.fan_in(l), fo = spec_.fan_out(l);
     if (l + 1 < layers) {
       // Through tanh: d/dz = d/dy * (1 - y^2).
-      const std::vector<float>& y = cache->outputs[l];
-      for (int64_t i = 0; i < batch * fo; ++i) g[i] *= 1.0f - y[i] * y[i];
+      const float* y = cache->outputs[l].data();
+      float* gp = g.data();
+      const int64_t count = batch * fo;
+#pragma omp simd
+      for (int64_t i = 0; i < count; ++i) gp[i] *= 1.0f - y[i] * y[i];
     }
     // dW (fo x fi) += g^T (fo x batch) * in (batch x fi); db += column sums of g.
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, static_cast<int>(fo),

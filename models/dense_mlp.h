@@ -37,6 +37,12 @@ struct DenseMlpSpec {
 };
 
 absl::Status ValidateDenseMlpSpec(const DenseMlpSpec& spec);
+
+// tanh as the hidden layers compute it: a rational approximation (odd
+// degree-13 over even degree-6 polynomial, inputs clamped to +-7.905), within
+// 4e-7 of std::tanh everywhere and several times faster than libm's tanhf,
+// which dominated PPO's updates.
+float TanhApprox(float x);
 int64_t DenseMlpNumParameters(const DenseMlpSpec& spec);
 
 // Activations of one Forward (reused across calls to avoid allocation).

@@ -91,28 +91,32 @@ PpoLearner::PpoLearner(const ProblemSpec& problem, const PpoConfig& config, uint
 }
 
 void PpoLearner::AdamStep(double lr) {
-  // torch.optim.Adam (betas 0.9, 0.999), over actor, critic and log std.
-  constexpr double kBeta1 = 0.9, kBeta2 = 0.999;
+  // torch.optim.Adam (betas 0.9, 0.999), over actor, critic and log std:
+  // p -= (lr / bc1) m / (sqrt(v) / sqrt(bc2) + eps).
+  constexpr float kBeta1 = 0.9f, kBeta2 = 0.999f;
   ++adam_steps_;
-  const double bc1 = 1.0 - std::pow(kBeta1, static_cast<double>(adam_steps_));
-  const double bc2 = 1.0 - std::pow(kBeta2, static_cast<double>(adam_steps_));
-  const double step = lr / bc1, sqrt_bc2 = std::sqrt(bc2);
+  const double bc1 = 1.0 - std::pow(0.9, static_cast<double>(adam_steps_));
+  const double bc2 = 1.0 - std::pow(0.999, static_cast<double>(adam_steps_));
+  const float step = static_cast<float>(lr / bc1);
+  const float inv_sqrt_bc2 = static_cast<float>(1.0 / std::sqrt(bc2));
   const float eps = static_cast<float>(config_.adam_eps);
-  std::vector<float*> blocks = {model_.actor().params().data(), model_.critic().params().data(),
-                                model_.log_std().data()};
-  std::vector<int64_t> sizes = {model_.actor().num_params(), model_.critic().num_params(),
-                                static_cast<int64_t>(model_.log_std().size())};
-  int64_t at = 0;
-  for (size_t b = 0; b < blocks.size(); ++b) {
-    float* p = blocks[b];
-    for (int64_t i = 0; i < sizes[b]; ++i, ++at) {
-      const float g = grad_[at];
-      float& m = adam_.m[at];
-      float& v = adam_.v[at];
-      m = static_cast<float>(kBeta1 * m + (1 - kBeta1) * g);
-      v = static_cast<float>(kBeta2 * v + (1 - kBeta2) * g * g);
-      p[i] -= static_cast<float>(step * m / (std::sqrt(double{v}) / sqrt_bc2 + eps));
+  const std::pair<float*, int64_t> blocks[] = {
+      {model_.actor().params().data(), model_.actor().num_params()},
+      {model_.critic().params().data(), model_.critic().num_params()},
+      {model_.log_std().data(), static_cast<int64_t>(model_.log_std().size())}};
+  const float* g = grad_.data();
+  float* m = adam_.m.data();
+  float* v = adam_.v.data();
+  for (const auto& [p, n] : blocks) {
+#pragma omp simd
+    for (int64_t i = 0; i < n; ++i) {
+      m[i] = kBeta1 * m[i] + (1 - kBeta1) * g[i];
+      v[i] = kBeta2 * v[i] + (1 - kBeta2) * g[i] * g[i];
+      p[i] -= step * m[i] / (std::sqrt(v[i]) * inv_sqrt_bc2 + eps);
     }
+    g += n;
+    m += n;
+    v += n;
   }
 }
 

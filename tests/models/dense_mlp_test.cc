@@ -1,5 +1,6 @@
 #include "models/dense_mlp.h"
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -97,6 +98,16 @@ TEST(DenseMlpTest, BatchedForwardEqualsOneRowAtATime) {
     auto out = net.Forward(&x[r * 4], 1, &one);
     for (int c = 0; c < 3; ++c) EXPECT_NEAR(out[c], batched[r * 3 + c], 1e-5);
   }
+}
+
+TEST(DenseMlpTest, TanhApproxIsWithinFloatPrecisionOfStdTanh) {
+  double worst = 0;
+  for (double x = -20; x <= 20; x += 1e-3) {
+    worst = std::max(worst, std::abs(double{TanhApprox(static_cast<float>(x))} - std::tanh(x)));
+  }
+  EXPECT_LT(worst, 4e-7);
+  EXPECT_EQ(TanhApprox(0.0f), 0.0f);
+  EXPECT_EQ(TanhApprox(100.0f), -TanhApprox(-100.0f));
 }
 
 TEST(DenseMlpTest, RejectsEmptyDimensions) {
