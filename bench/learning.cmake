@@ -7,5 +7,5 @@ target_link_libraries(update_bench PRIVATE rlx::stream_trainer ${TORCH_LIBRARIES
 
 add_executable(learning_bench ${CMAKE_CURRENT_LIST_DIR}/learning_bench.cc)
 target_compile_options(learning_bench PRIVATE ${RLX_WARNINGS})
-target_link_libraries(learning_bench PRIVATE rlx::stream_trainer absl::flags absl::flags_parse
-  absl::str_format)
+target_link_libraries(learning_bench PRIVATE rlx::stream_trainer rlx::ppo_trainer absl::flags
+  absl::flags_parse absl::str_format)

@@ -1,4 +1,4 @@
-// learning_bench: Stream AC / Q (lambda) learning curves over several seeds.
+// learning_bench: Stream AC / Q (lambda) and PPO learning curves over several seeds.
 // For each seed prints the env step at which the mean training return of the
 // last 10 episodes first reaches the threshold ("solved at"), the final greedy
 // evaluation return and the speed; then the median solved-at and how many
@@ -6,6 +6,10 @@
 //
 //   learning_bench --env=CartPole-v1 --algorithm=stream_ac --seeds=5 --steps=50000
 //   learning_bench --env=CartPole-v1 --algorithm=stream_q --steps=60000 --total_steps=200000
+//   learning_bench --env=CartPole-v1 --algorithm=ppo --steps=500000 --within=250000
+//   learning_bench --env=Pendulum-v1 --algorithm=ppo --ppo_continuous_defaults --steps=1000000
+// PPO runs the in-process trainer with CleanRL's defaults (algorithms/ppo);
+// it has no greedy evaluation here (shown as nan).
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -18,11 +22,17 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_format.h"
+#include "algorithms/ppo/ppo_trainer.h"
 #include "algorithms/stream_x/stream_trainer.h"
+#include "envs/registry.h"
 #include "models/torch_mlp.h"
 
 ABSL_FLAG(std::string, env, "CartPole-v1", "Environment.");
-ABSL_FLAG(std::string, algorithm, "stream_ac", "stream_ac or stream_q.");
+ABSL_FLAG(std::string, algorithm, "stream_ac", "stream_ac, stream_q or ppo.");
+ABSL_FLAG(bool, ppo_continuous_defaults, false,
+          "ppo: CleanRL ppo_continuous_action.py's settings (1 env, 2048 steps, 32 minibatches, "
+          "10 epochs, lr 3e-4, no entropy bonus, observation and reward normalisation).");
+ABSL_FLAG(bool, ppo_vtrace, false, "ppo: V-trace targets instead of GAE.");
 ABSL_FLAG(int, seeds, 5, "Number of seeds.");
 ABSL_FLAG(uint64_t, first_seed, 1, "First seed; seeds are consecutive.");
 ABSL_FLAG(int64_t, steps, 50000, "Env steps per seed.");
@@ -49,7 +59,54 @@ struct SeedResult {
   std::string error;
 };
 
+SeedResult RunPpoSeed(uint64_t seed) {
+  SeedResult out;
+  out.seed = seed;
+  ppo::PpoTrainOptions options;
+  options.env_name = absl::GetFlag(FLAGS_env);
+  options.steps = absl::GetFlag(FLAGS_steps);
+  options.seed = seed;
+  ppo::PpoConfig& c = options.config;
+  if (absl::GetFlag(FLAGS_ppo_continuous_defaults)) {
+    c.num_envs = 1;
+    c.num_steps = 2048;
+    c.num_minibatches = 32;
+    c.update_epochs = 10;
+    c.learning_rate = 3e-4;
+    c.ent_coef = 0.0;
+    c.normalize_observations = true;
+    c.normalize_rewards = true;
+  }
+  c.vtrace = absl::GetFlag(FLAGS_ppo_vtrace);
+  auto result = ppo::RunPpoTraining(options);
+  if (!result.ok()) {
+    out.error = result.status().ToString();
+    return out;
+  }
+  double threshold = absl::GetFlag(FLAGS_threshold);
+  if (std::isnan(threshold)) {
+    auto env = MakeEnv(options.env_name);
+    threshold = env.ok() ? (*env)->spec().reward_threshold : 0.0;
+  }
+  out.solved_at = ppo::SolvedAt(result->episodes, threshold);
+  const size_t n = result->episodes.size();
+  double sum = 0;
+  for (size_t i = n >= 10 ? n - 10 : 0; i < n; ++i) sum += result->episodes[i].episode_return;
+  out.last10 = n > 0 ? sum / std::min<size_t>(n, 10) : NAN;
+  out.steps_per_second = result->env_steps / result->seconds;
+  if (!absl::GetFlag(FLAGS_csv_prefix).empty()) {
+    std::ofstream csv(absl::StrCat(absl::GetFlag(FLAGS_csv_prefix), seed, ".csv"));
+    csv << "env_step,episode,return,length\n";
+    for (size_t i = 0; i < n; ++i) {
+      const ppo::EpisodeRecord& e = result->episodes[i];
+      csv << absl::StrFormat("%d,%d,%.6g,%d\n", e.env_step, i, e.episode_return, e.length);
+    }
+  }
+  return out;
+}
+
 SeedResult RunSeed(uint64_t seed) {
+  if (absl::GetFlag(FLAGS_algorithm) == "ppo") return RunPpoSeed(seed);
   SeedResult out;
   out.seed = seed;
   StreamTrainOptions options;

@@ -36,6 +36,10 @@ struct PpoConfig {
   // +-10), per env, as CleanRL's continuous-action wrappers do.
   bool normalize_observations = false;
   bool normalize_rewards = false;
+  // true: a truncation (time limit) bootstraps from the value of the final
+  // observation; false: it ends the return like a termination (CleanRL's
+  // ppo.py, which passes `terminated or truncated` as done).
+  bool bootstrap_on_truncation = true;
   // APPO: correct the policy lag with V-trace (rho_bar = c_bar = 1) instead
   // of GAE; actors keep acting while the learner trains.
   bool vtrace = false;

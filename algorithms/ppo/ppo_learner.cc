@@ -212,8 +212,13 @@ absl::Status PpoLearner::Update(const Rollout& r, PpoUpdateInfo* info) {
     for (int64_t t = 0; t < t_len; ++t) {
       const int64_t i = u * t_len + t;
       if (r.truncated[i]) {
-        model_.Values(&r.final_observations[i * obs_dim], 1, &critic_cache_, final_value.data());
-        next_values_[i] = final_value[0];
+        if (c.bootstrap_on_truncation) {
+          model_.Values(&r.final_observations[i * obs_dim], 1, &critic_cache_,
+                        final_value.data());
+          next_values_[i] = final_value[0];
+        } else {
+          next_values_[i] = 0.0f;  // the return ends here, like a termination
+        }
       } else if (t + 1 < t_len) {
         next_values_[i] = (*values)[i + 1];
       } else {

@@ -32,6 +32,9 @@ ABSL_FLAG(double, learning_rate, 0, "Adam learning rate (0: default).");
 ABSL_FLAG(double, ent_coef, -1, "Entropy coefficient (-1: default).");
 ABSL_FLAG(std::string, hidden, "64,64", "Hidden layer sizes.");
 ABSL_FLAG(bool, vtrace, false, "V-trace targets instead of GAE (APPO's correction).");
+ABSL_FLAG(bool, bootstrap_on_truncation, true,
+          "Bootstrap from V(final observation) at a time limit (false: end the return there, "
+          "as CleanRL's ppo.py does).");
 ABSL_FLAG(double, threshold, NAN, "Solved-at threshold (default: the env's reward threshold).");
 ABSL_FLAG(std::string, curve, "", "If set, write 'env_step,episode_return' per episode here.");
 ABSL_FLAG(bool, quiet, false, "Only the summary line.");
@@ -63,6 +66,7 @@ int main(int argc, char** argv) {
   if (double v = absl::GetFlag(FLAGS_learning_rate); v > 0) c.learning_rate = v;
   if (double v = absl::GetFlag(FLAGS_ent_coef); v >= 0) c.ent_coef = v;
   c.vtrace = absl::GetFlag(FLAGS_vtrace);
+  c.bootstrap_on_truncation = absl::GetFlag(FLAGS_bootstrap_on_truncation);
   c.hidden.clear();
   for (absl::string_view h : absl::StrSplit(absl::GetFlag(FLAGS_hidden), ',', absl::SkipEmpty())) {
     int64_t v = 0;
