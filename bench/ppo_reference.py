@@ -96,6 +96,10 @@ def main():
     a = p.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(a.seed)
+    np.random.seed(a.seed)
+    # The usual fast paths of a careful PyTorch PPO: no argument validation in
+    # distributions, inference mode while acting, numpy arrays shared, not copied.
+    torch.distributions.Distribution.set_default_validate_args(False)
     num_envs, num_steps, minibatches, epochs = 4, 128, 4, 4
     lr, gamma, lam, clip, ent_coef, vf_coef, max_grad = 2.5e-4, 0.99, 0.95, 0.2, 0.01, 0.5, 0.5
     batch = num_envs * num_steps
@@ -110,7 +114,7 @@ def main():
     rewards = torch.zeros((num_steps, num_envs))
     dones = torch.zeros((num_steps, num_envs))
     values = torch.zeros((num_steps, num_envs))
-    next_obs = torch.tensor(envs.obs())
+    next_obs = torch.from_numpy(envs.obs())
     next_done = torch.zeros(num_envs)
     global_step = 0
     episode_returns = []
@@ -122,15 +126,15 @@ def main():
             global_step += num_envs
             obs[step] = next_obs
             dones[step] = next_done
-            with torch.no_grad():
+            with torch.inference_mode():
                 action, logprob, _, value = agent.get_action_and_value(next_obs)
                 values[step] = value.flatten()
             actions[step] = action
             logprobs[step] = logprob
             o, r, term, trunc, finished = envs.step(action.numpy())
-            rewards[step] = torch.tensor(r)
-            next_obs = torch.tensor(o)
-            next_done = torch.tensor((term | trunc).astype(np.float32))
+            rewards[step] = torch.from_numpy(r)
+            next_obs = torch.from_numpy(o)
+            next_done = torch.from_numpy((term | trunc).astype(np.float32))
             for g in finished:
                 episode_returns.append(g)
                 if solved_at < 0 and len(episode_returns) >= 10 and np.mean(episode_returns[-10:]) >= 475:

@@ -109,12 +109,16 @@ int main(int argc, char** argv) {
   const size_t n = result->episodes.size();
   for (size_t i = n >= 10 ? n - 10 : 0; i < n; ++i) last10 += result->episodes[i].episode_return;
   if (n > 0) last10 /= std::min<size_t>(n, 10);
+  // Samples through the learner: every env step is used update_epochs times.
+  const double learner_samples_per_s =
+      result->env_steps * static_cast<double>(c.update_epochs) / result->update_seconds;
   std::printf(
-      "ppo_train %s seed %llu: %lld env steps in %.2f s (%.0f steps/s, %.0f%% in updates), "
-      "%zu episodes, last-10 mean return %.1f, solved-at(%.0f) %lld\n",
+      "ppo_train %s seed %llu: %lld env steps in %.2f s (%.0f steps/s, %.0f%% in updates, "
+      "learner %.0f samples/s), %zu episodes, last-10 mean return %.1f, solved-at(%.0f) %lld\n",
       options.env_name.c_str(), static_cast<unsigned long long>(options.seed),
       static_cast<long long>(result->env_steps), result->seconds,
-      result->env_steps / result->seconds, 100 * result->update_seconds / result->seconds, n,
-      last10, threshold, static_cast<long long>(rlx::ppo::SolvedAt(result->episodes, threshold)));
+      result->env_steps / result->seconds, 100 * result->update_seconds / result->seconds,
+      learner_samples_per_s, n, last10, threshold,
+      static_cast<long long>(rlx::ppo::SolvedAt(result->episodes, threshold)));
   return 0;
 }
