@@ -93,6 +93,8 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--steps", type=int, default=500000)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--verbose", action="store_true",
+                   help="every 10 updates: mean policy/value loss, entropy, KL, clip fraction")
     a = p.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(a.seed)
@@ -160,6 +162,7 @@ def main():
         b_returns = returns.reshape(-1)
         b_values = values.reshape(-1)
         b_inds = np.arange(batch)
+        stats = np.zeros(5)
         for _ in range(epochs):
             np.random.shuffle(b_inds)
             for s in range(0, batch, mb_size):
@@ -174,10 +177,19 @@ def main():
                 v_clipped = b_values[mb] + torch.clamp(newvalue - b_values[mb], -clip, clip)
                 v_loss = 0.5 * torch.max(v_unclipped, (v_clipped - b_returns[mb]) ** 2).mean()
                 loss = pg_loss - ent_coef * entropy.mean() + v_loss * vf_coef
+                with torch.no_grad():
+                    logratio = newlogprob - b_logprobs[mb]
+                    stats += [pg_loss.item(), v_loss.item(), entropy.mean().item(),
+                              ((ratio - 1) - logratio).mean().item(),
+                              ((ratio - 1.0).abs() > clip).float().mean().item()]
                 optimizer.zero_grad()
                 loss.backward()
                 nn.utils.clip_grad_norm_(agent.parameters(), max_grad)
                 optimizer.step()
+        if a.verbose and iteration % 10 == 0:
+            pg, v, ent, kl, cf = stats / (epochs * minibatches)
+            print(f"step {global_step}: pg {pg:.4f} v {v:.4f} entropy {ent:.3f} kl {kl:.4f} "
+                  f"clip {cf:.3f}", flush=True)
     seconds = time.time() - start
     last10 = float(np.mean(episode_returns[-10:])) if episode_returns else 0.0
     print(f"ppo_reference steps {global_step} seconds {seconds:.2f} steps_per_s "
