@@ -1,0 +1,52 @@
+// The wire form of PPO's experience: one replay item per unroll of T
+// consecutive steps of one env stream (docs/algorithms.md, "PPO"), with
+// named tensors
+//   "observations"       float32 [T, obs_dim]   what each action answered
+//   "actions"            float32 [T, action_width] the sampled (unclipped) actions
+//   "log_probs"          float32 [T]  behaviour policy's log-probabilities
+//   "values"             float32 [T]  behaviour critic's V(s_t)
+//   "rewards"            float32 [T]
+//   "flags"              uint8   [T, 2]  (terminated, truncated)
+//   "final_observations" float32 [T, obs_dim]  the episode's last observation
+//                                 where truncated (zeros elsewhere)
+//   "next_observation"   float32 [obs_dim]  after the last step (bootstrap)
+// and ItemMetadata (job, actor_id = stream, episode id and step index of the
+// first step, policy_version of the acting parameters, num_steps = T). Every
+// row has the same signature for a job, so unrolls batch into the columnar
+// ItemBatch format (replay/item_batch.h ItemBatchBuilder::AddItem).
+// Actors encode; the learner decodes and copies unrolls into a Rollout.
+// Stateless.
+#ifndef RLX_ALGORITHMS_PPO_UNROLL_CODEC_H_
+#define RLX_ALGORITHMS_PPO_UNROLL_CODEC_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "algorithms/ppo/ppo_learner.h"
+#include "replay.pb.h"
+
+namespace rlx::ppo {
+
+struct Unroll {
+  int64_t length = 0, obs_dim = 0, action_width = 0;
+  std::vector<float> observations, actions, log_probs, values, rewards;
+  std::vector<uint8_t> terminated, truncated;
+  std::vector<float> final_observations, next_observation;
+
+  void Resize(int64_t t, int64_t obs_dim, int64_t action_width);
+};
+
+Item EncodeUnroll(const Unroll& unroll, const ItemMetadata& metadata);
+
+// Checks every tensor against the expected sizes (INVALID_ARGUMENT naming
+// the tensor: missing, wrong dtype or shape, non-finite value).
+absl::StatusOr<Unroll> DecodeUnroll(const Item& item, int64_t length, int64_t obs_dim,
+                                    int64_t action_width);
+
+// Copies `unroll` into slot n of `rollout` (sized for its unrolls).
+void CopyUnrollInto(const Unroll& unroll, int64_t n, Rollout* rollout);
+
+}  // namespace rlx::ppo
+
+#endif  // RLX_ALGORITHMS_PPO_UNROLL_CODEC_H_
