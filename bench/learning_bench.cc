@@ -67,16 +67,7 @@ SeedResult RunPpoSeed(uint64_t seed) {
   options.steps = absl::GetFlag(FLAGS_steps);
   options.seed = seed;
   ppo::PpoConfig& c = options.config;
-  if (absl::GetFlag(FLAGS_ppo_continuous_defaults)) {
-    c.num_envs = 1;
-    c.num_steps = 2048;
-    c.num_minibatches = 32;
-    c.update_epochs = 10;
-    c.learning_rate = 3e-4;
-    c.ent_coef = 0.0;
-    c.normalize_observations = true;
-    c.normalize_rewards = true;
-  }
+  if (absl::GetFlag(FLAGS_ppo_continuous_defaults)) c = ppo::ContinuousControlDefaults();
   c.vtrace = absl::GetFlag(FLAGS_ppo_vtrace);
   auto result = ppo::RunPpoTraining(options);
   if (!result.ok()) {

@@ -75,6 +75,21 @@ absl::Status ValidateTensor(const TensorProto& tensor, absl::string_view field,
   return absl::OkStatus();
 }
 
+void AddNamedTensor(google::protobuf::RepeatedPtrField<NamedTensor>* tensors,
+                    absl::string_view name, TensorProto tensor) {
+  NamedTensor* t = tensors->Add();
+  t->set_name(std::string(name));
+  *t->mutable_tensor() = std::move(tensor);
+}
+
+const TensorProto* FindNamedTensor(const google::protobuf::RepeatedPtrField<NamedTensor>& tensors,
+                                   absl::string_view name) {
+  for (const NamedTensor& t : tensors) {
+    if (t.name() == name) return &t.tensor();
+  }
+  return nullptr;
+}
+
 TensorProto FloatTensor(absl::Span<const float> values, absl::Span<const int64_t> shape) {
   TensorProto t;
   t.set_dtype(DTYPE_FLOAT32);

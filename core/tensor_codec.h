@@ -34,6 +34,13 @@ int64_t NumElements(const TensorProto& tensor);
 absl::Status ValidateTensor(const TensorProto& tensor, absl::string_view field,
                             int64_t max_bytes = INT64_MAX);
 
+// Records of named tensors (an Item's or a state dict's): append one, and
+// find one by name (nullptr when absent).
+void AddNamedTensor(google::protobuf::RepeatedPtrField<NamedTensor>* tensors,
+                    absl::string_view name, TensorProto tensor);
+const TensorProto* FindNamedTensor(const google::protobuf::RepeatedPtrField<NamedTensor>& tensors,
+                                   absl::string_view name);
+
 TensorProto FloatTensor(absl::Span<const float> values, absl::Span<const int64_t> shape);
 TensorProto FloatTensor(absl::Span<const float> values);  // 1-D
 TensorProto Int64Tensor(absl::Span<const int64_t> values);

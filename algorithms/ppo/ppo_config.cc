@@ -6,6 +6,19 @@
 
 namespace rlx::ppo {
 
+PpoConfig ContinuousControlDefaults() {
+  PpoConfig c;
+  c.num_envs = 1;
+  c.num_steps = 2048;
+  c.num_minibatches = 32;
+  c.update_epochs = 10;
+  c.learning_rate = 3e-4;
+  c.ent_coef = 0.0;
+  c.normalize_observations = true;
+  c.normalize_rewards = true;
+  return c;
+}
+
 std::vector<std::string> PpoConfigErrors(const ProblemSpec& problem, const PpoConfig& c) {
   std::vector<std::string> errors;
   auto bad = [&errors](const std::string& field, const std::string& what, double got) {

@@ -46,6 +46,11 @@ struct PpoConfig {
   int64_t total_env_steps = 0;  // for the learning-rate schedule
 };
 
+// CleanRL ppo_continuous_action.py's settings for continuous control: 1 env
+// x 2048 steps, 32 minibatches x 10 epochs, lr 3e-4, no entropy bonus,
+// observation and reward normalisation (the rest as PpoConfig's defaults).
+PpoConfig ContinuousControlDefaults();
+
 // Every value out of range, one "field: what, got value" each (empty when valid).
 std::vector<std::string> PpoConfigErrors(const ProblemSpec& problem, const PpoConfig& config);
 

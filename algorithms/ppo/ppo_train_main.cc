@@ -49,16 +49,7 @@ int main(int argc, char** argv) {
   options.steps = absl::GetFlag(FLAGS_steps);
   options.seed = absl::GetFlag(FLAGS_seed);
   PpoConfig& c = options.config;
-  if (absl::GetFlag(FLAGS_continuous_defaults)) {
-    c.num_envs = 1;
-    c.num_steps = 2048;
-    c.num_minibatches = 32;
-    c.update_epochs = 10;
-    c.learning_rate = 3e-4;
-    c.ent_coef = 0.0;
-    c.normalize_observations = true;
-    c.normalize_rewards = true;
-  }
+  if (absl::GetFlag(FLAGS_continuous_defaults)) c = rlx::ppo::ContinuousControlDefaults();
   if (int v = absl::GetFlag(FLAGS_num_envs); v > 0) c.num_envs = v;
   if (int v = absl::GetFlag(FLAGS_num_steps); v > 0) c.num_steps = v;
   if (int v = absl::GetFlag(FLAGS_num_minibatches); v > 0) c.num_minibatches = v;

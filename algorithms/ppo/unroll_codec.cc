@@ -10,23 +10,10 @@
 namespace rlx::ppo {
 namespace {
 
-void Add(Item* item, const char* name, TensorProto tensor) {
-  NamedTensor* t = item->add_tensors();
-  t->set_name(name);
-  *t->mutable_tensor() = std::move(tensor);
-}
-
-const TensorProto* Find(const Item& item, absl::string_view name) {
-  for (const NamedTensor& t : item.tensors()) {
-    if (t.name() == name) return &t.tensor();
-  }
-  return nullptr;
-}
-
 // A float32 tensor of exactly `shape`, finite, into *out.
 absl::Status ReadFloats(const Item& item, const char* name, std::vector<int64_t> shape,
                         std::vector<float>* out) {
-  const TensorProto* t = Find(item, name);
+  const TensorProto* t = FindNamedTensor(item.tensors(), name);
   if (t == nullptr) return absl::InvalidArgumentError(absl::StrCat("unroll item: no tensor '", name, "'"));
   const bool shape_ok = t->dtype() == DTYPE_FLOAT32 &&
                         std::equal(t->shape().begin(), t->shape().end(), shape.begin(),
@@ -67,11 +54,11 @@ void Unroll::Resize(int64_t t, int64_t dim, int64_t width) {
 Item EncodeUnroll(const Unroll& u, const ItemMetadata& metadata) {
   Item item;
   const int64_t t = u.length;
-  Add(&item, "observations", FloatTensor(u.observations, {t, u.obs_dim}));
-  Add(&item, "actions", FloatTensor(u.actions, {t, u.action_width}));
-  Add(&item, "log_probs", FloatTensor(u.log_probs, {t}));
-  Add(&item, "values", FloatTensor(u.values, {t}));
-  Add(&item, "rewards", FloatTensor(u.rewards, {t}));
+  AddNamedTensor(item.mutable_tensors(), "observations", FloatTensor(u.observations, {t, u.obs_dim}));
+  AddNamedTensor(item.mutable_tensors(), "actions", FloatTensor(u.actions, {t, u.action_width}));
+  AddNamedTensor(item.mutable_tensors(), "log_probs", FloatTensor(u.log_probs, {t}));
+  AddNamedTensor(item.mutable_tensors(), "values", FloatTensor(u.values, {t}));
+  AddNamedTensor(item.mutable_tensors(), "rewards", FloatTensor(u.rewards, {t}));
   TensorProto flags;
   flags.set_dtype(DTYPE_UINT8);
   flags.add_shape(t);
@@ -82,9 +69,9 @@ Item EncodeUnroll(const Unroll& u, const ItemMetadata& metadata) {
     bits[2 * i + 1] = static_cast<char>(u.truncated[i]);
   }
   flags.set_data(std::move(bits));
-  Add(&item, "flags", std::move(flags));
-  Add(&item, "final_observations", FloatTensor(u.final_observations, {t, u.obs_dim}));
-  Add(&item, "next_observation", FloatTensor(u.next_observation, {u.obs_dim}));
+  AddNamedTensor(item.mutable_tensors(), "flags", std::move(flags));
+  AddNamedTensor(item.mutable_tensors(), "final_observations", FloatTensor(u.final_observations, {t, u.obs_dim}));
+  AddNamedTensor(item.mutable_tensors(), "next_observation", FloatTensor(u.next_observation, {u.obs_dim}));
   *item.mutable_metadata() = metadata;
   item.mutable_metadata()->set_num_steps(static_cast<int32_t>(t));
   return item;
@@ -104,7 +91,7 @@ absl::StatusOr<Unroll> DecodeUnroll(const Item& item, int64_t length, int64_t ob
         ReadFloats(item, "next_observation", {obs_dim}, &u.next_observation)}) {
     if (!s.ok()) return s;
   }
-  const TensorProto* flags = Find(item, "flags");
+  const TensorProto* flags = FindNamedTensor(item.tensors(), "flags");
   if (flags == nullptr || flags->dtype() != DTYPE_UINT8 || flags->shape_size() != 2 ||
       flags->shape(0) != length || flags->shape(1) != 2 ||
       static_cast<int64_t>(flags->data().size()) != 2 * length) {

@@ -7,40 +7,23 @@
 #include "core/tensor_codec.h"
 
 namespace rlx {
-namespace {
-
-void AddTensor(Item* item, const char* name, TensorProto tensor) {
-  NamedTensor* t = item->add_tensors();
-  t->set_name(name);
-  *t->mutable_tensor() = std::move(tensor);
-}
-
-const TensorProto* Find(const Item& item, absl::string_view name) {
-  for (const NamedTensor& t : item.tensors()) {
-    if (t.name() == name) return &t.tensor();
-  }
-  return nullptr;
-}
-
-}  // namespace
-
 Item EncodeTransition(const Transition& t, const ItemMetadata& metadata) {
   Item item;
-  if (t.episode_start) AddTensor(&item, "observation", FloatTensor(t.observation));
-  AddTensor(&item, "action", FloatTensor(t.action));
+  if (t.episode_start) AddNamedTensor(item.mutable_tensors(), "observation", FloatTensor(t.observation));
+  AddNamedTensor(item.mutable_tensors(), "action", FloatTensor(t.action));
   const double reward = t.reward;
   TensorProto r;
   r.set_dtype(DTYPE_FLOAT64);
   r.set_data(&reward, sizeof(reward));
-  AddTensor(&item, "reward", std::move(r));
-  AddTensor(&item, "next_observation", FloatTensor(t.next_observation));
+  AddNamedTensor(item.mutable_tensors(), "reward", std::move(r));
+  AddNamedTensor(item.mutable_tensors(), "next_observation", FloatTensor(t.next_observation));
   TensorProto flags;
   flags.set_dtype(DTYPE_UINT8);
   flags.add_shape(3);
   const char bits[3] = {static_cast<char>(t.terminated), static_cast<char>(t.truncated),
                         static_cast<char>(t.episode_start)};
   flags.set_data(bits, 3);
-  AddTensor(&item, "flags", std::move(flags));
+  AddNamedTensor(item.mutable_tensors(), "flags", std::move(flags));
   *item.mutable_metadata() = metadata;
   item.mutable_metadata()->set_num_steps(1);
   return item;
@@ -48,16 +31,16 @@ Item EncodeTransition(const Transition& t, const ItemMetadata& metadata) {
 
 absl::StatusOr<Transition> DecodeTransition(const Item& item) {
   Transition t;
-  const TensorProto* flags = Find(item, "flags");
+  const TensorProto* flags = FindNamedTensor(item.tensors(), "flags");
   if (flags == nullptr || flags->dtype() != DTYPE_UINT8 || flags->data().size() != 3) {
     return absl::InvalidArgumentError("transition item: tensor 'flags' must be uint8[3]");
   }
   t.terminated = flags->data()[0] != 0;
   t.truncated = flags->data()[1] != 0;
   t.episode_start = flags->data()[2] != 0;
-  const TensorProto* action = Find(item, "action");
-  const TensorProto* next = Find(item, "next_observation");
-  const TensorProto* reward = Find(item, "reward");
+  const TensorProto* action = FindNamedTensor(item.tensors(), "action");
+  const TensorProto* next = FindNamedTensor(item.tensors(), "next_observation");
+  const TensorProto* reward = FindNamedTensor(item.tensors(), "reward");
   if (action == nullptr) return absl::InvalidArgumentError("transition item: no tensor 'action'");
   if (next == nullptr) {
     return absl::InvalidArgumentError("transition item: no tensor 'next_observation'");
@@ -72,7 +55,7 @@ absl::StatusOr<Transition> DecodeTransition(const Item& item) {
     return absl::InvalidArgumentError(absl::StrCat("transition item: reward is ", t.reward));
   }
   if (t.episode_start) {
-    const TensorProto* obs = Find(item, "observation");
+    const TensorProto* obs = FindNamedTensor(item.tensors(), "observation");
     if (obs == nullptr) {
       return absl::InvalidArgumentError(
           "transition item: episode_start without tensor 'observation'");
