@@ -155,6 +155,13 @@ absl::StatusOr<JobStatus> JobManager::Submit(JobSpec spec) {
         "build, or no GPU is visible); use device: \"cpu\" or a learner built against a CUDA "
         "LibTorch");
   }
+  if (spec.device() == "cuda") {
+    // Honour it or refuse it: the stream-x learners update one transition at
+    // a time on the CPU; nothing the learner runs today uses a GPU.
+    return absl::InvalidArgumentError(absl::StrCat(
+        "invalid job: device: cuda is not supported by algorithm '", spec.algorithm(),
+        "' (the stream-x algorithms learn one transition at a time on the CPU)"));
+  }
   int64_t budget = options_.max_job_bytes;
   if (budget <= 0) {
     budget = static_cast<int64_t>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGESIZE) / 2;

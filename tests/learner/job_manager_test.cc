@@ -446,6 +446,18 @@ TEST_F(JobManagerTest, BadJobFilesAreRejectedNamingFieldAndLimitWhileARunningJob
   EXPECT_TRUE(manager_->Cancel("running").ok());
 }
 
+TEST_F(JobManagerTest, CudaJobsAreRefusedEvenWhereCudaExistsWhileNoAlgorithmUsesIt) {
+  JobManagerOptions options = Options();
+  options.cuda_available = true;  // as on a learner built against a CUDA LibTorch
+  StartManager(options);
+  JobSpec spec = CartPoleJob("gpu", 100);
+  spec.set_device("cuda");
+  auto s = manager_->Submit(spec);
+  EXPECT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(s.status().message()),
+              HasSubstr("device: cuda is not supported by algorithm 'stream_ac'"));
+}
+
 TEST_F(JobManagerTest, AJobThatKeepsKillingTheLearnerEndsFailedAndTheNextJobRuns) {
   // What a learner killed for memory during three starts of "oom" leaves.
   manager_->Shutdown();
