@@ -16,6 +16,7 @@
 #include "replay/byte_budget.h"
 #include "replay/table.h"
 #include "tests/replay/replay_test_util.h"
+#include "tests/replay/table_checkpoint_util.h"
 
 namespace rlx {
 namespace {
@@ -170,15 +171,9 @@ TEST(TableRemoverTest, CheckpointKeepsTheRemover) {
   c.mutable_remover()->mutable_lowest_priority();
   auto table = MakeTable(c);
   ASSERT_TRUE(table->Insert(Items(0, 3, {5.0, 1.0, 3.0})).ok());
-  std::string buffer;
-  {
-    google::protobuf::io::StringOutputStream raw(&buffer);
-    google::protobuf::io::CodedOutputStream out(&raw);
-    ASSERT_TRUE(table->Checkpoint(&out).ok());
-  }
-  google::protobuf::io::ArrayInputStream raw(buffer.data(), static_cast<int>(buffer.size()));
-  google::protobuf::io::CodedInputStream in(&raw);
-  auto restored = Table::Restore(&in, 7, nullptr);
+  const std::string buffer = CheckpointBytes(*table);
+  ASSERT_FALSE(buffer.empty());
+  auto restored = RestoreTable(buffer);
   ASSERT_TRUE(restored.ok()) << restored.status();
   EXPECT_TRUE((*restored)->config().remover().has_lowest_priority());
   // The restored remover knows the restored priorities.
@@ -351,18 +346,12 @@ TEST(TableBytesTest, BytesGoBackToTheServerBudgetOnRemovalResetAndDestruction) {
 TEST(TableBytesTest, RestoredItemsCountAgainstTheServerBudget) {
   auto table = MakeTable(UniformTable("t", 100));
   ASSERT_TRUE(table->Insert(Items(0, 3)).ok());
-  std::string buffer;
-  {
-    google::protobuf::io::StringOutputStream raw(&buffer);
-    google::protobuf::io::CodedOutputStream out(&raw);
-    ASSERT_TRUE(table->Checkpoint(&out).ok());
-  }
+  const std::string buffer = CheckpointBytes(*table);
+  ASSERT_FALSE(buffer.empty());
   auto budget = std::make_shared<ByteBudget>(2 * kItemBytes);  // smaller than the contents
   TableOptions options;
   options.server_bytes = budget;
-  google::protobuf::io::ArrayInputStream raw(buffer.data(), static_cast<int>(buffer.size()));
-  google::protobuf::io::CodedInputStream in(&raw);
-  auto restored = Table::Restore(&in, 7, nullptr, options);
+  auto restored = RestoreTable(buffer, options);
   ASSERT_TRUE(restored.ok()) << restored.status();
   EXPECT_EQ(budget->used(), 3 * kItemBytes);  // kept, over the budget
   // The next insert evicts (oldest first) until it fits.

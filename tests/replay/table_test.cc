@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "tests/replay/replay_test_util.h"
+#include "tests/replay/table_checkpoint_util.h"
 
 namespace rlx {
 namespace {
@@ -243,15 +244,9 @@ TEST(TableTest, CheckpointRestoresItemsPrioritiesAndSampleCounts) {
   ASSERT_TRUE(keys.ok());
   ASSERT_TRUE(table->UpdatePriorities({(*keys)[3]}, {7.5}).ok());
   ASSERT_TRUE(table->Sample(4).ok());
-  std::string buffer;
-  {
-    google::protobuf::io::StringOutputStream raw(&buffer);
-    google::protobuf::io::CodedOutputStream out(&raw);
-    ASSERT_TRUE(table->Checkpoint(&out).ok());
-  }
-  google::protobuf::io::ArrayInputStream raw(buffer.data(), static_cast<int>(buffer.size()));
-  google::protobuf::io::CodedInputStream in(&raw);
-  auto restored = Table::Restore(&in, 7, nullptr);
+  const std::string buffer = CheckpointBytes(*table);
+  ASSERT_FALSE(buffer.empty());
+  auto restored = RestoreTable(buffer);
   ASSERT_TRUE(restored.ok()) << restored.status();
   const TableInfo a = table->Info(), b = (*restored)->Info();
   EXPECT_EQ(b.size(), 10);
@@ -298,9 +293,7 @@ std::string CraftedCheckpoint(const TableConfig& config, const std::vector<uint6
 }
 
 absl::StatusOr<std::unique_ptr<Table>> RestoreFrom(const std::string& buffer) {
-  google::protobuf::io::ArrayInputStream raw(buffer.data(), static_cast<int>(buffer.size()));
-  google::protobuf::io::CodedInputStream in(&raw);
-  return Table::Restore(&in, 7, nullptr);
+  return RestoreTable(buffer);
 }
 
 TEST(TableTest, RestoreRejectsKeysThatAreNotStrictlyIncreasing) {
