@@ -11,13 +11,10 @@
 #include "actor/replay_writer.h"
 #include "core/backoff.h"
 #include "core/grpc_status.h"
-#include "envs/env.h"
-#include "envs/registry.h"
-#include "algorithms/stream_x/actor.h"
-#include "algorithms/stream_x/state_io.h"
+#include "core/state_dict.h"
+#include "algorithms/algorithm.h"
 #include "algorithms/job_spec.h"
-#include "algorithms/stream_x/stream_trainer.h"
-#include "algorithms/stream_x/transition_codec.h"
+#include "algorithms/registry.h"
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
 #include "replay/client.h"
@@ -70,23 +67,6 @@ struct ActorLoop::Metrics {
   prometheus::Counter& parameter_updates;
   prometheus::Counter& inserted_items;
   prometheus::Counter& wait_seconds;
-};
-
-// One environment stream of an assignment.
-struct ActorLoop::StreamSlot {
-  int64_t id = 0;
-  std::unique_ptr<Env> env;
-  std::unique_ptr<StreamActor> actor;
-  int64_t synced_version = -1;
-  bool first_reset = true;
-  bool needs_reset = true;
-  int64_t episode_id = -1;
-  int64_t step_index = 0;
-  int64_t sequence = 0;  // items of this stream produced so far
-  double episode_return = 0;
-  Transition transition;
-  StepResult result;
-  ActorAction action;
 };
 
 absl::StatusOr<std::unique_ptr<ActorLoop>> ActorLoop::Create(ActorOptions options,
@@ -273,30 +253,21 @@ absl::Status ActorLoop::RunAssignment(const Assignment& assignment, int64_t* ste
   *steps = 0;
   JobSpec spec = assignment.spec();
   if (absl::Status s = ValidateJobSpec(&spec); !s.ok()) return s;
-  absl::StatusOr<ProblemSpec> problem = JobProblem(spec);
-  if (!problem.ok()) return problem.status();
-  absl::StatusOr<StreamConfig> config = JobStreamConfig(spec);
-  if (!config.ok()) return config.status();
   if (assignment.stream_ids().empty()) {
     return absl::InvalidArgumentError("assignment has no stream_ids");
   }
+  absl::StatusOr<const AlgorithmRuntime*> algorithm = FindAlgorithm(spec.algorithm());
+  if (!algorithm.ok()) return algorithm.status();
   const std::string& job = assignment.job_name();
   const std::string table = assignment.table().empty() ? spec.table() : assignment.table();
   const int64_t max_lag = spec.has_max_policy_lag() ? spec.max_policy_lag() : -1;
-
-  std::vector<StreamSlot> streams(assignment.stream_ids_size());
-  for (int i = 0; i < assignment.stream_ids_size(); ++i) {
-    StreamSlot& slot = streams[i];
-    slot.id = assignment.stream_ids(i);
-    absl::StatusOr<std::unique_ptr<Env>> env = MakeEnv(spec.env());
-    if (!env.ok()) return env.status();
-    slot.env = std::move(*env);
-    absl::StatusOr<std::unique_ptr<StreamActor>> actor =
-        StreamActor::Create(*problem, *config, StreamActorSeed(spec.seed(), slot.id),
-                            options_.network_factory);
-    if (!actor.ok()) return actor.status();
-    slot.actor = std::move(*actor);
-  }
+  WorkerOptions worker_options;
+  worker_options.job_name = job;
+  worker_options.stream_ids.assign(assignment.stream_ids().begin(), assignment.stream_ids().end());
+  absl::StatusOr<std::unique_ptr<ActorWorker>> worker =
+      (*algorithm)->make_worker(spec, worker_options);
+  if (!worker.ok()) return worker.status();
+  const int num_groups = (*worker)->num_groups();
 
   ReplayWriterOptions writer_options;
   writer_options.max_in_flight = options_.max_in_flight;
@@ -335,18 +306,19 @@ absl::Status ActorLoop::RunAssignment(const Assignment& assignment, int64_t* ste
     return s;
   };
 
-  PolicySnapshot snapshot;
-  int64_t snapshot_version = -1;
-  int64_t produced = 0;  // transitions of this assignment
+  int64_t parameters_version = -1;  // newest version handed to the worker
+  int64_t produced = 0;             // items of this assignment
+  std::vector<Item> items;
+  WorkerStep step;
   bool stop = false;
   absl::Status status;
   while (!stop && status.ok()) {
-    for (StreamSlot& slot : streams) {
-      // ---- Sync point: lag bound, newest parameters, episode start.
+    for (int group = 0; group < num_groups; ++group) {
+      // ---- Sync point: lag bound, newest parameters.
       const int64_t need = max_lag >= 0 ? std::max<int64_t>(0, produced - max_lag)
-                                        : (slot.synced_version < 0 ? 0 : -1);
+                                        : (parameters_version < 0 ? 0 : -1);
       // With a lag bound: the learner must have taken all but max_lag of this
-      // actor's transitions (exact per actor, whatever the others do).
+      // actor's items (exact per actor, whatever the others do).
       auto ready = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
         if (stopping_ || watch_ended_) return true;
         if (max_lag >= 0) return latest_version_ >= 0 && own_consumed_ >= need;
@@ -392,81 +364,42 @@ absl::Status ActorLoop::RunAssignment(const Assignment& assignment, int64_t* ste
         } else if (watch_ended_) {
           status = watch_status_.ok() ? absl::OkStatus() : watch_status_;
           stop = true;
-        } else if (latest_version_ > snapshot_version) {
+        } else if (latest_version_ > parameters_version) {
           newest = latest_;
         }
       }
       if (stop) break;
       if (newest != nullptr) {
         const StateDict dict(newest->tensors().begin(), newest->tensors().end());
-        status = LoadSnapshot(dict, &snapshot);
+        status = (*worker)->SetParameters(dict, newest->version());
         if (!status.ok()) break;
-        snapshot_version = newest->version();
-      }
-      if (snapshot_version > slot.synced_version) {
-        status = slot.actor->Sync(snapshot);
-        if (!status.ok()) break;
-        slot.synced_version = snapshot_version;
-        if (snapshot_version > policy_version_.load()) {
-          policy_version_ = snapshot_version;
-          metrics_->policy_version.Set(static_cast<double>(snapshot_version));
-        }
-      }
-      Transition& t = slot.transition;
-      if (slot.needs_reset) {
-        std::optional<uint64_t> seed;
-        if (slot.first_reset) seed = StreamEnvSeed(spec.seed(), slot.id);
-        slot.first_reset = false;
-        slot.env->Reset(seed, &t.observation);
-        slot.actor->Observe(t.observation, /*episode_start=*/true);
-        t.episode_start = true;
-        slot.needs_reset = false;
-        ++slot.episode_id;
-        slot.step_index = 0;
-        slot.episode_return = 0;
+        parameters_version = newest->version();
       }
 
-      // ---- One env step.
-      status = slot.actor->Act(/*greedy=*/false, &slot.action);
+      // ---- One env step of the group's envs.
+      items.clear();
+      step = WorkerStep();
+      status = (*worker)->Step(group, &items, &step);
       if (!status.ok()) break;
-      status = slot.env->Step(slot.action.env_action, &slot.result);
-      if (!status.ok()) break;
-      const StepResult& r = slot.result;
-      slot.actor->Observe(r.observation, /*episode_start=*/false);
-      t.action = slot.action.action;
-      t.reward = r.reward;
-      t.next_observation = r.observation;
-      t.terminated = r.terminated;
-      t.truncated = r.truncated;
-      slot.episode_return += r.reward;
-
-      ItemMetadata metadata;
-      metadata.set_job_id(job);
-      metadata.set_actor_id(slot.id);
-      metadata.set_episode_id(slot.episode_id);
-      metadata.set_step_index(slot.step_index);
-      metadata.set_policy_version(slot.synced_version);
-      metadata.set_num_steps(1);
-      metadata.set_sequence(slot.sequence++);
-      if (r.done()) metadata.set_episode_return(slot.episode_return);
-      if (pending.items_size() == 0) pending_since = absl::Now();
-      *pending.add_items() = EncodeTransition(t, metadata);
-
-      ++produced;
-      ++*steps;
-      ++slot.step_index;
-      ++env_steps_;
-      metrics_->env_steps.Increment();
-      if (r.done()) {
-        slot.needs_reset = true;
+      if (step.policy_version > policy_version_.load()) {
+        policy_version_ = step.policy_version;
+        metrics_->policy_version.Set(static_cast<double>(step.policy_version));
+      }
+      for (Item& item : items) {
+        if (pending.items_size() == 0) pending_since = absl::Now();
+        *pending.add_items() = std::move(item);
+      }
+      produced += static_cast<int64_t>(items.size());
+      *steps += step.env_steps;
+      env_steps_ += step.env_steps;
+      metrics_->env_steps.Increment(static_cast<double>(step.env_steps));
+      for (double g : step.episode_returns) {
         ++episodes_;
         metrics_->episodes.Increment();
-        metrics_->episode_return.Set(slot.episode_return);
-      } else {
-        t.episode_start = false;  // o_{t+1} lives on in the learner's stream state
+        metrics_->episode_return.Set(g);
       }
       if (pending.items_size() >= options_.max_batch_items ||
-          absl::Now() - pending_since >= options_.max_batch_delay) {
+          (pending.items_size() > 0 && absl::Now() - pending_since >= options_.max_batch_delay)) {
         status = send_pending();
         if (!status.ok()) break;
       }

@@ -1,40 +1,37 @@
-// ActorLoop: the actor process's work loop. Stateless and restartable: it asks
-// the learner for work, acts, writes transitions to the replay server, and
-// asks again when the work ends.
+// ActorLoop: the actor process's work loop, whatever the job's algorithm.
+// Stateless and restartable: it asks the learner for work, acts, writes
+// experience items to the replay server, and asks again when the work ends.
 //
 //   1. Lease: JobService.LeaseAssignment(name, "actor") on the learner.
 //      UNAVAILABLE (no running job) and connection errors are retried with
 //      backoff (50 ms doubling to max_backoff); one log line per change of
 //      the error, not per retry.
-//   2. For the assignment: one Env + one StreamActor per stream
-//      (assignment.stream_ids), problem and configuration from the job spec
-//      (algorithms/job_spec.h). Stream s acts with generator
-//      StreamActorSeed(spec.seed, s); its env's first reset is seeded with
-//      StreamEnvSeed(spec.seed, s), later resets continue the env's generator.
-//      Stream 0 therefore acts exactly like RunStreamTraining.
+//   2. For the assignment: the algorithm's ActorWorker (algorithms/registry.h,
+//      by spec.algorithm) over one env per stream (assignment.stream_ids);
+//      seeds as algorithms/seeds.h says (stream 0 acts exactly like the
+//      in-process trainer).
 //   3. A background thread follows ParameterService.WatchParameters(job,
 //      after_version=-1, lease_id) and keeps the newest Parameters; the open
 //      stream holds the lease (the learner ends it a few seconds after the
 //      stream closes).
-//   4. Streams are stepped round robin. Per stream and env step:
-//        sync point: wait for the lag bound (below); if a newer version than
-//                    the stream's arrived: LoadSnapshot + Sync; if the episode
-//                    ended: Reset + Observe(o_0, episode_start)
-//        Act(greedy=false), Env::Step(env_action), Observe(o')
-//        Transition -> EncodeTransition with ItemMetadata {job_id, actor_id =
-//        stream id, episode_id (per-stream counter from 0), step_index within
-//        the episode, policy_version = the version the action was chosen with,
-//        num_steps 1, episode_return on an episode's last transition}
-//      This is RunStreamTraining's order (Act, Step, Observe, [learn], Sync,
-//      Reset, Observe(o_0)), so one actor with one env, publish_every 1 and
-//      max_policy_lag 0 reproduces the in-process trainer bit for bit.
+//   4. The worker's groups are stepped round robin (stream-x: one group per
+//      env, so each stream meets the sync point before it acts, which keeps
+//      stream_train's order; PPO: one group, all envs in one batched forward
+//      pass). Per group:
+//        sync point: wait for the lag bound (below); a newer parameter
+//                    version than the worker's goes to SetParameters
+//        Step(group): the items that became complete (stream-x: one
+//        transition per env step; PPO: one unroll per env every T steps)
+//      One stream-x actor with one env, publish_every 1 and max_policy_lag 0
+//      reproduces the in-process trainer bit for bit; so does one PPO actor
+//      holding all envs of a synchronous job.
 //   5. Items are batched into InsertRequests for assignment.table: a request
 //      goes out when it holds max_batch_items items, when its oldest item is
 //      max_batch_delay old, and before any wait (so whatever the lag bound
 //      waits for is on its way to the learner).
-//   6. Lag bound: with spec.max_policy_lag = L >= 0 a stream waits before
-//      acting (condition variable) until the newest parameter version >=
-//      (transitions this actor produced in this assignment) - L. L = -1 (the
+//   6. Lag bound: with spec.max_policy_lag = L >= 0 a group waits before
+//      acting (condition variable) until the learner has taken all but L of
+//      the items this actor produced in this assignment. L = -1 (the
 //      default) never waits, except for the first parameters. A wait during
 //      which the learner takes none of this actor's items for
 //      lag_stall_timeout ends anyway (lost items are never taken). Items carry
@@ -72,7 +69,6 @@
 #include "absl/time/time.h"
 #include "job.grpc.pb.h"
 #include "learner.grpc.pb.h"
-#include "algorithms/stream_x/learner.h"
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
 #include "prometheus/registry.h"
@@ -95,7 +91,6 @@ struct ActorOptions {
   // actor's items for this long (they were lost, e.g. with a replay server
   // that restarted without a checkpoint); see step 6.
   absl::Duration lag_stall_timeout = absl::Seconds(10);
-  NetworkFactory network_factory = DefaultNetworkFactory();
 };
 
 // Counters since Create, for tests and logs (the same numbers as the metrics).

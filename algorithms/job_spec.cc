@@ -33,16 +33,6 @@ bool ValidName(const std::string& name) {
   return true;
 }
 
-// Parameters of an MLP in -> hidden... -> out (the LayerNorms have none).
-int64_t MlpParameters(int64_t in, const std::vector<int64_t>& hidden, int64_t out) {
-  int64_t total = 0;
-  for (int64_t h : hidden) {
-    total += (in + 1) * h;
-    in = h;
-  }
-  return total + (in + 1) * out;
-}
-
 std::string GiB(int64_t bytes) {
   return absl::StrFormat("%.2f GiB", static_cast<double>(bytes) / (1 << 30));
 }
@@ -56,31 +46,12 @@ std::string Shorten(const std::string& text) {
 }
 
 absl::StatusOr<JobMemoryEstimate> EstimateJobMemory(const JobSpec& spec) {
-  ASSIGN_OR_RETURN(ProblemSpec problem, JobProblem(spec));
-  ASSIGN_OR_RETURN(StreamConfig config, JobStreamConfig(spec));
-  const int64_t in = NetworkInputDim(problem, config);
-  const int64_t actions = problem.discrete ? problem.num_actions : 2 * problem.action_dim;
-  const int64_t value = MlpParameters(in, config.hidden, 1);
-  const int64_t acting = MlpParameters(in, config.hidden, actions);
-  JobMemoryEstimate e;
-  int64_t acting_params = 0;
-  switch (config.algorithm) {
-    case StreamAlgorithm::kStreamAC:
-      e.parameters = value + acting;
-      acting_params = acting;
-      break;
-    case StreamAlgorithm::kStreamQ:
-      e.parameters = acting;
-      acting_params = acting;
-      break;
-    case StreamAlgorithm::kStreamTD:
-      e.parameters = value;
-      break;
+  const AlgorithmSpec* algorithm = FindAlgorithmSpec(spec.algorithm());
+  if (algorithm == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat("unknown algorithm '", Shorten(spec.algorithm()), "'"));
   }
-  const int64_t streams = int64_t{spec.num_actors()} * spec.envs_per_actor();
-  e.learner_bytes = 4 * e.parameters * (JobLimits::kLearnerCopies + streams);
-  e.actor_bytes = 4 * acting_params * JobLimits::kActorCopiesPerEnv * spec.envs_per_actor();
-  return e;
+  ASSIGN_OR_RETURN(ProblemSpec problem, JobProblem(spec));
+  return algorithm->estimate(spec, problem);
 }
 
 absl::Status ValidateJobSpec(JobSpec* spec) {
@@ -88,27 +59,7 @@ absl::Status ValidateJobSpec(JobSpec* spec) {
   auto bad = [&](const std::string& field, const std::string& what) {
     errors.push_back(absl::StrCat(field, ": ", what));
   };
-  // Defaults.
-  StreamXConfig* x = spec->mutable_stream_x();
-  if (!x->has_alpha()) x->set_alpha(1.0);
-  if (!x->has_gamma()) x->set_gamma(0.99);
-  if (!x->has_lambda()) x->set_lambda(0.8);
-  if (!x->has_kappa_value()) x->set_kappa_value(2.0);
-  if (!x->has_kappa_policy()) x->set_kappa_policy(3.0);
-  if (!x->has_entropy_coef()) x->set_entropy_coef(0.01);
-  if (x->hidden_size() == 0) {
-    x->add_hidden(128);
-    x->add_hidden(128);
-  }
-  if (!x->has_sparsity()) x->set_sparsity(0.9);
-  if (!x->has_normalize_observations()) x->set_normalize_observations(true);
-  if (!x->has_scale_rewards()) x->set_scale_rewards(true);
-  if (!x->has_time_feature()) x->set_time_feature(true);
-  if (!x->has_bootstrap_on_truncation()) x->set_bootstrap_on_truncation(false);
-  if (!x->has_epsilon_start()) x->set_epsilon_start(1.0);
-  if (!x->has_epsilon_end()) x->set_epsilon_end(0.01);
-  if (!x->has_exploration_fraction()) x->set_exploration_fraction(0.1);
-  if (x->td_policy().empty()) x->set_td_policy("random");
+  // Defaults: generic fields first (the algorithm's may depend on them).
   if (spec->num_actors() == 0) spec->set_num_actors(2);
   if (spec->envs_per_actor() == 0) spec->set_envs_per_actor(1);
   if (spec->table().empty()) spec->set_table(absl::StrCat("job.", spec->name()));
@@ -117,9 +68,17 @@ absl::Status ValidateJobSpec(JobSpec* spec) {
     spec->mutable_eval()->set_episodes(10);
   }
   if (spec->publish_every() == 0) spec->set_publish_every(1);
-  if (!spec->has_max_policy_lag()) spec->set_max_policy_lag(-1);
   if (spec->device().empty()) spec->set_device("cpu");
   if (spec->checkpoint_every_steps() == 0) spec->set_checkpoint_every_steps(20000);
+  const AlgorithmSpec* algorithm = FindAlgorithmSpec(spec->algorithm());
+  if (algorithm != nullptr) {
+    if (spec->config_case() == JobSpec::CONFIG_NOT_SET) {
+      // Selects the algorithm's (empty) config member.
+      if (algorithm->config_case == JobSpec::kStreamX) spec->mutable_stream_x();
+      if (algorithm->config_case == JobSpec::kPpo) spec->mutable_ppo();
+    }
+    if (spec->config_case() == algorithm->config_case) algorithm->complete(spec);
+  }
 
   // Checks. Every field is checked and every bad one reported; user strings
   // are shortened in messages.
@@ -129,9 +88,14 @@ absl::Status ValidateJobSpec(JobSpec* spec) {
                              " of [A-Za-z0-9_.-] not starting with '.', got '",
                              Shorten(spec->name()), "'"));
   }
-  if (!ParseStreamAlgorithm(spec->algorithm()).ok()) {
-    bad("algorithm", absl::StrCat("unknown algorithm '", Shorten(spec->algorithm()),
-                                  "' (stream_ac, stream_q, stream_td)"));
+  if (algorithm == nullptr) {
+    bad("algorithm", absl::StrCat("unknown algorithm '", Shorten(spec->algorithm()), "' (",
+                                  AlgorithmNames(), ")"));
+  } else if (spec->config_case() != algorithm->config_case) {
+    bad(algorithm->config_field,
+        absl::StrCat("algorithm ", algorithm->name, " reads the ", algorithm->config_field,
+                     " config; the job sets another algorithm family's"));
+    algorithm = nullptr;  // its checks would read the wrong config
   }
   absl::StatusOr<std::unique_ptr<Env>> env = MakeEnv(spec->env());
   if (!env.ok()) {
@@ -192,47 +156,40 @@ absl::Status ValidateJobSpec(JobSpec* spec) {
     bad("checkpoint_every_steps",
         absl::StrCat("must be >= 1, got ", spec->checkpoint_every_steps()));
   }
-  if (x->td_policy() != "random" && x->td_policy() != "cartpole_balance") {
-    bad("stream_x.td_policy", absl::StrCat("must be random or cartpole_balance, got '",
-                                           Shorten(x->td_policy()), "'"));
+  // Network sizes, whichever config holds them.
+  const google::protobuf::RepeatedField<int64_t>* hidden = nullptr;
+  std::string hidden_field;
+  if (spec->has_stream_x()) {
+    hidden = &spec->stream_x().hidden();
+    hidden_field = "stream_x.hidden";
+  } else if (spec->has_ppo()) {
+    hidden = &spec->ppo().hidden();
+    hidden_field = "ppo.hidden";
   }
   bool sizes_ok = true;
-  if (x->hidden_size() > L::kMaxHiddenLayers) {
-    bad("stream_x.hidden", absl::StrCat("at most ", L::kMaxHiddenLayers, " layers, got ",
-                                        x->hidden_size()));
+  if (hidden != nullptr && hidden->size() > L::kMaxHiddenLayers) {
+    bad(hidden_field, absl::StrCat("at most ", L::kMaxHiddenLayers, " layers, got ",
+                                   hidden->size()));
     sizes_ok = false;
-  } else {
-    for (int i = 0; i < x->hidden_size(); ++i) {
-      sizes_ok &= in_range(absl::StrCat("stream_x.hidden[", i, "]"), x->hidden(i), 1,
+  } else if (hidden != nullptr) {
+    for (int i = 0; i < hidden->size(); ++i) {
+      sizes_ok &= in_range(absl::StrCat(hidden_field, "[", i, "]"), hidden->Get(i), 1,
                            L::kMaxHiddenWidth);
     }
   }
   // The algorithm's own checks (hyperparameter ranges against the problem),
   // every one of them.
   absl::StatusOr<ProblemSpec> problem = JobProblem(*spec);
-  absl::StatusOr<StreamConfig> config = JobStreamConfig(*spec);
   if (env.ok() && !problem.ok()) bad("env", std::string(problem.status().message()));
-  if (problem.ok() && config.ok()) {
-    for (const std::string& e : StreamConfigErrors(*problem, *config)) {
-      if (absl::StartsWith(e, "hidden[")) continue;  // reported above with its limit
-      // total_steps is the job's stop.max_env_steps; the rest are stream_x fields.
-      absl::string_view rest = e;
-      errors.push_back(absl::ConsumePrefix(&rest, "total_steps: ")
-                           ? absl::StrCat("stop.max_env_steps: ", rest)
-                           : absl::StrCat("stream_x.", e));
-    }
+  if (problem.ok() && algorithm != nullptr) {
+    algorithm->check(*spec, *problem, &errors);
     // What the job would need in memory, against the documented budgets.
     if (sizes_ok && actors_ok && envs_ok) {
-      absl::StatusOr<JobMemoryEstimate> memory = EstimateJobMemory(*spec);
+      absl::StatusOr<JobMemoryEstimate> memory = algorithm->estimate(*spec, *problem);
       if (memory.ok()) {
-        const int64_t largest = std::max<int64_t>(
-            MlpParameters(NetworkInputDim(*problem, *config), config->hidden, 1),
-            MlpParameters(NetworkInputDim(*problem, *config), config->hidden,
-                          problem->discrete ? problem->num_actions : 2 * problem->action_dim));
-        if (largest > L::kMaxNetworkParameters) {
-          bad("stream_x.hidden", absl::StrCat("a network would have ", largest,
-                                              " parameters; the limit is ",
-                                              L::kMaxNetworkParameters));
+        if (memory->largest_network > L::kMaxNetworkParameters) {
+          bad(hidden_field, absl::StrCat("a network would have ", memory->largest_network,
+                                         " parameters; the limit is ", L::kMaxNetworkParameters));
         } else if (memory->learner_bytes > L::kMaxLearnerBytes) {
           bad("num_actors", absl::StrCat("the learner would need about ", GiB(memory->learner_bytes),
                                          " (", memory->parameters, " parameters, one trace set per "
@@ -295,31 +252,6 @@ absl::StatusOr<ProblemSpec> ProblemFromEnvSpec(const EnvSpec& spec) {
 absl::StatusOr<ProblemSpec> JobProblem(const JobSpec& spec) {
   ASSIGN_OR_RETURN(std::unique_ptr<Env> env, MakeEnv(spec.env()));
   return ProblemFromEnvSpec(env->spec());
-}
-
-absl::StatusOr<StreamConfig> JobStreamConfig(const JobSpec& spec) {
-  StreamConfig c;
-  ASSIGN_OR_RETURN(c.algorithm, ParseStreamAlgorithm(spec.algorithm()));
-  const StreamXConfig& x = spec.stream_x();
-  c.alpha = x.alpha();
-  c.gamma = x.gamma();
-  c.lambda = x.lambda();
-  c.kappa_value = x.kappa_value();
-  c.kappa_policy = x.kappa_policy();
-  c.entropy_coef = x.entropy_coef();
-  c.hidden.assign(x.hidden().begin(), x.hidden().end());
-  c.sparsity = x.sparsity();
-  c.normalize_observations = x.normalize_observations();
-  c.scale_rewards = x.scale_rewards();
-  c.time_feature = x.time_feature();
-  c.bootstrap_on_truncation = x.bootstrap_on_truncation();
-  c.epsilon_start = x.epsilon_start();
-  c.epsilon_end = x.epsilon_end();
-  c.exploration_fraction = x.exploration_fraction();
-  c.total_steps = spec.stop().max_env_steps();
-  c.td_policy = x.td_policy() == "cartpole_balance" ? FixedPolicy::kCartPoleBalance
-                                                    : FixedPolicy::kUniformRandom;
-  return c;
 }
 
 }  // namespace rlx

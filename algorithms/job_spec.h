@@ -1,14 +1,16 @@
-// The one place where a JobSpec (proto/job.proto) is validated, completed with
-// defaults, and turned into what the stream-x code needs. Used by the learner
-// on Submit, by rlctl before sending (early errors), and by actors and the
-// evaluator to build the same problem and configuration. Free of LibTorch
-// (library rlx::job_spec), so rlctl links it. Stateless.
+// The one place where a JobSpec (proto/job.proto) is validated and completed
+// with defaults: the generic fields here, each algorithm's config by its
+// entry in algorithms/algorithm_spec.h. Used by the learner on Submit, by
+// rlctl before sending (early errors), and by actors and the evaluator to
+// build the same problem and configuration. Free of LibTorch (library
+// rlx::job_spec), so rlctl links it. Stateless.
 #ifndef RLX_ALGORITHMS_JOB_SPEC_H_
 #define RLX_ALGORITHMS_JOB_SPEC_H_
 
 #include "absl/status/statusor.h"
 #include "job.pb.h"
 #include "envs/env.h"
+#include "algorithms/algorithm_spec.h"
 #include "algorithms/stream_x/config.h"
 
 namespace rlx {
@@ -36,12 +38,7 @@ struct JobLimits {
 };
 
 // Estimated memory of the job's learner and of each of its actors (spec
-// valid, defaults filled).
-struct JobMemoryEstimate {
-  int64_t parameters = 0;     // all networks of the learner
-  int64_t learner_bytes = 0;
-  int64_t actor_bytes = 0;
-};
+// valid, defaults filled), by the algorithm's estimate.
 absl::StatusOr<JobMemoryEstimate> EstimateJobMemory(const JobSpec& spec);
 
 // A user-supplied string for an error message: at most 64 bytes of it, with
@@ -56,13 +53,11 @@ absl::Status ValidateJobSpec(JobSpec* spec);
 // Parses a job file: text format, or JSON when the content starts with '{'.
 absl::StatusOr<JobSpec> ParseJobSpec(const std::string& contents);
 
-// What the stream-x code needs to know about an environment.
+// What the algorithms need to know about an environment.
 absl::StatusOr<ProblemSpec> ProblemFromEnvSpec(const EnvSpec& spec);
 
-// The environment's problem description and the job's stream-x configuration
-// (spec must be valid).
+// The job's environment's problem description.
 absl::StatusOr<ProblemSpec> JobProblem(const JobSpec& spec);
-absl::StatusOr<StreamConfig> JobStreamConfig(const JobSpec& spec);
 
 }  // namespace rlx
 

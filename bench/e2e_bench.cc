@@ -26,6 +26,7 @@
 #include "absl/strings/str_split.h"
 #include "job.grpc.pb.h"
 #include "algorithms/job_spec.h"
+#include "algorithms/stream_x/job_config.h"
 #include "algorithms/stream_x/stream_trainer.h"
 #include "models/torch_mlp.h"
 #include "replay/client.h"

@@ -16,8 +16,7 @@
 #include "core/grpc_status.h"
 #include "core/status_macros.h"
 #include "evaluator/greedy_evaluation.h"
-#include "algorithms/stream_x/learner.h"
-#include "algorithms/stream_x/state_io.h"
+#include "core/state_dict.h"
 
 namespace rlx {
 namespace {
@@ -229,13 +228,11 @@ absl::Status Evaluator::FollowJob(const Assignment& assignment) {
 absl::Status Evaluator::EvaluateParameters(const JobSpec& spec, const Parameters& parameters,
                                            int64_t eval_index, JobCurve* curve) {
   const StateDict dict(parameters.tensors().begin(), parameters.tensors().end());
-  PolicySnapshot snapshot;
-  RETURN_IF_ERROR(LoadSnapshot(dict, &snapshot));
   const int episodes = spec.eval().episodes() > 0 ? spec.eval().episodes() : 10;
   ASSIGN_OR_RETURN(EvaluationResult result,
-                   EvaluateSnapshot(spec, snapshot, eval_index, episodes, &stop_flag_));
+                   EvaluateGreedy(spec, dict, eval_index, episodes, &stop_flag_));
   const int64_t version = parameters.version();
-  const int64_t learner_steps = snapshot.learner_steps;
+  const int64_t learner_steps = version;  // a learner's version is its env steps learned
   episodes_total_.Increment(static_cast<double>(result.returns.size()));
   last_return_.Set(result.mean_return);
 
@@ -260,9 +257,7 @@ absl::Status Evaluator::EvaluateParameters(const JobSpec& spec, const Parameters
   }
   RETURN_IF_ERROR(curve->Append(learner_steps, version, result));
   if (!curve->have_best || result.mean_return > curve->best_mean) {
-    StateDict best;
-    SaveSnapshot(snapshot, &best);
-    RETURN_IF_ERROR(WriteStateFile(curve->best_path, best));
+    RETURN_IF_ERROR(WriteStateFile(curve->best_path, dict));
     curve->have_best = true;
     curve->best_mean = result.mean_return;
     best_return_.Set(result.mean_return);

@@ -3,15 +3,16 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "core/backoff.h"
 #include "core/file_util.h"
 #include "core/status_macros.h"
-#include "algorithms/stream_x/state_io.h"
+#include "core/state_dict.h"
 #include "algorithms/job_spec.h"
-#include "algorithms/stream_x/transition_codec.h"
+#include "algorithms/registry.h"
 
 namespace rlx {
 namespace {
@@ -145,9 +146,8 @@ void JobRun::DropDeadStreams() {
     has_dead_streams_ = false;
   }
   for (int64_t id : dead) {
-    streams_.erase(id);
+    learner_->DropStream(id);
     consumed_.erase(id);
-    last_position_.erase(id);
   }
 }
 
@@ -167,10 +167,8 @@ void JobRun::ReportEvaluation(const EvaluationReport& report) {
 }
 
 void JobRun::PublishParameters() {
-  PolicySnapshot snapshot;
-  learner_->GetSnapshot(&snapshot);
   StateDict dict;
-  SaveSnapshot(snapshot, &dict);
+  learner_->Parameters(&dict);
   auto parameters = std::make_shared<Parameters>();
   parameters->set_job_name(spec_.name());
   parameters->set_version(learner_->steps());
@@ -206,9 +204,8 @@ absl::Status JobRun::CreateTable() {
 absl::Status JobRun::Setup() {
   replay_ = std::make_unique<ReplayClient>(MakeChannel(options_.replay_address));
   RETURN_IF_ERROR(CreateTable());
-  ASSIGN_OR_RETURN(ProblemSpec problem, JobProblem(spec_));
-  ASSIGN_OR_RETURN(StreamConfig config, JobStreamConfig(spec_));
-  ASSIGN_OR_RETURN(learner_, StreamLearner::Create(problem, config, spec_.seed()));
+  ASSIGN_OR_RETURN(const AlgorithmRuntime* algorithm, FindAlgorithm(spec_.algorithm()));
+  ASSIGN_OR_RETURN(learner_, algorithm->make_learner(spec_));
   RETURN_IF_ERROR(MakeDirs(JobDir()));
   const std::string ckpt = JobDir() + "/learner.ckpt";
   if (FileExists(ckpt)) {
@@ -224,12 +221,6 @@ absl::Status JobRun::Setup() {
 absl::Status JobRun::WriteCheckpoint() {
   StateDict dict;
   learner_->SaveState(&dict);
-  std::vector<int64_t> ids;
-  for (const auto& [id, stream] : streams_) {
-    ids.push_back(id);
-    learner_->SaveStream(stream, absl::StrCat("stream/", id, "/"), &dict);
-  }
-  AddInt64s(&dict, "job/stream_ids", ids);
   {
     absl::MutexLock lock(&mu_);
     const double wall = wall_offset_ + absl::ToDoubleSeconds(absl::Now() - started_);
@@ -249,9 +240,8 @@ absl::Status JobRun::WriteCheckpoint() {
 absl::Status JobRun::RestoreCheckpoint(const std::string& path) {
   ASSIGN_OR_RETURN(StateDict dict, ReadStateFile(path));
   RETURN_IF_ERROR(learner_->RestoreState(dict));
-  std::vector<int64_t> ids, counters;
+  std::vector<int64_t> counters;
   std::vector<double> eval;
-  RETURN_IF_ERROR(GetInt64s(dict, "job/stream_ids", -1, &ids));
   RETURN_IF_ERROR(GetInt64s(dict, "job/counters", 3, &counters));
   RETURN_IF_ERROR(GetDoubles(dict, "job/eval", 4, &eval));
   // Stream states are not restored: every lease ended with the old process
@@ -271,11 +261,6 @@ absl::Status JobRun::RestoreCheckpoint(const std::string& path) {
 
 absl::Status JobRun::LearnItem(const SampledItem& sampled) {
   const Item& item = sampled.item();
-  absl::StatusOr<Transition> transition = DecodeTransition(item);
-  if (!transition.ok()) {
-    if (options_.metrics != nullptr) options_.metrics->skipped_items.Increment();
-    return transition.status();
-  }
   const int64_t stream_id = item.metadata().actor_id();
   {
     absl::MutexLock lock(&mu_);
@@ -289,47 +274,26 @@ absl::Status JobRun::LearnItem(const SampledItem& sampled) {
   // on the way (a replay restart) count as taken.
   int64_t& consumed = consumed_[stream_id];
   consumed = std::max(consumed + 1, item.metadata().sequence() + 1);
-  auto it = streams_.find(stream_id);
-  if (it == streams_.end()) it = streams_.emplace(stream_id, learner_->NewStream()).first;
-  StreamState& stream = it->second;
-  // Actors resend unacknowledged items after a replay outage (at least once):
-  // an item not after the stream's last one is a duplicate.
-  const std::pair<int64_t, int64_t> position{item.metadata().episode_id(),
-                                             item.metadata().step_index()};
-  auto last = last_position_.find(stream_id);
-  if (!transition->episode_start && last != last_position_.end() && position <= last->second) {
-    if (options_.metrics != nullptr) options_.metrics->skipped_items.Increment();
-    return absl::OkStatus();
-  }
-  if (!transition->episode_start && !stream.in_episode) {
-    // The stream's episode began before a learner restart: wait for its next one.
-    if (options_.metrics != nullptr) options_.metrics->skipped_items.Increment();
-    return absl::OkStatus();
-  }
-  const int64_t lag = learner_->steps() - item.metadata().policy_version();
-  absl::Status s = learner_->Learn(*transition, &stream);
-  if (!s.ok()) {
+  const int64_t steps_before = learner_->steps();
+  const int64_t lag = steps_before - item.metadata().policy_version();
+  ItemOutcome outcome;
+  absl::Status s = learner_->Consume(item, &outcome);
+  if (!s.ok() || !outcome.used) {
     if (options_.metrics != nullptr) options_.metrics->skipped_items.Increment();
     return s;
   }
-  last_position_[stream_id] = position;
-  action_diversity_.Add(transition->action, learner_->problem().discrete);
-  if (learner_->steps() % 16 == 0) {
-    recent_inputs_.push_back(stream.observation);
-    if (recent_inputs_.size() > 256) recent_inputs_.pop_front();
-  }
+  const int64_t learned = learner_->steps() - steps_before;
   // The monitors cost a few ms (forward passes over recent inputs): at most
   // one update per kMonitorInterval.
-  if (learner_->steps() % 1000 == 0 && absl::Now() - last_monitor_update_ >= kMonitorInterval) {
-    UpdateMonitors();
-    last_monitor_update_ = absl::Now();
+  if (outcome.learned) {
+    const bool monitors = learner_->steps() / 1000 != steps_before / 1000 &&
+                          absl::Now() - last_monitor_update_ >= kMonitorInterval;
+    if (monitors) last_monitor_update_ = absl::Now();
+    UpdateMetrics(monitors);
   }
-  const LearnInfo& info = learner_->last_info();
   if (options_.metrics != nullptr) {
-    options_.metrics->steps.Increment();
+    if (learned > 0) options_.metrics->steps.Increment(static_cast<double>(learned));
     options_.metrics->policy_lag.Observe(static_cast<double>(lag));
-    options_.metrics->td_error.Set(std::abs(info.delta));
-    options_.metrics->policy_entropy.Set(info.entropy);
   }
   absl::MutexLock lock(&mu_);
   status_.set_env_steps(learner_->steps());
@@ -340,34 +304,40 @@ absl::Status JobRun::LearnItem(const SampledItem& sampled) {
     recent_lags_.pop_front();
   }
   status_.set_mean_policy_lag(lag_sum_ / recent_lags_.size());
-  if (transition->done()) {
-    status_.set_episodes(status_.episodes() + 1);
-    if (item.metadata().has_episode_return()) {
-      const double g = item.metadata().episode_return();
-      recent_returns_.push_back(g);
-      if (recent_returns_.size() > kRecentReturns) recent_returns_.pop_front();
-      double sum = 0;
-      for (double r : recent_returns_) sum += r;
-      status_.set_mean_return(sum / recent_returns_.size());
-      if (options_.metrics != nullptr) {
-        options_.metrics->episodes.Increment();
-        options_.metrics->episode_return.Set(g);
-      }
+  status_.set_episodes(status_.episodes() + outcome.episodes_ended);
+  for (double g : outcome.episode_returns) {
+    recent_returns_.push_back(g);
+    if (recent_returns_.size() > kRecentReturns) recent_returns_.pop_front();
+    double sum = 0;
+    for (double r : recent_returns_) sum += r;
+    status_.set_mean_return(sum / recent_returns_.size());
+    if (options_.metrics != nullptr) {
+      options_.metrics->episodes.Increment();
+      options_.metrics->episode_return.Set(g);
     }
   }
   return absl::OkStatus();
 }
 
-void JobRun::UpdateMonitors() {
+void JobRun::UpdateMetrics(bool monitors) {
   if (options_.metrics == nullptr) return;
-  options_.metrics->action_entropy.Set(action_diversity_.entropy());
-  options_.metrics->distinct_actions.Set(action_diversity_.distinct());
-  const std::vector<std::vector<float>> inputs(recent_inputs_.begin(), recent_inputs_.end());
-  for (int n = 0; n < learner_->num_networks(); ++n) {
-    const Network& net = learner_->network(n);
-    if (!inputs.empty() && static_cast<int64_t>(inputs[0].size()) != net.spec().input_dim) continue;
-    options_.metrics->dormant_ratio.Add({{"network", learner_->network_name(n)}})
-        .Set(DormantRatio(net.spec(), net.params(), inputs));
+  LearnerReadout r;
+  learner_->Readout(monitors, &r);
+  LearnerMetrics& m = *options_.metrics;
+  auto set = [](prometheus::Gauge& gauge, const std::optional<double>& value) {
+    if (value.has_value()) gauge.Set(*value);
+  };
+  set(m.td_error, r.td_error);
+  set(m.policy_entropy, r.policy_entropy);
+  set(m.policy_loss, r.policy_loss);
+  set(m.value_loss, r.value_loss);
+  set(m.approx_kl, r.approx_kl);
+  set(m.clip_fraction, r.clip_fraction);
+  set(m.explained_variance, r.explained_variance);
+  set(m.action_entropy, r.action_entropy);
+  set(m.distinct_actions, r.distinct_actions);
+  for (const auto& [network, ratio] : r.dormant_ratio) {
+    m.dormant_ratio.Add({{"network", network}}).Set(ratio);
   }
 }
 

@@ -1,6 +1,9 @@
-// JobRun: one running job inside the learner process. Its thread consumes the
-// job's queue table in order (one StreamState, i.e. one trace set, per actor
-// stream), learns each transition once, publishes versioned parameters to the
+// JobRun: one running job inside the learner process, whatever its
+// algorithm. Its thread consumes the job's queue table in order, hands each
+// item of a leased stream to the algorithm's JobLearner (algorithms/
+// algorithm.h, made by the registry from the job's algorithm name: stream-x
+// learns each transition once with one trace set per stream, PPO gathers
+// unrolls into a rollout and updates), publishes versioned parameters to the
 // job's ParameterHub, checkpoints periodically and at the end, and stops on
 // the job's stop rule, on Cancel() or on Shutdown().
 //
@@ -41,9 +44,8 @@
 #include "absl/time/time.h"
 #include "absl/synchronization/mutex.h"
 #include "job.pb.h"
-#include "algorithms/stream_x/learner.h"
+#include "algorithms/algorithm.h"
 #include "learner/learner_metrics.h"
-#include "learner/monitors.h"
 #include "learner/parameter_hub.h"
 #include "replay/client.h"
 
@@ -111,7 +113,7 @@ class JobRun {
   const JobSpec spec_;
   ParameterHub hub_;
   std::unique_ptr<ReplayClient> replay_;
-  std::unique_ptr<StreamLearner> learner_;
+  std::unique_ptr<JobLearner> learner_;
   // Ends leases whose grace passed; their streams go to dead_streams_.
   void ExpireLeasesLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Drops the learner state of streams whose lease ended (run thread).
@@ -119,17 +121,13 @@ class JobRun {
   // Creates the job's queue table (retrying while the server is away).
   absl::Status CreateTable();
 
-  std::map<int64_t, StreamState> streams_;
   // Items of each stream processed (learned or skipped), published with the
   // parameters: actors bound their lead on it (max_policy_lag).
   std::map<int64_t, int64_t> consumed_;
-  // Per stream: (episode id, step index) of the last learned item.
-  std::map<int64_t, std::pair<int64_t, int64_t>> last_position_;
-  // Exploration monitors: recent network inputs and actions.
-  std::deque<std::vector<float>> recent_inputs_;
-  ActionDiversity action_diversity_;
   absl::Time last_monitor_update_ = absl::InfinitePast();
-  void UpdateMonitors();
+  // The learner's readout into the metrics (monitors: also the exploration
+  // monitors, which cost forward passes).
+  void UpdateMetrics(bool monitors);
   int64_t last_published_ = -1;
   int64_t last_checkpoint_ = 0;
   absl::Time started_;

@@ -13,7 +13,7 @@ prometheus::Gauge& Gauge(prometheus::Registry& r, const char* name, const char* 
 }  // namespace
 
 LearnerMetrics::LearnerMetrics(prometheus::Registry& r)
-    : steps(Counter(r, "rl_learner_steps_total", "Transitions learned (one update each).")),
+    : steps(Counter(r, "rl_learner_steps_total", "Env steps learned from (stream-x: one update each; PPO: per rollout).")),
       episodes(Counter(r, "rl_learner_episodes_total", "Training episodes finished.")),
       skipped_items(Counter(r, "rl_learner_skipped_items_total",
                             "Replay items skipped: undecodable, or continuing no episode.")),
@@ -30,7 +30,7 @@ LearnerMetrics::LearnerMetrics(prometheus::Registry& r)
       eval_return(Gauge(r, "rl_learner_eval_return", "Mean return of the last evaluation.")),
       td_error(Gauge(r, "rl_learner_td_error_abs", "Absolute TD error of the last update.")),
       policy_entropy(Gauge(r, "rl_learner_policy_entropy_nats",
-                           "Policy entropy at the last update (Stream AC).")),
+                           "Policy entropy at the last update (Stream AC, PPO).")),
       running_jobs(Gauge(r, "rl_learner_running_jobs", "Jobs running now (0 or 1).")),
       dormant_ratio(prometheus::BuildGauge()
                         .Name("rl_learner_dormant_ratio")
@@ -42,6 +42,13 @@ LearnerMetrics::LearnerMetrics(prometheus::Registry& r)
                            "or their mean standard deviation (continuous).")),
       distinct_actions(Gauge(r, "rl_learner_distinct_actions",
                              "Distinct actions among the last 1000 (discrete).")),
-      checkpoints(Counter(r, "rl_learner_checkpoints_total", "Checkpoints written.")) {}
+      checkpoints(Counter(r, "rl_learner_checkpoints_total", "Checkpoints written.")),
+      policy_loss(Gauge(r, "rl_learner_policy_loss", "Clipped surrogate loss of the last update (PPO).")),
+      value_loss(Gauge(r, "rl_learner_value_loss", "Value loss of the last update (PPO).")),
+      approx_kl(Gauge(r, "rl_learner_approx_kl", "Approximate KL(old || new) of the last update (PPO).")),
+      clip_fraction(Gauge(r, "rl_learner_clip_fraction",
+                          "Fraction of samples whose ratio was clipped in the last update (PPO).")),
+      explained_variance(Gauge(r, "rl_learner_explained_variance",
+                               "Explained variance of the value targets in the last update (PPO).")) {}
 
 }  // namespace rlx

@@ -14,7 +14,7 @@ namespace rlx {
 struct LearnerMetrics {
   explicit LearnerMetrics(prometheus::Registry& registry);
 
-  prometheus::Counter& steps;            // transitions learned
+  prometheus::Counter& steps;            // env steps learned from
   prometheus::Counter& episodes;
   prometheus::Counter& skipped_items;    // undecodable or out-of-episode items
   prometheus::Counter& wait_seconds;     // waiting for items from the replay server
@@ -29,6 +29,12 @@ struct LearnerMetrics {
   prometheus::Gauge& action_entropy;     // empirical entropy of recent actions
   prometheus::Gauge& distinct_actions;   // distinct recent actions (discrete)
   prometheus::Counter& checkpoints;
+  // Batch learners (PPO, APPO), at the last update.
+  prometheus::Gauge& policy_loss;
+  prometheus::Gauge& value_loss;
+  prometheus::Gauge& approx_kl;
+  prometheus::Gauge& clip_fraction;
+  prometheus::Gauge& explained_variance;
 };
 
 }  // namespace rlx

@@ -6,6 +6,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include <sstream>
+
 #include "algorithms/ppo/advantages.h"
 
 namespace rlx::ppo {
@@ -319,6 +321,42 @@ absl::Status PpoLearner::Update(const Rollout& r, PpoUpdateInfo* info) {
   }
   info->explained_variance = ret_var > 0 ? 1.0 - res_var / ret_var : 0.0;
   ++updates_;
+  return absl::OkStatus();
+}
+
+void PpoLearner::SaveState(StateDict* dict) const {
+  AddFloats(dict, "learner/ppo/parameters", model_.GetParameters());
+  AddFloats(dict, "learner/ppo/adam_m", adam_.m);
+  AddFloats(dict, "learner/ppo/adam_v", adam_.v);
+  AddInt64s(dict, "learner/ppo/counters", {updates_, env_steps_, adam_steps_});
+  std::ostringstream rng;
+  rng << rng_;
+  AddBytes(dict, "learner/ppo/rng", rng.str());
+}
+
+absl::Status PpoLearner::RestoreState(const StateDict& dict) {
+  const int64_t n = model_.num_parameters();
+  std::vector<float> parameters, m, v;
+  std::vector<int64_t> counters;
+  std::string rng_text;
+  for (const absl::Status& s : {GetFloats(dict, "learner/ppo/parameters", n, &parameters),
+                                GetFloats(dict, "learner/ppo/adam_m", n, &m),
+                                GetFloats(dict, "learner/ppo/adam_v", n, &v),
+                                GetInt64s(dict, "learner/ppo/counters", 3, &counters),
+                                GetBytes(dict, "learner/ppo/rng", &rng_text)}) {
+    if (!s.ok()) return s;
+  }
+  std::mt19937_64 rng;
+  std::istringstream in(rng_text);
+  in >> rng;
+  if (!in) return absl::InvalidArgumentError("learner/ppo/rng: not a generator state");
+  if (absl::Status s = model_.SetParameters(parameters); !s.ok()) return s;
+  adam_.m = std::move(m);
+  adam_.v = std::move(v);
+  updates_ = counters[0];
+  env_steps_ = counters[1];
+  adam_steps_ = counters[2];
+  rng_ = rng;
   return absl::OkStatus();
 }
 

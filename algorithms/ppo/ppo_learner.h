@@ -24,6 +24,7 @@
 #include "absl/status/statusor.h"
 #include "algorithms/ppo/ppo_config.h"
 #include "algorithms/ppo/ppo_model.h"
+#include "core/state_dict.h"
 
 namespace rlx::ppo {
 
@@ -79,6 +80,13 @@ class PpoLearner {
 
   // One update on `rollout`; its env steps count toward the schedule.
   absl::Status Update(const Rollout& rollout, PpoUpdateInfo* info);
+  // Env steps of every rollout Update took.
+  int64_t env_steps() const { return env_steps_; }
+
+  // Parameters, Adam's moments, counters and the minibatch generator under
+  // "learner/ppo/..."; Restore checks every size (on error: unchanged).
+  void SaveState(StateDict* dict) const;
+  absl::Status RestoreState(const StateDict& dict);
 
   // The objective on one minibatch at the current parameters:
   // policy_loss + vf_coef * value_loss - ent_coef * entropy, where

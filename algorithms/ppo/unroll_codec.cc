@@ -45,6 +45,7 @@ void Unroll::Resize(int64_t t, int64_t dim, int64_t width) {
   log_probs.assign(t, 0.0f);
   values.assign(t, 0.0f);
   rewards.assign(t, 0.0f);
+  episode_returns.assign(t, 0.0f);
   terminated.assign(t, 0);
   truncated.assign(t, 0);
   final_observations.assign(t * dim, 0.0f);
@@ -59,6 +60,7 @@ Item EncodeUnroll(const Unroll& u, const ItemMetadata& metadata) {
   AddNamedTensor(item.mutable_tensors(), "log_probs", FloatTensor(u.log_probs, {t}));
   AddNamedTensor(item.mutable_tensors(), "values", FloatTensor(u.values, {t}));
   AddNamedTensor(item.mutable_tensors(), "rewards", FloatTensor(u.rewards, {t}));
+  AddNamedTensor(item.mutable_tensors(), "episode_returns", FloatTensor(u.episode_returns, {t}));
   TensorProto flags;
   flags.set_dtype(DTYPE_UINT8);
   flags.add_shape(t);
@@ -87,6 +89,7 @@ absl::StatusOr<Unroll> DecodeUnroll(const Item& item, int64_t length, int64_t ob
         ReadFloats(item, "log_probs", {length}, &u.log_probs),
         ReadFloats(item, "values", {length}, &u.values),
         ReadFloats(item, "rewards", {length}, &u.rewards),
+        ReadFloats(item, "episode_returns", {length}, &u.episode_returns),
         ReadFloats(item, "final_observations", {length, obs_dim}, &u.final_observations),
         ReadFloats(item, "next_observation", {obs_dim}, &u.next_observation)}) {
     if (!s.ok()) return s;

@@ -5,7 +5,10 @@
 //   "actions"            float32 [T, action_width] the sampled (unclipped) actions
 //   "log_probs"          float32 [T]  behaviour policy's log-probabilities
 //   "values"             float32 [T]  behaviour critic's V(s_t)
-//   "rewards"            float32 [T]
+//   "rewards"            float32 [T]  what the learner learns from (scaled when
+//                                 the job normalises rewards)
+//   "episode_returns"    float32 [T]  the raw return of the episode that ended
+//                                 at step t (terminated or truncated), 0 elsewhere
 //   "flags"              uint8   [T, 2]  (terminated, truncated)
 //   "final_observations" float32 [T, obs_dim]  the episode's last observation
 //                                 where truncated (zeros elsewhere)
@@ -30,7 +33,7 @@ namespace rlx::ppo {
 
 struct Unroll {
   int64_t length = 0, obs_dim = 0, action_width = 0;
-  std::vector<float> observations, actions, log_probs, values, rewards;
+  std::vector<float> observations, actions, log_probs, values, rewards, episode_returns;
   std::vector<uint8_t> terminated, truncated;
   std::vector<float> final_observations, next_observation;
 

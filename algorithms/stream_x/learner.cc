@@ -14,13 +14,6 @@
 
 namespace rlx {
 
-uint64_t DeriveSeed(uint64_t seed, uint64_t tag) {
-  // SplitMix64 finaliser over seed and tag.
-  uint64_t z = seed + 0x9E3779B97F4A7C15ULL * (tag + 1);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
 
 NetworkFactory DefaultNetworkFactory() {
   return [](const MlpSpec& spec, double sparsity, uint64_t seed) {

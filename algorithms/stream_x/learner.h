@@ -45,10 +45,11 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "algorithms/seeds.h"
 #include "algorithms/stream_x/config.h"
 #include "algorithms/stream_x/normalizer.h"
 #include "algorithms/stream_x/obgd.h"
-#include "algorithms/stream_x/state_io.h"
+#include "core/state_dict.h"
 #include "algorithms/stream_x/transition.h"
 #include "models/network.h"
 
@@ -162,7 +163,6 @@ class StreamLearner {
 };
 
 // Mixes a run seed with a purpose tag into an independent 64-bit seed.
-uint64_t DeriveSeed(uint64_t seed, uint64_t tag);
 
 }  // namespace rlx
 

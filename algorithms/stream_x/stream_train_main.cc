@@ -14,7 +14,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
-#include "algorithms/stream_x/state_io.h"
+#include "core/state_dict.h"
 #include "algorithms/stream_x/stream_trainer.h"
 #include "models/torch_mlp.h"
 

@@ -59,16 +59,6 @@ absl::StatusOr<EvalRecord> Evaluate(const StreamTrainOptions& options, const Pro
 
 }  // namespace
 
-uint64_t StreamActorSeed(uint64_t run_seed, int64_t stream_id) {
-  const uint64_t base = stream_id == 0 ? run_seed : DeriveSeed(run_seed, 1000 + stream_id);
-  return DeriveSeed(base, kActorSeedTag);
-}
-
-uint64_t StreamEnvSeed(uint64_t run_seed, int64_t stream_id) {
-  const uint64_t base = stream_id == 0 ? run_seed : DeriveSeed(run_seed, 1000 + stream_id);
-  return DeriveSeed(base, kEnvSeedTag);
-}
-
 double MeanLastReturns(const std::vector<EpisodeRecord>& episodes, int n) {
   if (episodes.empty()) return NAN;
   const size_t k = std::min<size_t>(n, episodes.size());

@@ -25,22 +25,13 @@
 #include "envs/env.h"
 #include "algorithms/stream_x/config.h"
 #include "algorithms/job_spec.h"  // ProblemFromEnvSpec
+#include "algorithms/seeds.h"
 #include "algorithms/stream_x/learner.h"
 
 namespace rlx {
 
 // The learner's view of an environment.
-// Seed tags: the in-process trainer and the distributed actors derive their
-// generators' seeds from the run seed with these, so that stream 0 of a
-// distributed job acts exactly like the in-process trainer.
-inline constexpr uint64_t kActorSeedTag = 11;
-inline constexpr uint64_t kEnvSeedTag = 12;
-inline constexpr uint64_t kEvalSeedTag = 13;
-
-// Seeds of stream `stream_id` of a distributed job (stream 0 = the in-process
-// trainer's): the actor's random generator and its environment's first reset.
-uint64_t StreamActorSeed(uint64_t run_seed, int64_t stream_id);
-uint64_t StreamEnvSeed(uint64_t run_seed, int64_t stream_id);
+// Seeds: algorithms/seeds.h (shared with the distributed job).
 
 
 struct EpisodeRecord {

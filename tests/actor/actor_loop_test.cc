@@ -14,6 +14,7 @@
 #include "core/server.h"
 #include "algorithms/stream_x/learner.h"
 #include "algorithms/job_spec.h"
+#include "algorithms/stream_x/job_config.h"
 #include "algorithms/stream_x/stream_trainer.h"
 #include "algorithms/stream_x/transition_codec.h"
 #include "replay/client.h"

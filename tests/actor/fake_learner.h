@@ -19,8 +19,9 @@
 #include "job.grpc.pb.h"
 #include "learner.grpc.pb.h"
 #include "algorithms/stream_x/learner.h"
-#include "algorithms/stream_x/state_io.h"
+#include "core/state_dict.h"
 #include "algorithms/job_spec.h"
+#include "algorithms/stream_x/job_config.h"
 #include "algorithms/stream_x/transition_codec.h"
 #include "replay/client.h"
 

@@ -35,14 +35,14 @@ TEST(JobFileTest, MalformedTextNamesTheLine) {
 
 TEST(JobFileTest, ListsEveryBadField) {
   auto spec = ParseJobText(R"(
-    name: "bad name!" algorithm: "ppo" env: "Foo-v0" num_actors: -2 envs_per_actor: -1
+    name: "bad name!" algorithm: "dqn" env: "Foo-v0" num_actors: -2 envs_per_actor: -1
   )");
   ASSERT_TRUE(spec.ok());
   const absl::Status s = CheckJobSpec(*spec);
   ASSERT_FALSE(s.ok());
   const std::string m(s.message());
   EXPECT_TRUE(absl::StartsWith(m, "invalid job: ")) << m;
-  for (const char* want : {"name:", "algorithm: unknown algorithm 'ppo'", "env:", "Foo-v0",
+  for (const char* want : {"name:", "algorithm: unknown algorithm 'dqn' (stream_ac, stream_q, stream_td, ppo, appo)", "env:", "Foo-v0",
                            "num_actors: must be in [1, 1024], got -2", "envs_per_actor", "stop:"}) {
     EXPECT_TRUE(absl::StrContains(m, want)) << want << " missing in " << m;
   }

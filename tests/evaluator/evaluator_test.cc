@@ -17,8 +17,9 @@
 #include "core/server.h"
 #include "evaluator/greedy_evaluation.h"
 #include "algorithms/stream_x/learner.h"
-#include "algorithms/stream_x/state_io.h"
+#include "core/state_dict.h"
 #include "algorithms/job_spec.h"
+#include "algorithms/stream_x/job_config.h"
 #include "tests/test_util.h"
 
 namespace rlx {
@@ -223,8 +224,10 @@ TEST(EvaluatorTest, StopEndsTheLeaseRetryLoop) {
 TEST(GreedyEvaluationTest, SameIndexRepeatsAndEpisodesUseDistinctSeeds) {
   const JobSpec spec = SmallCartPoleJob();
   const auto snapshots = LearnerSnapshots(spec, {100});
-  auto a = EvaluateSnapshot(spec, snapshots[0].second, 0, 3);
-  auto b = EvaluateSnapshot(spec, snapshots[0].second, 0, 3);
+  StateDict dict;
+  SaveSnapshot(snapshots[0].second, &dict);
+  auto a = EvaluateGreedy(spec, dict, 0, 3);
+  auto b = EvaluateGreedy(spec, dict, 0, 3);
   ASSERT_TRUE(a.ok() && b.ok()) << a.status();
   EXPECT_EQ(a->returns, b->returns);
   const uint64_t base = EvalSeedBase(spec);

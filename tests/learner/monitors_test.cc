@@ -1,4 +1,4 @@
-#include "learner/monitors.h"
+#include "algorithms/monitors.h"
 
 #include <gtest/gtest.h>
 

@@ -24,6 +24,8 @@ Unroll RandomUnroll(int64_t t, int64_t dim, int64_t width, uint32_t seed) {
   }
   u.terminated[2] = 1;
   u.truncated[4] = 1;
+  u.episode_returns[2] = 17.5f;
+  u.episode_returns[4] = -3.25f;
   for (int64_t i = 0; i < dim; ++i) u.final_observations[4 * dim + i] = normal(rng);
   return u;
 }
@@ -34,6 +36,7 @@ void ExpectEqual(const Unroll& a, const Unroll& b) {
   EXPECT_EQ(a.log_probs, b.log_probs);
   EXPECT_EQ(a.values, b.values);
   EXPECT_EQ(a.rewards, b.rewards);
+  EXPECT_EQ(a.episode_returns, b.episode_returns);
   EXPECT_EQ(a.terminated, b.terminated);
   EXPECT_EQ(a.truncated, b.truncated);
   EXPECT_EQ(a.final_observations, b.final_observations);

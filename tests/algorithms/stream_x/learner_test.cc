@@ -9,7 +9,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "algorithms/stream_x/actor.h"
-#include "algorithms/stream_x/state_io.h"
+#include "core/state_dict.h"
 #include "tests/test_util.h"
 
 namespace rlx {

@@ -6,8 +6,8 @@
 // INVALID_ARGUMENT / NOT_FOUND naming the entry. The checkpoint file is a
 // sequence of length-delimited NamedTensor messages written atomically
 // (core/file_util.h). Stateless; thread-safe.
-#ifndef RLX_ALGORITHMS_STREAM_X_STATE_IO_H_
-#define RLX_ALGORITHMS_STREAM_X_STATE_IO_H_
+#ifndef RLX_CORE_STATE_DICT_H_
+#define RLX_CORE_STATE_DICT_H_
 
 #include <cstdint>
 #include <string>
@@ -42,4 +42,4 @@ absl::StatusOr<StateDict> ReadStateFile(const std::string& path);
 
 }  // namespace rlx
 
-#endif  // RLX_ALGORITHMS_STREAM_X_STATE_IO_H_
+#endif  // RLX_CORE_STATE_DICT_H_

@@ -1,4 +1,4 @@
-#include "algorithms/stream_x/state_io.h"
+#include "core/state_dict.h"
 
 #include <cstring>
 

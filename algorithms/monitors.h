@@ -4,8 +4,8 @@
 // the actors take (B-STaR). Plain C++ over a network's flat parameters, no
 // LibTorch: cheap enough to run every few thousand learner steps.
 // Stateless functions / single-owner accumulators; not thread-safe.
-#ifndef RLX_LEARNER_MONITORS_H_
-#define RLX_LEARNER_MONITORS_H_
+#ifndef RLX_ALGORITHMS_MONITORS_H_
+#define RLX_ALGORITHMS_MONITORS_H_
 
 #include <cstdint>
 #include <deque>
@@ -43,4 +43,4 @@ class ActionDiversity {
 
 }  // namespace rlx
 
-#endif  // RLX_LEARNER_MONITORS_H_
+#endif  // RLX_ALGORITHMS_MONITORS_H_

@@ -1,0 +1,29 @@
+// PPO's and APPO's part of the job file (algorithms/algorithm_spec.h):
+// PpoJobConfig's defaults (PpoConfig's, i.e. CleanRL's ppo.py; "appo" turns
+// V-trace on and lets actors run two unrolls ahead), its checks, the memory
+// estimate, and the PpoConfig the PPO code runs with. Torch-free.
+#ifndef RLX_ALGORITHMS_PPO_JOB_CONFIG_H_
+#define RLX_ALGORITHMS_PPO_JOB_CONFIG_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "job.pb.h"
+#include "algorithms/algorithm_spec.h"
+#include "algorithms/ppo/ppo_config.h"
+
+namespace rlx::ppo {
+
+void CompletePpoJob(JobSpec* spec);
+void CompleteAppoJob(JobSpec* spec);
+void CheckJob(const JobSpec& spec, const ProblemSpec& problem, std::vector<std::string>* errors);
+absl::StatusOr<JobMemoryEstimate> EstimateJob(const JobSpec& spec, const ProblemSpec& problem);
+
+// The job's PPO configuration: num_envs = unrolls_per_update, total_env_steps
+// = stop.max_env_steps (spec completed).
+PpoConfig JobPpoConfig(const JobSpec& spec);
+
+}  // namespace rlx::ppo
+
+#endif  // RLX_ALGORITHMS_PPO_JOB_CONFIG_H_

@@ -1,0 +1,283 @@
+#include "algorithms/ppo/runtime.h"
+
+#include <algorithm>
+#include <map>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "algorithms/job_spec.h"
+#include "algorithms/ppo/job_config.h"
+#include "algorithms/ppo/normalization.h"
+#include "algorithms/ppo/ppo_learner.h"
+#include "algorithms/ppo/ppo_model.h"
+#include "algorithms/ppo/unroll_codec.h"
+#include "algorithms/seeds.h"
+#include "core/status_macros.h"
+#include "envs/vector_env.h"
+
+namespace rlx::ppo {
+namespace {
+
+constexpr char kParameters[] = "ppo/parameters";
+
+class Learner : public JobLearner {
+ public:
+  Learner(const ProblemSpec& problem, const PpoConfig& config,
+          std::unique_ptr<PpoLearner> learner)
+      : config_(config), learner_(std::move(learner)) {
+    const PpoModel& m = learner_->model();
+    rollout_.Resize(config_.num_envs, config_.num_steps, m.obs_dim(), m.action_width());
+    (void)problem;
+  }
+
+  absl::Status Consume(const Item& item, ItemOutcome* outcome) override {
+    *outcome = ItemOutcome();
+    const PpoModel& m = learner_->model();
+    ASSIGN_OR_RETURN(Unroll unroll,
+                     DecodeUnroll(item, config_.num_steps, m.obs_dim(), m.action_width()));
+    const int64_t stream = item.metadata().actor_id();
+    const int64_t sequence = item.metadata().sequence();
+    auto last = last_sequence_.find(stream);
+    if (last != last_sequence_.end() && sequence <= last->second) return absl::OkStatus();
+    last_sequence_[stream] = sequence;
+    outcome->used = true;
+    for (int64_t t = 0; t < unroll.length; ++t) {
+      if (unroll.terminated[t] || unroll.truncated[t]) {
+        ++outcome->episodes_ended;
+        outcome->episode_returns.push_back(unroll.episode_returns[t]);
+      }
+    }
+    CopyUnrollInto(unroll, filled_++, &rollout_);
+    if (filled_ < rollout_.num_unrolls) return absl::OkStatus();
+    filled_ = 0;
+    RETURN_IF_ERROR(learner_->Update(rollout_, &info_));
+    outcome->learned = true;
+    return absl::OkStatus();
+  }
+
+  int64_t steps() const override { return learner_->env_steps(); }
+
+  void Parameters(StateDict* dict) const override {
+    AddFloats(dict, kParameters, learner_->model().GetParameters());
+  }
+
+  void SaveState(StateDict* dict) const override { learner_->SaveState(dict); }
+  absl::Status RestoreState(const StateDict& dict) override {
+    filled_ = 0;
+    return learner_->RestoreState(dict);
+  }
+
+  void DropStream(int64_t stream_id) override { last_sequence_.erase(stream_id); }
+
+  void Readout(bool /*monitors*/, LearnerReadout* readout) override {
+    if (learner_->updates() == 0) return;
+    readout->policy_entropy = info_.entropy;
+    readout->policy_loss = info_.policy_loss;
+    readout->value_loss = info_.value_loss;
+    readout->approx_kl = info_.approx_kl;
+    readout->clip_fraction = info_.clip_fraction;
+    readout->explained_variance = info_.explained_variance;
+  }
+
+ private:
+  const PpoConfig config_;
+  std::unique_ptr<PpoLearner> learner_;
+  Rollout rollout_;
+  int64_t filled_ = 0;
+  std::map<int64_t, int64_t> last_sequence_;
+  PpoUpdateInfo info_;
+};
+
+absl::Status LoadParameters(const StateDict& dict, PpoModel* model) {
+  std::vector<float> flat;
+  RETURN_IF_ERROR(GetFloats(dict, kParameters, model->num_parameters(), &flat));
+  return model->SetParameters(flat);
+}
+
+class Worker : public ActorWorker {
+ public:
+  Worker(const JobSpec& spec, const WorkerOptions& options, const ProblemSpec& problem,
+         const PpoConfig& config, VectorEnv venv)
+      : job_(options.job_name),
+        streams_(options.stream_ids),
+        config_(config),
+        model_(problem, config, spec.seed()),
+        venv_(std::move(venv)),
+        rng_(WorkerSeed(spec.seed(), streams_[0]) * 0x9E3779B97F4A7C15ull + 17) {
+    const int64_t n = static_cast<int64_t>(streams_.size());
+    dim_ = model_.obs_dim();
+    width_ = model_.action_width();
+    for (int64_t i = 0; i < n; ++i) {
+      obs_norm_.emplace_back(dim_, 10.0);
+      reward_scale_.emplace_back(config_.gamma, 10.0);
+    }
+    unrolls_.resize(n);
+    for (Unroll& u : unrolls_) u.Resize(config_.num_steps, dim_, width_);
+    episode_id_.assign(n, 0);
+    step_index_.assign(n, 0);
+    unroll_episode_.assign(n, 0);
+    unroll_step_.assign(n, 0);
+    sequence_.assign(n, 0);
+    venv_.Reset(WorkerSeed(spec.seed(), streams_[0]));
+    current_.resize(n * dim_);
+    for (int64_t i = 0; i < n; ++i) {
+      Observe(i, venv_.observation(static_cast<int>(i)), &current_[i * dim_]);
+    }
+  }
+
+  int num_groups() const override { return 1; }
+
+  absl::Status SetParameters(const StateDict& parameters, int64_t version) override {
+    RETURN_IF_ERROR(LoadParameters(parameters, &model_));
+    version_ = version;
+    return absl::OkStatus();
+  }
+
+  absl::Status Step(int /*group*/, std::vector<Item>* items, WorkerStep* step) override {
+    const int64_t n = static_cast<int64_t>(streams_.size());
+    const int64_t t = t_;
+    if (t == 0) unroll_version_ = version_;
+    step->policy_version = version_;
+    model_.Act(current_.data(), n, /*greedy=*/false, &rng_, &scratch_, &act_);
+    RETURN_IF_ERROR(venv_.Step(act_.env_actions, &results_));
+    for (int64_t e = 0; e < n; ++e) {
+      Unroll& u = unrolls_[e];
+      if (t == 0) {
+        unroll_episode_[e] = episode_id_[e];
+        unroll_step_[e] = step_index_[e];
+      }
+      std::copy_n(&current_[e * dim_], dim_, &u.observations[t * dim_]);
+      std::copy_n(&act_.actions[e * width_], width_, &u.actions[t * width_]);
+      u.log_probs[t] = act_.log_probs[e];
+      u.values[t] = act_.values[e];
+      const VectorStepResult& r = results_[e];
+      u.rewards[t] = config_.normalize_rewards ? reward_scale_[e].Scale(r.reward, r.done())
+                                               : static_cast<float>(r.reward);
+      u.terminated[t] = r.terminated;
+      u.truncated[t] = r.truncated;
+      u.episode_returns[t] = r.done() ? static_cast<float>(r.episode_return) : 0.0f;
+      if (r.truncated) {
+        Observe(e, r.final_observation, &u.final_observations[t * dim_]);
+      } else {
+        std::fill_n(&u.final_observations[t * dim_], dim_, 0.0f);
+      }
+      if (r.done()) {
+        step->episode_returns.push_back(r.episode_return);
+        ++episode_id_[e];
+        step_index_[e] = 0;
+      } else {
+        ++step_index_[e];
+      }
+      Observe(e, r.observation, &current_[e * dim_]);
+    }
+    step->env_steps += n;
+    if (++t_ < config_.num_steps) return absl::OkStatus();
+    t_ = 0;
+    for (int64_t e = 0; e < n; ++e) {
+      Unroll& u = unrolls_[e];
+      std::copy_n(&current_[e * dim_], dim_, u.next_observation.begin());
+      ItemMetadata metadata;
+      metadata.set_job_id(job_);
+      metadata.set_actor_id(streams_[e]);
+      metadata.set_episode_id(unroll_episode_[e]);
+      metadata.set_step_index(unroll_step_[e]);
+      metadata.set_policy_version(unroll_version_);
+      metadata.set_sequence(sequence_[e]++);
+      items->push_back(EncodeUnroll(u, metadata));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  void Observe(int64_t env, const std::vector<float>& raw, float* out) {
+    if (config_.normalize_observations) {
+      obs_norm_[env].Normalize(raw, out);
+    } else {
+      std::copy(raw.begin(), raw.end(), out);
+    }
+  }
+
+  const std::string job_;
+  const std::vector<int64_t> streams_;
+  const PpoConfig config_;
+  PpoModel model_;
+  VectorEnv venv_;
+  std::mt19937_64 rng_;
+  int64_t dim_ = 0, width_ = 0;
+  int64_t version_ = -1, unroll_version_ = -1;
+  int64_t t_ = 0;
+  std::vector<ObservationNormalizer> obs_norm_;
+  std::vector<RewardScaler> reward_scale_;
+  std::vector<Unroll> unrolls_;
+  std::vector<int64_t> episode_id_, step_index_, unroll_episode_, unroll_step_, sequence_;
+  std::vector<float> current_;
+  ActScratch scratch_;
+  ActOutput act_;
+  std::vector<VectorStepResult> results_;
+};
+
+class Greedy : public GreedyPolicy {
+ public:
+  Greedy(const ProblemSpec& problem, const PpoConfig& config, uint64_t seed)
+      : config_(config), model_(problem, config, seed), rng_(seed), norm_(model_.obs_dim(), 10.0) {}
+
+  absl::Status SetParameters(const StateDict& parameters) override {
+    return LoadParameters(parameters, &model_);
+  }
+
+  absl::Status Act(absl::Span<const float> observation, bool /*episode_start*/,
+                   std::vector<float>* env_action) override {
+    input_.resize(observation.size());
+    if (config_.normalize_observations) {
+      norm_.Normalize(observation, input_.data());
+    } else {
+      std::copy(observation.begin(), observation.end(), input_.begin());
+    }
+    model_.Act(input_.data(), 1, /*greedy=*/true, &rng_, &scratch_, &act_);
+    *env_action = act_.env_actions;
+    return absl::OkStatus();
+  }
+
+ private:
+  const PpoConfig config_;
+  PpoModel model_;
+  std::mt19937_64 rng_;
+  ObservationNormalizer norm_;
+  std::vector<float> input_;
+  ActScratch scratch_;
+  ActOutput act_;
+};
+
+}  // namespace
+
+uint64_t WorkerSeed(uint64_t job_seed, int64_t first_stream) {
+  return first_stream == 0 ? job_seed : DeriveSeed(job_seed, 1000 + first_stream);
+}
+
+absl::StatusOr<std::unique_ptr<JobLearner>> MakeLearner(const JobSpec& spec) {
+  ASSIGN_OR_RETURN(ProblemSpec problem, JobProblem(spec));
+  const PpoConfig config = JobPpoConfig(spec);
+  ASSIGN_OR_RETURN(std::unique_ptr<PpoLearner> learner,
+                   PpoLearner::Create(problem, config, spec.seed()));
+  return std::unique_ptr<JobLearner>(new Learner(problem, config, std::move(learner)));
+}
+
+absl::StatusOr<std::unique_ptr<ActorWorker>> MakeWorker(const JobSpec& spec,
+                                                        const WorkerOptions& options) {
+  if (options.stream_ids.empty()) return absl::InvalidArgumentError("no streams");
+  ASSIGN_OR_RETURN(ProblemSpec problem, JobProblem(spec));
+  const PpoConfig config = JobPpoConfig(spec);
+  ASSIGN_OR_RETURN(VectorEnv venv,
+                   VectorEnv::Create(spec.env(), static_cast<int>(options.stream_ids.size())));
+  return std::unique_ptr<ActorWorker>(new Worker(spec, options, problem, config, std::move(venv)));
+}
+
+absl::StatusOr<std::unique_ptr<GreedyPolicy>> MakeGreedyPolicy(const JobSpec& spec) {
+  ASSIGN_OR_RETURN(ProblemSpec problem, JobProblem(spec));
+  return std::unique_ptr<GreedyPolicy>(
+      new Greedy(problem, JobPpoConfig(spec), DeriveSeed(EvalSeedBase(spec), kEvalSeedTag)));
+}
+
+}  // namespace rlx::ppo

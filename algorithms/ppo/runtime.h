@@ -1,0 +1,43 @@
+// PPO and APPO behind the platform's interfaces (algorithms/algorithm.h).
+//
+// Learner: takes unroll items (algorithms/ppo/unroll_codec.h) from the
+// job's queue table into a Rollout and runs one PpoLearner::Update when
+// ppo.unrolls_per_update of them are in (GAE, or V-trace for APPO); steps()
+// grows by the rollout's env steps. A resent unroll (sequence not after its
+// stream's last) is skipped. Unrolls held for an unfinished rollout are not
+// checkpointed: a learner restart drops them (actors lease again).
+//
+// Actor worker: one group, the assignment's envs stepped together with one
+// batched forward pass per step (the in-process trainer's code path: per-env
+// observation normalisation and reward scaling when the job asks); each
+// env's T steps become one unroll item. With the first stream id 0 the envs
+// and the acting generator are seeded as ppo_train's with the job's seed, so
+// one actor holding every env of a synchronous job reproduces ppo_train.
+//
+// Greedy policy: the mode of the policy (argmax / the mean, clipped); with
+// observation normalisation, statistics start fresh for each evaluation and
+// follow its episodes (as CleanRL's evaluation with its env wrappers).
+#ifndef RLX_ALGORITHMS_PPO_RUNTIME_H_
+#define RLX_ALGORITHMS_PPO_RUNTIME_H_
+
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "algorithms/algorithm.h"
+#include "algorithms/registry.h"
+#include "job.pb.h"
+
+namespace rlx::ppo {
+
+absl::StatusOr<std::unique_ptr<JobLearner>> MakeLearner(const JobSpec& spec);
+absl::StatusOr<std::unique_ptr<ActorWorker>> MakeWorker(const JobSpec& spec,
+                                                        const WorkerOptions& options);
+absl::StatusOr<std::unique_ptr<GreedyPolicy>> MakeGreedyPolicy(const JobSpec& spec);
+
+// The acting generator's and the envs' base seed for an actor whose first
+// stream is first_stream (the job's seed for stream 0, as ppo_train).
+uint64_t WorkerSeed(uint64_t job_seed, int64_t first_stream);
+
+}  // namespace rlx::ppo
+
+#endif  // RLX_ALGORITHMS_PPO_RUNTIME_H_

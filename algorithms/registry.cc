@@ -1,0 +1,31 @@
+#include "algorithms/registry.h"
+
+#include "absl/strings/str_cat.h"
+#include "algorithms/algorithm_spec.h"
+#include "algorithms/ppo/runtime.h"
+#include "algorithms/stream_x/runtime.h"
+
+namespace rlx {
+namespace {
+
+// The running side of every algorithm in algorithms/algorithm_spec.cc's
+// table. Adding an algorithm: a line here and one there.
+constexpr AlgorithmRuntime kRuntimes[] = {
+    {"stream_ac", stream_x::MakeLearner, stream_x::MakeWorker, stream_x::MakeGreedyPolicy},
+    {"stream_q", stream_x::MakeLearner, stream_x::MakeWorker, stream_x::MakeGreedyPolicy},
+    {"stream_td", stream_x::MakeLearner, stream_x::MakeWorker, stream_x::MakeGreedyPolicy},
+    {"ppo", ppo::MakeLearner, ppo::MakeWorker, ppo::MakeGreedyPolicy},
+    {"appo", ppo::MakeLearner, ppo::MakeWorker, ppo::MakeGreedyPolicy},
+};
+
+}  // namespace
+
+absl::StatusOr<const AlgorithmRuntime*> FindAlgorithm(const std::string& name) {
+  for (const AlgorithmRuntime& a : kRuntimes) {
+    if (name == a.name) return &a;
+  }
+  return absl::NotFoundError(
+      absl::StrCat("unknown algorithm '", name, "' (", AlgorithmNames(), ")"));
+}
+
+}  // namespace rlx
