@@ -18,6 +18,43 @@ void RunningStats::Update(absl::Span<const float> x) {
   count_ = total;
 }
 
+std::vector<float> RunningStats::Pack() const {
+  std::vector<float> packed;
+  for (double m : mean_) packed.push_back(static_cast<float>(m));
+  for (double v : var_) packed.push_back(static_cast<float>(v));
+  packed.push_back(static_cast<float>(count_));
+  return packed;
+}
+
+void RunningStats::Unpack(absl::Span<const float> packed) {
+  const size_t dim = (packed.size() - 1) / 2;
+  mean_.assign(packed.begin(), packed.begin() + dim);
+  var_.assign(packed.begin() + dim, packed.begin() + 2 * dim);
+  count_ = packed[2 * dim];
+}
+
+RunningStats RunningStats::Merge(const std::vector<RunningStats>& parts) {
+  RunningStats total(parts.empty() ? 1 : parts[0].dim());
+  bool first = true;
+  for (const RunningStats& p : parts) {
+    if (first) {
+      total = p;
+      first = false;
+      continue;
+    }
+    const double n = total.count_ + p.count_;
+    for (size_t i = 0; i < total.mean_.size(); ++i) {
+      const double delta = p.mean_[i] - total.mean_[i];
+      const double m2 = total.var_[i] * total.count_ + p.var_[i] * p.count_ +
+                        delta * delta * total.count_ * p.count_ / n;
+      total.mean_[i] += delta * p.count_ / n;
+      total.var_[i] = m2 / n;
+    }
+    total.count_ = n;
+  }
+  return total;
+}
+
 void ObservationNormalizer::Normalize(absl::Span<const float> raw, float* out, bool update) {
   if (update) stats_.Update(raw);
   for (size_t i = 0; i < raw.size(); ++i) {

@@ -20,6 +20,14 @@ class RunningStats {
   double mean(int64_t i) const { return mean_[i]; }
   double var(int64_t i) const { return var_[i]; }
   int64_t dim() const { return static_cast<int64_t>(mean_.size()); }
+  double count() const { return count_; }
+
+  // As floats: mean (dim), var (dim), count; and back (size must be 2 dim + 1).
+  std::vector<float> Pack() const;
+  void Unpack(absl::Span<const float> packed);
+  // Combines the statistics of several streams (Chan et al.'s parallel
+  // variance), as if one had seen all their samples.
+  static RunningStats Merge(const std::vector<RunningStats>& parts);
 
  private:
   std::vector<double> mean_, var_;
@@ -33,6 +41,7 @@ class ObservationNormalizer {
   ObservationNormalizer(int64_t dim, double clip) : stats_(dim), clip_(clip) {}
   void Normalize(absl::Span<const float> raw, float* out, bool update = true);
   const RunningStats& stats() const { return stats_; }
+  void set_stats(const RunningStats& stats) { stats_ = stats; }
 
  private:
   RunningStats stats_;

@@ -21,6 +21,9 @@ namespace rlx::ppo {
 namespace {
 
 constexpr char kParameters[] = "ppo/parameters";
+// The actors' merged observation statistics (RunningStats::Pack), present
+// when the job normalises observations.
+constexpr char kObservationStats[] = "ppo/observation_stats";
 
 class Learner : public JobLearner {
  public:
@@ -49,6 +52,7 @@ class Learner : public JobLearner {
         outcome->episode_returns.push_back(unroll.episode_returns[t]);
       }
     }
+    if (config_.normalize_observations) obs_stats_[stream].Unpack(unroll.obs_stats);
     CopyUnrollInto(unroll, filled_++, &rollout_);
     if (filled_ < rollout_.num_unrolls) return absl::OkStatus();
     filled_ = 0;
@@ -61,6 +65,11 @@ class Learner : public JobLearner {
 
   void Parameters(StateDict* dict) const override {
     AddFloats(dict, kParameters, learner_->model().GetParameters());
+    if (config_.normalize_observations && !obs_stats_.empty()) {
+      std::vector<RunningStats> parts;
+      for (const auto& [stream, stats] : obs_stats_) parts.push_back(stats);
+      AddFloats(dict, kObservationStats, RunningStats::Merge(parts).Pack());
+    }
   }
 
   void SaveState(StateDict* dict) const override { learner_->SaveState(dict); }
@@ -69,7 +78,12 @@ class Learner : public JobLearner {
     return learner_->RestoreState(dict);
   }
 
-  void DropStream(int64_t stream_id) override { last_sequence_.erase(stream_id); }
+  // A dropped stream's statistics stay in the merge until a newer stream
+  // has some (the evaluator needs statistics while actors re-lease).
+  void DropStream(int64_t stream_id) override {
+    last_sequence_.erase(stream_id);
+    if (obs_stats_.size() > 1) obs_stats_.erase(stream_id);
+  }
 
   void Readout(bool /*monitors*/, LearnerReadout* readout) override {
     if (learner_->updates() == 0) return;
@@ -87,6 +101,7 @@ class Learner : public JobLearner {
   Rollout rollout_;
   int64_t filled_ = 0;
   std::map<int64_t, int64_t> last_sequence_;
+  std::map<int64_t, RunningStats> obs_stats_;  // per stream, the newest
   PpoUpdateInfo info_;
 };
 
@@ -178,6 +193,7 @@ class Worker : public ActorWorker {
     for (int64_t e = 0; e < n; ++e) {
       Unroll& u = unrolls_[e];
       std::copy_n(&current_[e * dim_], dim_, u.next_observation.begin());
+      if (config_.normalize_observations) u.obs_stats = obs_norm_[e].stats().Pack();
       ItemMetadata metadata;
       metadata.set_job_id(job_);
       metadata.set_actor_id(streams_[e]);
@@ -224,14 +240,24 @@ class Greedy : public GreedyPolicy {
       : config_(config), model_(problem, config, seed), rng_(seed), norm_(model_.obs_dim(), 10.0) {}
 
   absl::Status SetParameters(const StateDict& parameters) override {
-    return LoadParameters(parameters, &model_);
+    RETURN_IF_ERROR(LoadParameters(parameters, &model_));
+    if (config_.normalize_observations) {
+      std::vector<float> packed;
+      frozen_ = GetFloats(parameters, kObservationStats, 2 * model_.obs_dim() + 1, &packed).ok();
+      if (frozen_) {
+        RunningStats stats(model_.obs_dim());
+        stats.Unpack(packed);
+        norm_.set_stats(stats);
+      }
+    }
+    return absl::OkStatus();
   }
 
   absl::Status Act(absl::Span<const float> observation, bool /*episode_start*/,
                    std::vector<float>* env_action) override {
     input_.resize(observation.size());
     if (config_.normalize_observations) {
-      norm_.Normalize(observation, input_.data());
+      norm_.Normalize(observation, input_.data(), /*update=*/!frozen_);
     } else {
       std::copy(observation.begin(), observation.end(), input_.begin());
     }
@@ -245,6 +271,7 @@ class Greedy : public GreedyPolicy {
   PpoModel model_;
   std::mt19937_64 rng_;
   ObservationNormalizer norm_;
+  bool frozen_ = false;  // statistics from the learner (else they follow the episodes)
   std::vector<float> input_;
   ActScratch scratch_;
   ActOutput act_;

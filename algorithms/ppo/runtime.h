@@ -14,9 +14,11 @@
 // and the acting generator are seeded as ppo_train's with the job's seed, so
 // one actor holding every env of a synchronous job reproduces ppo_train.
 //
-// Greedy policy: the mode of the policy (argmax / the mean, clipped); with
-// observation normalisation, statistics start fresh for each evaluation and
-// follow its episodes (as CleanRL's evaluation with its env wrappers).
+// Observation statistics: with normalisation, each unroll carries its env's
+// statistics; the learner publishes their merge with the parameters, and the
+// greedy policy normalises with them, frozen.
+//
+// Greedy policy: the mode of the policy (argmax / the mean, clipped).
 #ifndef RLX_ALGORITHMS_PPO_RUNTIME_H_
 #define RLX_ALGORITHMS_PPO_RUNTIME_H_
 

@@ -50,6 +50,7 @@ void Unroll::Resize(int64_t t, int64_t dim, int64_t width) {
   truncated.assign(t, 0);
   final_observations.assign(t * dim, 0.0f);
   next_observation.assign(dim, 0.0f);
+  obs_stats.assign(2 * dim + 1, 0.0f);
 }
 
 Item EncodeUnroll(const Unroll& u, const ItemMetadata& metadata) {
@@ -74,6 +75,7 @@ Item EncodeUnroll(const Unroll& u, const ItemMetadata& metadata) {
   AddNamedTensor(item.mutable_tensors(), "flags", std::move(flags));
   AddNamedTensor(item.mutable_tensors(), "final_observations", FloatTensor(u.final_observations, {t, u.obs_dim}));
   AddNamedTensor(item.mutable_tensors(), "next_observation", FloatTensor(u.next_observation, {u.obs_dim}));
+  AddNamedTensor(item.mutable_tensors(), "obs_stats", FloatTensor(u.obs_stats, {2 * u.obs_dim + 1}));
   *item.mutable_metadata() = metadata;
   item.mutable_metadata()->set_num_steps(static_cast<int32_t>(t));
   return item;
@@ -91,7 +93,8 @@ absl::StatusOr<Unroll> DecodeUnroll(const Item& item, int64_t length, int64_t ob
         ReadFloats(item, "rewards", {length}, &u.rewards),
         ReadFloats(item, "episode_returns", {length}, &u.episode_returns),
         ReadFloats(item, "final_observations", {length, obs_dim}, &u.final_observations),
-        ReadFloats(item, "next_observation", {obs_dim}, &u.next_observation)}) {
+        ReadFloats(item, "next_observation", {obs_dim}, &u.next_observation),
+        ReadFloats(item, "obs_stats", {2 * obs_dim + 1}, &u.obs_stats)}) {
     if (!s.ok()) return s;
   }
   const TensorProto* flags = FindNamedTensor(item.tensors(), "flags");

@@ -13,6 +13,10 @@
 //   "final_observations" float32 [T, obs_dim]  the episode's last observation
 //                                 where truncated (zeros elsewhere)
 //   "next_observation"   float32 [obs_dim]  after the last step (bootstrap)
+//   "obs_stats"          float32 [2 obs_dim + 1]  the actor's observation
+//                                 statistics for this env (mean, var, count;
+//                                 RunningStats::Pack) when the job normalises
+//                                 observations, zeros otherwise
 // and ItemMetadata (job, actor_id = stream, episode id and step index of the
 // first step, policy_version of the acting parameters, num_steps = T). Every
 // row has the same signature for a job, so unrolls batch into the columnar
@@ -35,7 +39,7 @@ struct Unroll {
   int64_t length = 0, obs_dim = 0, action_width = 0;
   std::vector<float> observations, actions, log_probs, values, rewards, episode_returns;
   std::vector<uint8_t> terminated, truncated;
-  std::vector<float> final_observations, next_observation;
+  std::vector<float> final_observations, next_observation, obs_stats;
 
   void Resize(int64_t t, int64_t obs_dim, int64_t action_width);
 };

@@ -19,7 +19,7 @@ Unroll RandomUnroll(int64_t t, int64_t dim, int64_t width, uint32_t seed) {
   Unroll u;
   u.Resize(t, dim, width);
   for (auto* v : {&u.observations, &u.actions, &u.log_probs, &u.values, &u.rewards,
-                  &u.next_observation}) {
+                  &u.next_observation, &u.obs_stats}) {
     for (float& x : *v) x = normal(rng);
   }
   u.terminated[2] = 1;
@@ -41,6 +41,7 @@ void ExpectEqual(const Unroll& a, const Unroll& b) {
   EXPECT_EQ(a.truncated, b.truncated);
   EXPECT_EQ(a.final_observations, b.final_observations);
   EXPECT_EQ(a.next_observation, b.next_observation);
+  EXPECT_EQ(a.obs_stats, b.obs_stats);
 }
 
 TEST(UnrollCodecTest, RoundTripsEveryField) {
@@ -64,7 +65,7 @@ TEST(UnrollCodecTest, RejectsMalformedItemsNamingTheTensor) {
   // A missing tensor, and a NaN reward.
   Item missing = item;
   missing.mutable_tensors()->RemoveLast();
-  EXPECT_NE(std::string(DecodeUnroll(missing, 6, 4, 1).status().message()).find("next_observation"),
+  EXPECT_NE(std::string(DecodeUnroll(missing, 6, 4, 1).status().message()).find("obs_stats"),
             std::string::npos);
   Unroll bad = RandomUnroll(6, 4, 1, 3);
   bad.rewards[3] = NAN;

@@ -1,0 +1,171 @@
+// The platform running PPO: the learner's real JobManager with its gRPC
+// services, a real replay server and real ActorLoops, all in this process
+// (127.0.0.1, port 0). A synchronous PPO job with one actor holding every env
+// reproduces the in-process trainer (ppo_train) bit for bit; APPO with two
+// actors runs with its lag bound and learns.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "actor/actor_loop.h"
+#include "algorithms/job_spec.h"
+#include "algorithms/ppo/job_config.h"
+#include "algorithms/ppo/ppo_trainer.h"
+#include "core/file_util.h"
+#include "core/server.h"
+#include "core/state_dict.h"
+#include "learner/job_manager.h"
+#include "replay/replay_service.h"
+#include "tests/test_util.h"
+
+namespace rlx {
+namespace {
+
+class RunningActor {
+ public:
+  explicit RunningActor(const ActorOptions& options) {
+    auto loop = ActorLoop::Create(options, nullptr);
+    EXPECT_TRUE(loop.ok()) << loop.status();
+    loop_ = std::move(*loop);
+    thread_ = std::thread([this] { (void)loop_->Run(); });
+  }
+  ~RunningActor() {
+    loop_->Stop();
+    thread_.join();
+  }
+  ActorLoop& loop() { return *loop_; }
+
+ private:
+  std::unique_ptr<ActorLoop> loop_;
+  std::thread thread_;
+};
+
+class PpoJobTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto replay = ReplayServiceImpl::Create(ReplayConfig(), ReplayServiceOptions(), nullptr);
+    ASSERT_TRUE(replay.ok());
+    replay_ = std::move(*replay);
+    auto replay_server = StartGrpcServer("127.0.0.1:0", {replay_.get()}, &replay_port_);
+    ASSERT_TRUE(replay_server.ok());
+    replay_server_ = std::move(*replay_server);
+    dir_ = MakeTempDir("ppo_job");
+    JobManagerOptions options;
+    options.replay_address = absl::StrCat("127.0.0.1:", replay_port_);
+    options.checkpoint_dir = dir_;
+    auto manager = JobManager::Create(options);
+    ASSERT_TRUE(manager.ok()) << manager.status();
+    manager_ = std::move(*manager);
+    jobs_ = std::make_unique<JobServiceImpl>(manager_.get());
+    parameters_ = std::make_unique<ParameterServiceImpl>(manager_.get());
+    auto server = StartGrpcServer("127.0.0.1:0", {jobs_.get(), parameters_.get()}, &learner_port_);
+    ASSERT_TRUE(server.ok());
+    learner_server_ = std::move(*server);
+  }
+  void TearDown() override {
+    actors_.clear();
+    manager_->Shutdown();
+    StopGrpcServer(learner_server_.get(), absl::Seconds(1));
+    replay_->Close();
+    StopGrpcServer(replay_server_.get(), absl::Seconds(1));
+  }
+  void StartActor(const std::string& name) {
+    ActorOptions options;
+    options.learner_address = absl::StrCat("127.0.0.1:", learner_port_);
+    options.replay_address = absl::StrCat("127.0.0.1:", replay_port_);
+    options.name = name;
+    actors_.push_back(std::make_unique<RunningActor>(options));
+  }
+  JobStatus WaitForEnd(const std::string& job, absl::Duration timeout) {
+    JobStatus status;
+    EXPECT_TRUE(WaitFor(
+        [&] {
+          auto s = manager_->Get(job);
+          if (s.ok()) status = *s;
+          return s.ok() && status.state() != JOB_QUEUED && status.state() != JOB_RUNNING;
+        },
+        timeout))
+        << job << " did not end: env_steps " << status.env_steps();
+    return status;
+  }
+
+  std::unique_ptr<ReplayServiceImpl> replay_;
+  std::unique_ptr<grpc::Server> replay_server_, learner_server_;
+  std::unique_ptr<JobManager> manager_;
+  std::unique_ptr<JobServiceImpl> jobs_;
+  std::unique_ptr<ParameterServiceImpl> parameters_;
+  std::vector<std::unique_ptr<RunningActor>> actors_;
+  int replay_port_ = 0, learner_port_ = 0;
+  std::string dir_;
+};
+
+TEST_F(PpoJobTest, SynchronousJobWithOneActorReproducesPpoTrainBitForBit) {
+  constexpr int kEnvs = 4, kUpdates = 6;
+  JobSpec spec;
+  spec.set_name("ppo_sync");
+  spec.set_algorithm("ppo");
+  spec.set_env("CartPole-v1");
+  spec.set_num_actors(1);
+  spec.set_envs_per_actor(kEnvs);
+  spec.set_seed(5);
+  spec.mutable_ppo()->set_num_steps(32);
+  spec.mutable_stop()->set_max_env_steps(int64_t{kUpdates} * kEnvs * 32);
+  ASSERT_TRUE(manager_->Submit(spec).ok());
+  StartActor("a1");
+  const JobStatus status = WaitForEnd("ppo_sync", absl::Seconds(60));
+  ASSERT_EQ(status.state(), JOB_SUCCEEDED) << status.message();
+  EXPECT_EQ(status.env_steps(), kUpdates * kEnvs * 32);
+  EXPECT_EQ(status.spec().max_policy_lag(), 0);  // "ppo" is synchronous by default
+  EXPECT_EQ(status.mean_policy_lag(), 0);        // every unroll from the newest parameters
+  EXPECT_GT(actors_[0]->loop().stats().lag_waits, 0);
+
+  // The in-process trainer, same seed and configuration.
+  JobSpec full = status.spec();
+  ppo::PpoTrainOptions options;
+  options.env_name = full.env();
+  options.config = ppo::JobPpoConfig(full);
+  options.steps = full.stop().max_env_steps();
+  options.seed = full.seed();
+  auto reference = ppo::RunPpoTraining(options);
+  ASSERT_TRUE(reference.ok()) << reference.status();
+
+  auto saved = ReadStateFile(dir_ + "/ppo_sync/learner.ckpt");
+  ASSERT_TRUE(saved.ok()) << saved.status();
+  std::vector<float> distributed;
+  ASSERT_TRUE(GetFloats(*saved, "learner/ppo/parameters", -1, &distributed).ok());
+  EXPECT_EQ(distributed, reference->learner->model().GetParameters());  // bit for bit
+  EXPECT_EQ(status.episodes(), static_cast<int64_t>(reference->episodes.size()));
+}
+
+TEST_F(PpoJobTest, AppoWithTwoActorsKeepsActingWithinItsLagBoundAndLearns) {
+  JobSpec spec;
+  spec.set_name("appo");
+  spec.set_algorithm("appo");
+  spec.set_env("CartPole-v1");
+  spec.set_num_actors(2);
+  spec.set_envs_per_actor(4);
+  spec.set_seed(2);
+  spec.mutable_stop()->set_max_env_steps(60 * 1024);
+  ASSERT_TRUE(manager_->Submit(spec).ok());
+  StartActor("a1");
+  StartActor("a2");
+  const JobStatus status = WaitForEnd("appo", absl::Seconds(120));
+  ASSERT_EQ(status.state(), JOB_SUCCEEDED) << status.message();
+  EXPECT_EQ(status.spec().ppo().unrolls_per_update(), 8);
+  EXPECT_TRUE(status.spec().ppo().vtrace());
+  EXPECT_EQ(status.spec().max_policy_lag(), 8);
+  EXPECT_EQ(status.env_steps(), 60 * 1024);
+  EXPECT_EQ(status.actors(), 2);
+  // Versions are env steps: a lag of one update is 1024; the bound allows
+  // about two updates' worth of unrolls ahead.
+  EXPECT_LE(status.mean_policy_lag(), 3 * 1024);
+  // A random CartPole policy averages about 22.
+  EXPECT_GT(status.mean_return(), 100) << "lag " << status.mean_policy_lag();
+}
+
+}  // namespace
+}  // namespace rlx
