@@ -1,9 +1,17 @@
 // e2e_bench: env steps/s through the whole pipeline (actors -> replay server
 // -> learner, separate processes on loopback) with 1, 2 and 4 actors, beside
-// the in-process streaming trainer on the same job (the pipeline-efficiency
-// ratio), the policy-lag distribution, and the final training returns.
+// the in-process trainer on the same job (the pipeline-efficiency ratio), the
+// policy-lag distribution, the learning curves against the in-process seed
+// band, and where each run first reached --solve_threshold.
 //
 //   e2e_bench [--steps=20000] [--actors=1,2,4] [--repeats=3] [--ref_seeds=3]
+//   e2e_bench --algorithm=ppo --envs=4 --actors=1,2 --steps=300000 --curve_every=10240
+//   e2e_bench --algorithm=appo --envs=32 --ppo_num_steps=64 --ppo_lr=1e-3 --actors=2
+//
+// Stream-x jobs: one env per actor (the in-process trainer: stream_train).
+// PPO / APPO jobs: --envs envs in all, split evenly over the actors, so every
+// actor count runs the same rollout as the in-process trainer (ppo_train
+// with --envs envs).
 //
 // Every distributed run is measured between two in-process runs of the same
 // job and seed, and its ratio is taken to their mean: this shared machine's
@@ -27,6 +35,8 @@
 #include "job.grpc.pb.h"
 #include "algorithms/job_spec.h"
 #include "algorithms/stream_x/job_config.h"
+#include "algorithms/ppo/job_config.h"
+#include "algorithms/ppo/ppo_trainer.h"
 #include "algorithms/stream_x/stream_trainer.h"
 #include "models/torch_mlp.h"
 #include "replay/client.h"
@@ -42,15 +52,39 @@ ABSL_FLAG(int, ref_seeds, 5, "In-process seeds for the reference spread of final
 ABSL_FLAG(int64_t, curve_every, 2000, "Env steps between learning-curve points.");
 ABSL_FLAG(int, actor_nice, 5, "Actors' --nice (rlctl up uses 5).");
 ABSL_FLAG(int, repeats, 3, "Rounds over the actor counts (the summary gives medians).");
+ABSL_FLAG(std::string, algorithm, "stream_ac", "stream_ac | ppo | appo.");
+ABSL_FLAG(int, envs, 4, "PPO/APPO: envs of all actors together (the rollout's unrolls).");
+ABSL_FLAG(int, ppo_num_steps, 128, "PPO/APPO: unroll length T.");
+ABSL_FLAG(int, ppo_minibatches, 4, "PPO/APPO: minibatches per epoch.");
+ABSL_FLAG(double, ppo_lr, 2.5e-4, "PPO/APPO: learning rate (annealed).");
+ABSL_FLAG(double, solve_threshold, 475, "Solved-at: first curve point at or above this.");
 
 namespace rlx {
 namespace {
 
 
+bool IsPpo() {
+  const std::string a = absl::GetFlag(FLAGS_algorithm);
+  return a == "ppo" || a == "appo";
+}
+
 JobSpec BenchJob(int actors) {
   JobSpec spec;
   spec.set_name(absl::StrCat("bench", actors));
-  spec.set_algorithm("stream_ac");
+  spec.set_algorithm(absl::GetFlag(FLAGS_algorithm));
+  if (IsPpo()) {
+    spec.set_env("CartPole-v1");
+    spec.set_num_actors(actors);
+    spec.set_envs_per_actor(std::max(1, absl::GetFlag(FLAGS_envs) / actors));
+    spec.set_seed(absl::GetFlag(FLAGS_seed));
+    spec.mutable_stop()->set_max_env_steps(absl::GetFlag(FLAGS_steps));
+    spec.set_checkpoint_every_steps(100000000);
+    PpoJobConfig* ppo = spec.mutable_ppo();
+    ppo->set_num_steps(absl::GetFlag(FLAGS_ppo_num_steps));
+    ppo->set_num_minibatches(absl::GetFlag(FLAGS_ppo_minibatches));
+    ppo->set_learning_rate(absl::GetFlag(FLAGS_ppo_lr));
+    return spec;  // queue size and lag bound: the algorithm's defaults
+  }
   spec.set_env("CartPole-v1");
   spec.set_num_actors(actors);
   spec.set_seed(absl::GetFlag(FLAGS_seed));
@@ -166,22 +200,41 @@ struct InProcessResult {
   Curve curve;
 };
 
-absl::StatusOr<InProcessResult> RunInProcess(StreamTrainOptions options, uint64_t seed) {
-  options.seed = seed;
-  absl::StatusOr<StreamTrainResult> run = RunStreamTraining(options);
-  if (!run.ok()) return run.status();
+// The in-process trainer of the job's algorithm on `spec`, with `seed`.
+absl::StatusOr<InProcessResult> RunInProcess(const JobSpec& spec, uint64_t seed) {
+  std::vector<std::pair<int64_t, double>> episodes;  // (env step at its end, return)
   InProcessResult out;
-  out.steps_per_second = run->steps_per_second;
-  const size_t k = std::min<size_t>(10, run->episodes.size());
-  for (size_t j = run->episodes.size() - k; j < run->episodes.size(); ++j) {
-    out.mean_return += run->episodes[j].episode_return / k;
+  if (IsPpo()) {
+    ppo::PpoTrainOptions options;
+    options.env_name = spec.env();
+    options.config = ppo::JobPpoConfig(spec);
+    options.steps = spec.stop().max_env_steps();
+    options.seed = seed;
+    absl::StatusOr<ppo::PpoTrainResult> run = ppo::RunPpoTraining(options);
+    if (!run.ok()) return run.status();
+    out.steps_per_second = run->env_steps / run->seconds;
+    for (const ppo::EpisodeRecord& e : run->episodes) episodes.emplace_back(e.env_step, e.episode_return);
+  } else {
+    StreamTrainOptions options;
+    options.env_name = spec.env();
+    options.config = *JobStreamConfig(spec);
+    options.steps = spec.stop().max_env_steps();
+    options.seed = seed;
+    absl::StatusOr<StreamTrainResult> run = RunStreamTraining(options);
+    if (!run.ok()) return run.status();
+    out.steps_per_second = run->steps_per_second;
+    for (const EpisodeRecord& e : run->episodes) episodes.emplace_back(e.env_step, e.episode_return);
+  }
+  const size_t k = std::min<size_t>(10, episodes.size());
+  for (size_t j = episodes.size() - k; j < episodes.size(); ++j) {
+    out.mean_return += episodes[j].second / k;
   }
   const int64_t every = absl::GetFlag(FLAGS_curve_every);
   size_t next = 0;
   std::deque<double> last10;
   for (int p = 1; p <= CurvePoints(); ++p) {
-    while (next < run->episodes.size() && run->episodes[next].env_step <= p * every) {
-      last10.push_back(run->episodes[next++].episode_return);
+    while (next < episodes.size() && episodes[next].first <= p * every) {
+      last10.push_back(episodes[next++].second);
       if (last10.size() > 10) last10.pop_front();
     }
     double mean = NAN;
@@ -200,18 +253,36 @@ double Median(std::vector<double> v) {
   return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
+// The first curve point at or above the threshold, in env steps (-1: never).
+int64_t SolvedAt(const Curve& c) {
+  for (size_t p = 0; p < c.size(); ++p) {
+    if (!std::isnan(c[p]) && c[p] >= absl::GetFlag(FLAGS_solve_threshold)) {
+      return static_cast<int64_t>(p + 1) * absl::GetFlag(FLAGS_curve_every);
+    }
+  }
+  return -1;
+}
+
 int Main() {
   SetTorchThreads(1);
-  JobSpec spec = BenchJob(1);
-  if (!ValidateJobSpec(&spec).ok()) return 1;
-  StreamTrainOptions options;
-  options.env_name = spec.env();
-  options.config = *JobStreamConfig(spec);
-  options.steps = spec.stop().max_env_steps();
   std::vector<int> actor_counts;
   for (absl::string_view a : absl::StrSplit(absl::GetFlag(FLAGS_actors), ',')) {
     int actors = 0;
     if (absl::SimpleAtoi(a, &actors) && actors > 0) actor_counts.push_back(actors);
+  }
+  if (actor_counts.empty()) return 1;
+  for (int actors : actor_counts) {
+    if (IsPpo() && absl::GetFlag(FLAGS_envs) % actors != 0) {
+      std::fprintf(stderr, "--envs=%d is not a multiple of %d actors\n", absl::GetFlag(FLAGS_envs), actors);
+      return 1;
+    }
+  }
+  // The in-process reference runs the job's configuration (for PPO the same
+  // rollout whatever the actor count).
+  JobSpec spec = BenchJob(actor_counts[0]);
+  if (absl::Status s = ValidateJobSpec(&spec); !s.ok()) {
+    std::fprintf(stderr, "%s\n", s.ToString().c_str());
+    return 1;
   }
   const int repeats = std::max(1, absl::GetFlag(FLAGS_repeats));
 
@@ -219,7 +290,7 @@ int Main() {
   double ref_min = 1e300, ref_max = -1e300;
   std::vector<Curve> ref_curves;
   for (int i = 0; i < absl::GetFlag(FLAGS_ref_seeds); ++i) {
-    auto r = RunInProcess(options, spec.seed() + i);
+    auto r = RunInProcess(spec, spec.seed() + i);
     if (!r.ok()) {
       std::fprintf(stderr, "in-process run failed: %s\n", r.status().ToString().c_str());
       return 1;
@@ -227,6 +298,9 @@ int Main() {
     ref_min = std::min(ref_min, r->mean_return);
     ref_max = std::max(ref_max, r->mean_return);
     ref_curves.push_back(r->curve);
+    std::printf("in-process seed %llu: %.0f env steps/s, solved at %lld\n",
+                static_cast<unsigned long long>(spec.seed() + i), r->steps_per_second,
+                static_cast<long long>(SolvedAt(r->curve)));
   }
   // The band (min .. max per point) of the reference curves, leaving one out.
   auto band = [&](int skip, Curve* lo, Curve* hi) {
@@ -273,12 +347,16 @@ int Main() {
       loo_total += CurvePoints();
     }
   }
-  std::printf("job: Stream AC(lambda), CartPole-v1, %lld env steps, publish_every %d, seed %llu, "
-              "queue %lld, max_policy_lag %d\n",
-              static_cast<long long>(options.steps), absl::GetFlag(FLAGS_publish_every),
-              static_cast<unsigned long long>(spec.seed()),
-              static_cast<long long>(absl::GetFlag(FLAGS_table_max_size)),
-              absl::GetFlag(FLAGS_max_policy_lag));
+  std::printf("job: %s, %s, %lld env steps, seed %llu, max_policy_lag %d, %s\n",
+              spec.algorithm().c_str(), spec.env().c_str(),
+              static_cast<long long>(spec.stop().max_env_steps()),
+              static_cast<unsigned long long>(spec.seed()), spec.max_policy_lag(),
+              IsPpo() ? absl::StrFormat("%d envs in all, unrolls of %d, %d minibatches, lr %g",
+                                        absl::GetFlag(FLAGS_envs), spec.ppo().num_steps(),
+                                        spec.ppo().num_minibatches(),
+                                        spec.ppo().learning_rate()).c_str()
+                      : absl::StrFormat("publish_every %d, queue %lld", spec.publish_every(),
+                                        static_cast<long long>(spec.table_max_size())).c_str());
   std::printf("in-process final mean return (last 10 episodes) over %d seeds: %.1f .. %.1f\n",
               absl::GetFlag(FLAGS_ref_seeds), ref_min, ref_max);
   std::printf("learning curve = mean of the last 10 training returns every %lld env steps; "
@@ -301,13 +379,13 @@ int Main() {
 
   std::map<int, std::vector<double>> ratios, rates;
   std::map<int, std::vector<double>> in_band_share;
-  auto in_process = RunInProcess(options, spec.seed());
+  auto in_process = RunInProcess(spec, spec.seed());
   if (!in_process.ok()) return 1;
   for (int round = 1; round <= repeats; ++round) {
     for (int actors : actor_counts) {
       const double before = in_process->steps_per_second;
       auto r = RunDistributed(actors);
-      in_process = RunInProcess(options, spec.seed());
+      in_process = RunInProcess(spec, spec.seed());
       if (!in_process.ok()) return 1;
       if (!r.ok()) {
         std::printf("%-6d %d actors: failed: %s\n", round, actors, r.status().ToString().c_str());
@@ -325,7 +403,7 @@ int Main() {
                   r->lag_histogram.c_str());
       std::printf("       curve:");
       for (double g : r->curve) std::printf(" %.0f", g);
-      std::printf("\n");
+      std::printf("  (solved at %lld)\n", static_cast<long long>(SolvedAt(r->curve)));
       std::fflush(stdout);
     }
   }

@@ -157,6 +157,60 @@ TEST(DistributedTest, TrainsCartPoleAcrossProcessesAndShutsDownCleanly) {
   EXPECT_TRUE(Exits0(*replay));
 }
 
+// The same processes run a batch learner: synchronous PPO with 2 actors x 2
+// envs (unroll items through the replay server's queue table, one update per
+// 4 unrolls, actors waiting for the update that used theirs).
+TEST(DistributedTest, TrainsCartPoleWithPpoAcrossProcesses) {
+  const std::string dir = MakeTempDir("e2e_ppo");
+  Topology topo(dir);
+  auto replay = topo.StartReplay();
+  ASSERT_TRUE(replay.ok()) << replay.status();
+  auto learner = topo.StartLearner(replay->port);
+  ASSERT_TRUE(learner.ok()) << learner.status();
+  auto a1 = topo.StartActor(learner->port, replay->port, "a1");
+  auto a2 = topo.StartActor(learner->port, replay->port, "a2");
+  auto eval = topo.StartEvaluator(learner->port);
+  ASSERT_TRUE(a1.ok() && a2.ok() && eval.ok());
+
+  JobSpec spec;
+  spec.set_name("cartpole_ppo");
+  spec.set_algorithm("ppo");
+  spec.set_env("CartPole-v1");
+  spec.set_num_actors(2);
+  spec.set_envs_per_actor(2);
+  spec.set_seed(3);
+  spec.mutable_stop()->set_max_env_steps(40960);
+  spec.mutable_eval()->set_every_learner_steps(10240);
+  spec.mutable_eval()->set_episodes(5);
+  JobClient jobs(learner->port);
+  ASSERT_TRUE(jobs.Submit(spec).ok());
+  JobStatus status;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto s = jobs.Get("cartpole_ppo");
+        if (s.ok()) status = *s;
+        return s.ok() && status.state() != JOB_QUEUED && status.state() != JOB_RUNNING;
+      },
+      absl::Seconds(150)))
+      << "job did not finish: env_steps " << status.env_steps();
+  EXPECT_EQ(status.state(), JOB_SUCCEEDED) << status.message();
+  EXPECT_EQ(status.env_steps(), 40960);
+  EXPECT_EQ(status.spec().ppo().unrolls_per_update(), 4);
+  EXPECT_EQ(status.mean_policy_lag(), 0);
+  EXPECT_GE(status.actors(), 2);
+  EXPECT_GT(status.best_eval_return(), 150) << "last eval " << status.last_eval_return();
+  EXPECT_TRUE(FileExists(dir + "/out/cartpole_ppo/eval_curve.csv"));
+  auto metrics = HttpGet("127.0.0.1", learner->metrics_port, "/metrics");
+  ASSERT_TRUE(metrics.ok());
+  EXPECT_TRUE(absl::StrContains(*metrics, "rl_learner_approx_kl"));
+
+  EXPECT_TRUE(Exits0(*eval));
+  EXPECT_TRUE(Exits0(*a1));
+  EXPECT_TRUE(Exits0(*a2));
+  EXPECT_TRUE(Exits0(*learner));
+  EXPECT_TRUE(Exits0(*replay));
+}
+
 TEST(DistributedTest, SurvivesActorKillLearnerRestartAndReplayRestart) {
   const std::string dir = MakeTempDir("e2e_faults");
   Topology topo(dir);
