@@ -9,3 +9,9 @@ add_executable(learning_bench ${CMAKE_CURRENT_LIST_DIR}/learning_bench.cc)
 target_compile_options(learning_bench PRIVATE ${RLX_WARNINGS})
 target_link_libraries(learning_bench PRIVATE rlx::stream_trainer rlx::ppo_trainer absl::flags
   absl::flags_parse absl::str_format)
+
+# One PPO update's inputs and outputs, for bench/ppo_parity_check.py.
+add_executable(ppo_parity_dump ${CMAKE_CURRENT_LIST_DIR}/ppo_parity_dump.cc)
+target_compile_options(ppo_parity_dump PRIVATE ${RLX_WARNINGS})
+target_link_libraries(ppo_parity_dump PRIVATE rlx::ppo_trainer absl::flags absl::flags_parse
+  absl::str_format)

@@ -33,6 +33,10 @@ ABSL_FLAG(bool, ppo_continuous_defaults, false,
           "ppo: CleanRL ppo_continuous_action.py's settings (1 env, 2048 steps, 32 minibatches, "
           "10 epochs, lr 3e-4, no entropy bonus, observation and reward normalisation).");
 ABSL_FLAG(bool, ppo_vtrace, false, "ppo: V-trace targets instead of GAE.");
+ABSL_FLAG(bool, ppo_bootstrap_on_truncation, true,
+          "ppo: bootstrap from V(final observation) at a time limit (false: end the return "
+          "there, as CleanRL's ppo.py and bench/ppo_reference.py do). --bootstrap_on_truncation "
+          "is stream-x's only.");
 ABSL_FLAG(int, seeds, 5, "Number of seeds.");
 ABSL_FLAG(uint64_t, first_seed, 1, "First seed; seeds are consecutive.");
 ABSL_FLAG(int64_t, steps, 50000, "Env steps per seed.");
@@ -69,6 +73,7 @@ SeedResult RunPpoSeed(uint64_t seed) {
   ppo::PpoConfig& c = options.config;
   if (absl::GetFlag(FLAGS_ppo_continuous_defaults)) c = ppo::ContinuousControlDefaults();
   c.vtrace = absl::GetFlag(FLAGS_ppo_vtrace);
+  c.bootstrap_on_truncation = absl::GetFlag(FLAGS_ppo_bootstrap_on_truncation);
   auto result = ppo::RunPpoTraining(options);
   if (!result.ok()) {
     out.error = result.status().ToString();

@@ -257,6 +257,15 @@ absl::Status PpoLearner::Update(const Rollout& r, PpoUpdateInfo* info) {
   }
   info->learning_rate = lr;
   env_steps_ += m;
+  if (trace_ != nullptr) {
+    *trace_ = PpoUpdateTrace();
+    trace_->learning_rate = lr;
+    trace_->advantages = advantages_;
+    trace_->returns = returns_;
+    trace_->adam_m = adam_.m;
+    trace_->adam_v = adam_.v;
+    trace_->adam_steps = adam_steps_;
+  }
 
   const int64_t minibatches = std::max<int64_t>(1, std::min<int64_t>(c.num_minibatches, m));
   const int64_t mb_size = m / minibatches;
@@ -268,6 +277,7 @@ absl::Status PpoLearner::Update(const Rollout& r, PpoUpdateInfo* info) {
   MinibatchStats sum, stats;
   for (int epoch = 0; epoch < c.update_epochs; ++epoch) {
     std::shuffle(order_.begin(), order_.end(), rng_);
+    if (trace_ != nullptr) trace_->orders.insert(trace_->orders.end(), order_.begin(), order_.end());
     for (int64_t mb = 0; mb < minibatches; ++mb) {
       for (int64_t k = 0; k < mb_size; ++k) {
         const int64_t i = order_[mb * mb_size + k];
@@ -296,6 +306,10 @@ absl::Status PpoLearner::Update(const Rollout& r, PpoUpdateInfo* info) {
       for (float g : grad_) norm += double{g} * g;
       norm = std::sqrt(norm);
       info->grad_norm = norm;
+      if (trace_ != nullptr) {
+        trace_->minibatches.push_back(stats);
+        trace_->grad_norms.push_back(norm);
+      }
       if (norm > c.max_grad_norm) {
         const float scale = static_cast<float>(c.max_grad_norm / (norm + 1e-6));
         for (float& g : grad_) g *= scale;

@@ -67,6 +67,22 @@ struct PpoUpdateInfo {
   double grad_norm = 0;  // before clipping, last minibatch
 };
 
+// What one Update did, step by step, for comparisons with another PPO from
+// identical inputs (bench/ppo_parity_dump): recorded only while attached with
+// PpoLearner::set_trace.
+struct PpoUpdateTrace {
+  double learning_rate = 0;
+  std::vector<float> advantages, returns;  // N*T, unroll-major, before normalisation
+  // Adam's state before the update (GetParameters order) and its step count.
+  std::vector<float> adam_m, adam_v;
+  int64_t adam_steps = 0;
+  // update_epochs x N*T: each epoch's sample order; minibatch k of an epoch
+  // is its entries [k * mb_size, (k + 1) * mb_size).
+  std::vector<int64_t> orders;
+  std::vector<MinibatchStats> minibatches;  // per minibatch, in the order run
+  std::vector<double> grad_norms;           // per minibatch, before clipping
+};
+
 class PpoLearner {
  public:
   static absl::StatusOr<std::unique_ptr<PpoLearner>> Create(const ProblemSpec& problem,
@@ -77,6 +93,8 @@ class PpoLearner {
   PpoModel& model() { return model_; }
   const PpoModel& model() const { return model_; }
   int64_t updates() const { return updates_; }
+  // Records every following Update into *trace (cleared first); null stops.
+  void set_trace(PpoUpdateTrace* trace) { trace_ = trace; }
 
   // One update on `rollout`; its env steps count toward the schedule.
   absl::Status Update(const Rollout& rollout, PpoUpdateInfo* info);
@@ -119,6 +137,7 @@ class PpoLearner {
   std::vector<float> lp_, ent_, g_lp_, g_ent_, grad_head_, grad_value_;
   std::vector<int64_t> order_;
   DenseMlpCache actor_cache_, critic_cache_;
+  PpoUpdateTrace* trace_ = nullptr;
 };
 
 }  // namespace rlx::ppo

@@ -94,6 +94,7 @@ absl::StatusOr<PpoTrainResult> RunPpoTraining(const PpoTrainOptions& options) {
       }
     }
     std::copy(current.begin(), current.end(), rollout.next_observations.begin());
+    if (options.before_update) options.before_update(rollout, result.learner.get());
     const absl::Time update_start = absl::Now();
     if (absl::Status s = result.learner->Update(rollout, &info); !s.ok()) return s;
     result.update_seconds += absl::ToDoubleSeconds(absl::Now() - update_start);

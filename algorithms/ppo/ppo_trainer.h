@@ -29,6 +29,9 @@ struct PpoTrainOptions {
   uint64_t seed = 1;
   // Called after every update with the env steps so far (may be null).
   std::function<void(int64_t env_steps, const PpoUpdateInfo&)> on_update;
+  // Called before every update with the rollout it will learn from (may be
+  // null; for inspection, e.g. bench/ppo_parity_dump).
+  std::function<void(const Rollout&, PpoLearner*)> before_update;
 };
 
 struct EpisodeRecord {
