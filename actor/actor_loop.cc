@@ -9,7 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "actor/replay_writer.h"
-#include "core/backoff.h"
+#include "runtime/job_lease.h"
 #include "core/grpc_status.h"
 #include "core/state_dict.h"
 #include "algorithms/algorithm.h"
@@ -96,7 +96,9 @@ ActorLoop::ActorLoop(ActorOptions options, std::shared_ptr<prometheus::Registry>
       metrics_(std::make_unique<Metrics>(*registry)),
       learner_channel_(MakeChannel(options_.learner_address)),
       replay_channel_(MakeChannel(options_.replay_address)),
-      jobs_(JobService::NewStub(learner_channel_)),
+      lease_loop_(learner_channel_, LeaseLoopOptions{options_.name, "actor", options_.lease_timeout,
+                                                    absl::Milliseconds(50), options_.max_backoff,
+                                                    absl::StrCat("actor ", options_.name), true}),
       parameters_(ParameterService::NewStub(learner_channel_)) {}
 
 ActorLoop::~ActorLoop() = default;
@@ -116,39 +118,14 @@ ActorStats ActorLoop::stats() const {
 void ActorLoop::Stop() {
   absl::MutexLock lock(&mu_);
   stopping_ = true;
-  if (lease_ctx_ != nullptr) lease_ctx_->TryCancel();
+  lease_loop_.Stop();
   auto finished = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !running_; };
   if (mu_.AwaitWithTimeout(absl::Condition(&finished), options_.stop_grace)) return;
   // Run is still flushing (or blocked by a full table): cut it short.
   if (writer_ != nullptr) writer_->Cancel();
-  if (watch_ctx_ != nullptr) watch_ctx_->TryCancel();
+  if (watch_stream_ != nullptr) watch_stream_->Cancel();
 }
 
-bool ActorLoop::SleepUnlessStopping(absl::Duration delay) {
-  absl::MutexLock lock(&mu_);
-  return !mu_.AwaitWithTimeout(absl::Condition(&stopping_), delay);
-}
-
-absl::StatusOr<Assignment> ActorLoop::Lease() {
-  grpc::ClientContext ctx;
-  ctx.set_deadline(absl::ToChronoTime(absl::Now() + options_.lease_timeout));
-  {
-    absl::MutexLock lock(&mu_);
-    if (stopping_) return absl::CancelledError("stopping");
-    lease_ctx_ = &ctx;
-  }
-  LeaseAssignmentRequest request;
-  request.set_actor_name(options_.name);
-  request.set_role("actor");
-  Assignment assignment;
-  const grpc::Status status = jobs_->LeaseAssignment(&ctx, request, &assignment);
-  {
-    absl::MutexLock lock(&mu_);
-    lease_ctx_ = nullptr;
-  }
-  if (!status.ok()) return FromGrpcStatus(status);
-  return assignment;
-}
 
 absl::Status ActorLoop::Run() {
   {
@@ -157,29 +134,9 @@ absl::Status ActorLoop::Run() {
     running_ = true;
   }
   const char* name = options_.name.c_str();
-  Backoff backoff(absl::Milliseconds(50), options_.max_backoff);
-  std::string last_error;
   while (true) {
-    {
-      absl::MutexLock lock(&mu_);
-      if (stopping_) break;
-    }
-    absl::StatusOr<Assignment> assignment = Lease();
-    if (!assignment.ok()) {
-      {
-        absl::MutexLock lock(&mu_);
-        if (stopping_) break;
-      }
-      const std::string error = assignment.status().ToString();
-      if (error != last_error) {
-        std::fprintf(stderr, "actor %s: no assignment from %s (%s); retrying with backoff\n",
-                     name, options_.learner_address.c_str(), error.c_str());
-        last_error = error;
-      }
-      if (!SleepUnlessStopping(backoff.NextDelay())) break;
-      continue;
-    }
-    last_error.clear();
+    absl::StatusOr<Assignment> assignment = lease_loop_.Next();
+    if (!assignment.ok()) break;  // stopping
     ++leases_;
     std::fprintf(stderr, "actor %s: leased job %s (%s on %s): streams [%s], table %s\n", name,
                  assignment->job_name().c_str(), assignment->spec().algorithm().c_str(),
@@ -192,8 +149,8 @@ absl::Status ActorLoop::Run() {
                  assignment->job_name().c_str(), static_cast<long long>(steps),
                  status.ToString().c_str());
     if (steps > 0) {
-      backoff.Reset();
-    } else if (!SleepUnlessStopping(backoff.NextDelay())) {
+      lease_loop_.ResetBackoff();
+    } else if (!lease_loop_.Wait()) {
       break;  // an assignment that never stepped: do not spin on it
     }
   }
@@ -203,20 +160,16 @@ absl::Status ActorLoop::Run() {
 }
 
 void ActorLoop::WatchParameters(std::string job_name, int64_t lease_id) {
-  grpc::ClientContext ctx;
+  // The open stream holds the lease (lease_id).
+  ParameterStream stream(job_name, lease_id);
   {
     absl::MutexLock lock(&mu_);
     if (watch_ended_) return;  // the assignment ended before the watch started
-    watch_ctx_ = &ctx;
+    watch_stream_ = &stream;
   }
-  WatchParametersRequest request;
-  request.set_job_name(job_name);
-  request.set_after_version(-1);
-  request.set_lease_id(lease_id);  // holds the lease while the stream is open
-  std::unique_ptr<grpc::ClientReader<Parameters>> reader =
-      parameters_->WatchParameters(&ctx, request);
+  stream.Start(parameters_.get());
   auto message = std::make_shared<Parameters>();
-  while (reader->Read(message.get())) {
+  while (stream.Read(message.get())) {
     ++parameter_updates_;
     metrics_->parameter_updates.Increment();
     absl::MutexLock lock(&mu_);
@@ -236,9 +189,9 @@ void ActorLoop::WatchParameters(std::string job_name, int64_t lease_id) {
       message = std::make_shared<Parameters>();
     }
   }
-  const absl::Status status = FromGrpcStatus(reader->Finish());
+  const absl::Status status = stream.Finish();
   absl::MutexLock lock(&mu_);
-  watch_ctx_ = nullptr;
+  watch_stream_ = nullptr;
   if (!watch_ended_) {
     watch_ended_ = true;
     watch_status_ = status.ok() ? absl::OkStatus()
@@ -429,7 +382,7 @@ absl::Status ActorLoop::RunAssignment(const Assignment& assignment, int64_t* ste
     absl::MutexLock lock(&mu_);
     writer_ = nullptr;
     watch_ended_ = true;  // a watcher that has not started yet does not start
-    if (watch_ctx_ != nullptr) watch_ctx_->TryCancel();
+    if (watch_stream_ != nullptr) watch_stream_->Cancel();
   }
   watcher.join();
   writer.reset();

@@ -70,6 +70,7 @@
 #include "job.grpc.pb.h"
 #include "learner.grpc.pb.h"
 #include "prometheus/counter.h"
+#include "runtime/job_lease.h"
 #include "prometheus/gauge.h"
 #include "prometheus/registry.h"
 
@@ -126,27 +127,23 @@ class ActorLoop {
   ActorLoop(ActorOptions options, std::shared_ptr<prometheus::Registry> owned_registry,
             prometheus::Registry* registry);
 
-  absl::StatusOr<Assignment> Lease() ABSL_LOCKS_EXCLUDED(mu_);
   // Runs one assignment until it ends or Stop; *steps = env steps taken.
   absl::Status RunAssignment(const Assignment& assignment, int64_t* steps)
       ABSL_LOCKS_EXCLUDED(mu_);
   // The parameter-following thread of an assignment.
   void WatchParameters(std::string job_name, int64_t lease_id) ABSL_LOCKS_EXCLUDED(mu_);
-  // Waits up to delay or until Stop; false when stopping.
-  bool SleepUnlessStopping(absl::Duration delay) ABSL_LOCKS_EXCLUDED(mu_);
 
   const ActorOptions options_;
   std::shared_ptr<prometheus::Registry> owned_registry_;  // when Create got none
   std::unique_ptr<Metrics> metrics_;
   std::shared_ptr<grpc::Channel> learner_channel_, replay_channel_;
-  std::unique_ptr<JobService::Stub> jobs_;
+  LeaseLoop lease_loop_;
   std::unique_ptr<ParameterService::Stub> parameters_;
 
   mutable absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool running_ ABSL_GUARDED_BY(mu_) = false;
-  grpc::ClientContext* lease_ctx_ ABSL_GUARDED_BY(mu_) = nullptr;
-  grpc::ClientContext* watch_ctx_ ABSL_GUARDED_BY(mu_) = nullptr;
+  ParameterStream* watch_stream_ ABSL_GUARDED_BY(mu_) = nullptr;  // the assignment's
   ReplayWriter* writer_ ABSL_GUARDED_BY(mu_) = nullptr;  // the assignment's, not owned
   // The current assignment's parameter stream.
   std::shared_ptr<const Parameters> latest_ ABSL_GUARDED_BY(mu_);

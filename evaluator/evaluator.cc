@@ -11,11 +11,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
-#include "core/backoff.h"
 #include "core/file_util.h"
 #include "core/grpc_status.h"
 #include "core/status_macros.h"
 #include "evaluator/greedy_evaluation.h"
+#include "runtime/job_lease.h"
 #include "core/state_dict.h"
 
 namespace rlx {
@@ -83,6 +83,9 @@ struct Evaluator::JobCurve {
 Evaluator::Evaluator(std::shared_ptr<grpc::Channel> channel, EvaluatorOptions options,
                      prometheus::Registry* registry)
     : options_(std::move(options)),
+      lease_loop_(channel, LeaseLoopOptions{options_.name, "evaluator", options_.rpc_timeout,
+                                           options_.initial_backoff, options_.max_backoff,
+                                           "evaluator", /*log_unavailable=*/false}),
       jobs_(JobService::NewStub(channel)),
       parameters_(ParameterService::NewStub(channel)),
       episodes_total_(prometheus::BuildCounter()
@@ -117,69 +120,43 @@ absl::StatusOr<std::unique_ptr<Evaluator>> Evaluator::Create(
                                                   registry));
 }
 
-bool Evaluator::BeginCall(grpc::ClientContext* ctx) {
+bool Evaluator::BeginFollow(ParameterStream* stream) {
   absl::MutexLock lock(&mu_);
   if (stopped_) return false;
-  active_call_ = ctx;
+  following_ = stream;
   return true;
 }
 
-void Evaluator::EndCall() {
+void Evaluator::EndFollow() {
   absl::MutexLock lock(&mu_);
-  active_call_ = nullptr;
-}
-
-bool Evaluator::SleepUnlessStopped(absl::Duration d) {
-  absl::MutexLock lock(&mu_);
-  mu_.AwaitWithTimeout(absl::Condition(&stopped_), d);
-  return !stopped_;
+  following_ = nullptr;
 }
 
 void Evaluator::Stop() {
+  lease_loop_.Stop();
   absl::MutexLock lock(&mu_);
   stopped_ = true;
   stop_flag_ = true;
-  if (active_call_ != nullptr) active_call_->TryCancel();
+  if (following_ != nullptr) following_->Cancel();
 }
 
 absl::Status Evaluator::Run() {
-  Backoff backoff(options_.initial_backoff, options_.max_backoff);
-  std::string last_error;
   while (true) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(absl::ToChronoTime(absl::Now() + options_.rpc_timeout));
-    LeaseAssignmentRequest request;
-    request.set_actor_name(options_.name);
-    request.set_role("evaluator");
-    Assignment assignment;
-    if (!BeginCall(&ctx)) return absl::OkStatus();
-    const grpc::Status status = jobs_->LeaseAssignment(&ctx, request, &assignment);
-    EndCall();
-    if (stop_flag_) return absl::OkStatus();
-    if (!status.ok()) {
-      // UNAVAILABLE is the normal "no job yet" (or "learner not up yet").
-      std::string error = OneLine(status.error_message());
-      if (status.error_code() != grpc::StatusCode::UNAVAILABLE && error != last_error) {
-        std::fprintf(stderr, "evaluator: LeaseAssignment: %s\n", error.c_str());
-      }
-      last_error = error;
-      if (!SleepUnlessStopped(backoff.NextDelay())) return absl::OkStatus();
-      continue;
-    }
-    last_error.clear();
+    absl::StatusOr<Assignment> assignment = lease_loop_.Next();
+    if (!assignment.ok() || stop_flag_) return absl::OkStatus();  // stopped
     std::fprintf(stderr, "evaluator: following job %s (eval every %lld learner steps, %d episodes)\n",
-                 assignment.job_name().c_str(),
-                 static_cast<long long>(assignment.spec().eval().every_learner_steps()),
-                 assignment.spec().eval().episodes());
-    const absl::Status followed = FollowJob(assignment);
+                 assignment->job_name().c_str(),
+                 static_cast<long long>(assignment->spec().eval().every_learner_steps()),
+                 assignment->spec().eval().episodes());
+    const absl::Status followed = FollowJob(*assignment);
     if (stop_flag_) return absl::OkStatus();
     if (!followed.ok()) {
-      std::fprintf(stderr, "evaluator: job %s: %s\n", assignment.job_name().c_str(),
+      std::fprintf(stderr, "evaluator: job %s: %s\n", assignment->job_name().c_str(),
                    OneLine(std::string(followed.ToString())).c_str());
-      if (!SleepUnlessStopped(backoff.NextDelay())) return absl::OkStatus();
+      if (!lease_loop_.Wait()) return absl::OkStatus();
     } else {
-      std::fprintf(stderr, "evaluator: job %s ended\n", assignment.job_name().c_str());
-      backoff.Reset();
+      std::fprintf(stderr, "evaluator: job %s ended\n", assignment->job_name().c_str());
+      lease_loop_.ResetBackoff();
     }
   }
 }
@@ -194,18 +171,15 @@ absl::Status Evaluator::FollowJob(const Assignment& assignment) {
   curve.best_path = curve.dir + "/best_policy.ckpt";
   best_return_.Set(NAN);
 
-  grpc::ClientContext ctx;
-  WatchParametersRequest request;
-  request.set_job_name(job);
-  request.set_after_version(-1);
   // Only the first version of each evaluation interval is used (none when
   // the job wants no evaluation: the stream then only says when it ends).
-  request.set_stride(every > 0 ? every : std::numeric_limits<int64_t>::max());
-  if (!BeginCall(&ctx)) return absl::OkStatus();
-  std::unique_ptr<grpc::ClientReader<Parameters>> reader = parameters_->WatchParameters(&ctx, request);
+  ParameterStream stream(job, /*lease_id=*/0,
+                         every > 0 ? every : std::numeric_limits<int64_t>::max());
+  if (!BeginFollow(&stream)) return absl::OkStatus();
+  stream.Start(parameters_.get());
   Parameters parameters;
   absl::Status error;
-  while (error.ok() && reader->Read(&parameters)) {
+  while (error.ok() && stream.Read(&parameters)) {
     if (every <= 0) continue;  // the job wants no evaluation: just wait for its end
     const int64_t version = parameters.version();
     if (!curve.initialised) {
@@ -218,11 +192,11 @@ absl::Status Evaluator::FollowJob(const Assignment& assignment) {
     error = EvaluateParameters(spec, parameters, bucket - 1, &curve);
     curve.last_bucket = bucket;
   }
-  if (!error.ok()) ctx.TryCancel();
-  const grpc::Status status = reader->Finish();
-  EndCall();
+  if (!error.ok()) stream.Cancel();
+  const absl::Status status = stream.Finish();
+  EndFollow();
   if (!error.ok()) return error;
-  return FromGrpcStatus(status);
+  return status;
 }
 
 absl::Status Evaluator::EvaluateParameters(const JobSpec& spec, const Parameters& parameters,

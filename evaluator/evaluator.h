@@ -50,6 +50,7 @@
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
 #include "prometheus/registry.h"
+#include "runtime/job_lease.h"
 
 namespace rlx {
 
@@ -85,19 +86,18 @@ class Evaluator {
   absl::Status FollowJob(const Assignment& assignment);
   absl::Status EvaluateParameters(const JobSpec& spec, const Parameters& parameters,
                                   int64_t eval_index, JobCurve* curve);
-  // Registers ctx as the call Stop cancels; false if already stopped.
-  bool BeginCall(grpc::ClientContext* ctx) ABSL_LOCKS_EXCLUDED(mu_);
-  void EndCall() ABSL_LOCKS_EXCLUDED(mu_);
-  // Waits up to d; false if stopped meanwhile.
-  bool SleepUnlessStopped(absl::Duration d) ABSL_LOCKS_EXCLUDED(mu_);
+  // Registers the parameter stream Stop cancels; false if already stopped.
+  bool BeginFollow(ParameterStream* stream) ABSL_LOCKS_EXCLUDED(mu_);
+  void EndFollow() ABSL_LOCKS_EXCLUDED(mu_);
 
   const EvaluatorOptions options_;
+  LeaseLoop lease_loop_;
   std::unique_ptr<JobService::Stub> jobs_;
   std::unique_ptr<ParameterService::Stub> parameters_;
 
   absl::Mutex mu_;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
-  grpc::ClientContext* active_call_ ABSL_GUARDED_BY(mu_) = nullptr;
+  ParameterStream* following_ ABSL_GUARDED_BY(mu_) = nullptr;
   std::atomic<bool> stop_flag_{false};  // polled by the episode loop
   std::atomic<int64_t> evaluations_{0};
 

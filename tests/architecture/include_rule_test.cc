@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <functional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -96,6 +97,49 @@ TEST(IncludeRuleTest, ProcessFoldersIncludeNoOtherProcessFolder) {
                              << absl::StrJoin(bad, "\n  ");
   }
   EXPECT_GT(files, 20);  // the folders were found
+}
+
+// Every include of the files under root/folder for which `bad` holds.
+std::vector<std::string> Matching(const std::string& root, const std::string& folder,
+                                  const std::function<bool(const std::string&)>& bad) {
+  std::vector<std::string> files, out;
+  ListSources(root + "/" + folder, &files);
+  for (const std::string& file : files) {
+    for (const std::string& inc : Includes(file)) {
+      if (bad(inc)) out.push_back(absl::StrCat(file.substr(root.size() + 1), " -> ", inc));
+    }
+  }
+  return out;
+}
+
+// Libraries sit below the processes: none includes a process folder.
+TEST(IncludeRuleTest, LibrariesIncludeNoProcessFolder) {
+  const std::string root = RLX_SOURCE_DIR;
+  for (const std::string folder : {"core", "envs", "models", "algorithms", "runtime"}) {
+    const std::vector<std::string> bad = Matching(root, folder, [](const std::string& inc) {
+      const std::string top = inc.substr(0, inc.find('/'));
+      return std::find(ProcessFolders().begin(), ProcessFolders().end(), top) !=
+             ProcessFolders().end();
+    });
+    EXPECT_TRUE(bad.empty()) << folder << "/ includes a process folder:\n  "
+                             << absl::StrJoin(bad, "\n  ");
+  }
+}
+
+// Processes reach algorithms only through the platform's interfaces
+// (algorithms/*.h: the registry, the interfaces, job files, seeds), never an
+// algorithm family's own headers (algorithms/<family>/...): adding an
+// algorithm changes no process folder.
+TEST(IncludeRuleTest, ProcessesUseAlgorithmsOnlyThroughTheRegistry) {
+  const std::string root = RLX_SOURCE_DIR;
+  for (const std::string& folder : ProcessFolders()) {
+    const std::vector<std::string> bad = Matching(root, folder, [](const std::string& inc) {
+      return absl::StartsWith(inc, "algorithms/") &&
+             inc.find('/', std::string("algorithms/").size()) != std::string::npos;
+    });
+    EXPECT_TRUE(bad.empty()) << folder << "/ includes an algorithm family's header:\n  "
+                             << absl::StrJoin(bad, "\n  ");
+  }
 }
 
 // The check itself: a planted violation is reported.
