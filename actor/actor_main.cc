@@ -24,7 +24,7 @@
 #include "core/metrics.h"
 #include "core/process_identity.h"
 #include "core/server.h"
-#include "models/torch_mlp.h"
+#include "models/backends.h"
 
 ABSL_FLAG(std::string, learner, "127.0.0.1:50052",
           "Learner address (JobService + ParameterService), host:port.");
@@ -49,7 +49,7 @@ namespace rlx {
 namespace {
 
 int Main() {
-  SetTorchThreads(1);  // tiny per-step inference: threads only add overhead
+  SetBackendThreads(1);  // tiny per-step inference: threads only add overhead
   auto registry = std::make_shared<prometheus::Registry>();
   std::unique_ptr<MetricsServer> metrics;
   if (const int mport = absl::GetFlag(FLAGS_metrics_port); mport != 0) {

@@ -4,38 +4,20 @@
 
 namespace rlx {
 
-double DormantRatio(const MlpSpec& spec, absl::Span<const float> params,
-                    const std::vector<std::vector<float>>& inputs, double tau) {
-  if (inputs.empty() || spec.hidden.empty()) return 0.0;
-  const std::vector<LayerOffsets> offsets = ComputeLayerOffsets(spec);
-  std::vector<std::vector<double>> mean_abs(spec.hidden.size());
-  for (size_t l = 0; l < spec.hidden.size(); ++l) mean_abs[l].assign(spec.hidden[l], 0.0);
-  std::vector<float> x, y;
+double DormantRatio(const Network& network, const std::vector<std::vector<float>>& inputs,
+                    double tau) {
+  if (inputs.empty()) return 0.0;
+  std::vector<std::vector<double>> mean_abs;
+  std::vector<std::vector<float>> layers;
   for (const std::vector<float>& input : inputs) {
-    x = input;
-    for (size_t l = 0; l < spec.hidden.size(); ++l) {
-      const int64_t in = spec.fan_in(static_cast<int>(l)), out = spec.fan_out(static_cast<int>(l));
-      const float* w = params.data() + offsets[l].weight;
-      const float* b = params.data() + offsets[l].bias;
-      y.assign(out, 0.f);
-      for (int64_t o = 0; o < out; ++o) {
-        double acc = b[o];
-        for (int64_t i = 0; i < in; ++i) acc += static_cast<double>(w[o * in + i]) * x[i];
-        y[o] = static_cast<float>(acc);
+    network.HiddenActivations(input, &layers);
+    if (layers.empty()) return 0.0;
+    mean_abs.resize(layers.size());
+    for (size_t l = 0; l < layers.size(); ++l) {
+      mean_abs[l].resize(layers[l].size(), 0.0);
+      for (size_t o = 0; o < layers[l].size(); ++o) {
+        mean_abs[l][o] += std::abs(layers[l][o]) / inputs.size();
       }
-      double mean = 0, var = 0;
-      for (float v : y) mean += v;
-      mean /= out;
-      for (float v : y) var += (v - mean) * (v - mean);
-      var /= out;
-      const double rstd = 1.0 / std::sqrt(var + spec.layer_norm_eps);
-      for (int64_t o = 0; o < out; ++o) {
-        double v = (y[o] - mean) * rstd;
-        if (v < 0) v *= spec.leaky_slope;
-        y[o] = static_cast<float>(v);
-        mean_abs[l][o] += std::abs(v) / inputs.size();
-      }
-      x.swap(y);
     }
   }
   int64_t dormant = 0, total = 0;
@@ -48,7 +30,7 @@ double DormantRatio(const MlpSpec& spec, absl::Span<const float> params,
     }
     total += static_cast<int64_t>(layer.size());
   }
-  return static_cast<double>(dormant) / static_cast<double>(total);
+  return total == 0 ? 0.0 : static_cast<double>(dormant) / static_cast<double>(total);
 }
 
 void ActionDiversity::Add(absl::Span<const float> action, bool discrete) {

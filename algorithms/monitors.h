@@ -19,10 +19,10 @@ namespace rlx {
 
 // Fraction of hidden units (over all hidden layers) whose mean absolute
 // activation over `inputs`, divided by the mean of that over the layer's
-// units, is at most tau. Activations are the network's (Linear -> LayerNorm
-// without gain/bias -> LeakyReLU). Returns 0 for no inputs.
-double DormantRatio(const MlpSpec& spec, absl::Span<const float> params,
-                    const std::vector<std::vector<float>>& inputs, double tau = 0.025);
+// units, is at most tau. Activations are the network's
+// (Network::HiddenActivations). Returns 0 for no inputs or no hidden layers.
+double DormantRatio(const Network& network, const std::vector<std::vector<float>>& inputs,
+                    double tau = 0.025);
 
 // Recent actions: for discrete actions the entropy (nats) of their empirical
 // distribution and the number of distinct actions; for continuous ones the

@@ -17,7 +17,7 @@
 #include "core/server.h"
 #include "core/status_macros.h"
 #include "learner/job_manager.h"
-#include "models/torch_mlp.h"
+#include "models/backends.h"
 
 ABSL_FLAG(std::string, host, "127.0.0.1", "Address to bind (0.0.0.0 in a cluster).");
 ABSL_FLAG(int, port, 50052, "gRPC port (0 = pick a free port; see --port_file).");
@@ -38,7 +38,7 @@ absl::Status Run() {
         "--device=", absl::GetFlag(FLAGS_device),
         ": this build's LibTorch (Debian's) is CPU-only; build against a CUDA LibTorch"));
   }
-  SetTorchThreads(1);
+  SetBackendThreads(1);
   auto registry = std::make_shared<prometheus::Registry>();
   LearnerMetrics metrics(*registry);
   std::unique_ptr<MetricsServer> metrics_server;
@@ -50,7 +50,7 @@ absl::Status Run() {
   options.replay_address = absl::GetFlag(FLAGS_replay);
   options.checkpoint_dir = absl::GetFlag(FLAGS_checkpoint_dir);
   options.metrics = &metrics;
-  options.cuda_available = TorchCudaAvailable();
+  options.cuda_available = BackendCudaAvailable();
   ASSIGN_OR_RETURN(std::unique_ptr<JobManager> manager, JobManager::Create(options));
   JobServiceImpl jobs(manager.get());
   ParameterServiceImpl parameters(manager.get());

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "models/mlp.h"
 
 namespace rlx {
 namespace {
@@ -42,7 +43,8 @@ class TorchMlp final : public Network {
     cotangent_ = FloatZeros(spec_.output_dim);
   }
 
-  const MlpSpec& spec() const override { return spec_; }
+  int64_t input_dim() const override { return spec_.input_dim; }
+  int64_t output_dim() const override { return spec_.output_dim; }
   absl::Span<float> params() override {
     return absl::Span<float>(params_.data_ptr<float>(), params_.numel());
   }
@@ -87,6 +89,11 @@ class TorchMlp final : public Network {
     return absl::Span<const float>(grad_.data_ptr<float>(), grad_.numel());
   }
 
+  void HiddenActivations(absl::Span<const float> input,
+                         std::vector<std::vector<float>>* layers) const override {
+    MlpHiddenActivations(spec_, params(), input, layers);
+  }
+
   std::unique_ptr<Network> Clone() const override {
     return std::make_unique<TorchMlp>(spec_, params());
   }
@@ -102,6 +109,10 @@ class TorchMlp final : public Network {
 };
 
 }  // namespace
+
+absl::StatusOr<std::unique_ptr<Network>> MakeTorchMlp(const NetworkSpec& spec) {
+  return CreateTorchMlp(MlpSpecFrom(spec), spec.sparsity, spec.seed);
+}
 
 absl::StatusOr<std::unique_ptr<Network>> CreateTorchMlp(const MlpSpec& spec, double sparsity,
                                                        uint64_t seed) {

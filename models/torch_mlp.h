@@ -1,4 +1,4 @@
-// The LibTorch backend of Network (models/network.h), and the autograd
+// The LibTorch backend of Network (models/network.h), "torch_mlp", and the autograd
 // reference it is tested against.
 //
 // TorchMlp keeps parameters and gradients in one flat at::Tensor each; layer
@@ -20,9 +20,14 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "models/mlp.h"
 #include "models/network.h"
 
 namespace rlx {
+
+// The "torch_mlp" backend (models/backends.h): the MLP of
+// MlpSpecFrom(spec), initialised with SparseInitialize.
+absl::StatusOr<std::unique_ptr<Network>> MakeTorchMlp(const NetworkSpec& spec);
 
 // A network initialised with SparseInitialize(spec, sparsity, seed).
 absl::StatusOr<std::unique_ptr<Network>> CreateTorchMlp(const MlpSpec& spec, double sparsity,

@@ -16,14 +16,14 @@ absl::StatusOr<std::unique_ptr<StreamActor>> StreamActor::Create(const ProblemSp
                                                                  uint64_t seed,
                                                                  NetworkFactory factory) {
   RETURN_IF_ERROR(ValidateStreamConfig(problem, config));
+  if (!factory) factory = BackendNetworkFactory(config.network);
   std::unique_ptr<Network> network;
   if (config.algorithm != StreamAlgorithm::kStreamTD) {
     const int64_t outputs = config.algorithm == StreamAlgorithm::kStreamQ
                                 ? problem.num_actions
                                 : PolicyOutputDim(problem);
     // Parameters come from Sync; the initial values are never used.
-    ASSIGN_OR_RETURN(network, factory(StreamMlpSpec(problem, config, outputs), config.sparsity,
-                                      /*seed=*/0));
+    ASSIGN_OR_RETURN(network, factory(StreamNetworkSpec(problem, config, outputs, /*seed=*/0)));
   }
   return std::unique_ptr<StreamActor>(
       new StreamActor(problem, config, seed, std::move(network)));
@@ -38,7 +38,7 @@ StreamActor::StreamActor(const ProblemSpec& problem, const StreamConfig& config,
       statistics_(problem.observation_dim),
       raw_(problem.observation_dim),
       input_(NetworkInputDim(problem, config)),
-      output_(network_ ? network_->spec().output_dim : 0) {}
+      output_(network_ ? network_->output_dim() : 0) {}
 
 absl::Status StreamActor::Sync(const PolicySnapshot& snapshot) {
   const size_t dim = static_cast<size_t>(problem_.observation_dim);

@@ -58,7 +58,7 @@ class StreamActor {
  public:
   static absl::StatusOr<std::unique_ptr<StreamActor>> Create(
       const ProblemSpec& problem, const StreamConfig& config, uint64_t seed,
-      NetworkFactory factory = DefaultNetworkFactory());
+      NetworkFactory factory = nullptr);
 
   // INVALID_ARGUMENT if the snapshot's sizes do not fit this actor.
   absl::Status Sync(const PolicySnapshot& snapshot);

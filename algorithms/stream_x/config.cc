@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "models/backends.h"
 
 namespace rlx {
 
@@ -70,6 +71,11 @@ std::vector<std::string> StreamConfigErrors(const ProblemSpec& p, const StreamCo
     if (c.hidden[i] <= 0) {
       bad(absl::StrCat("hidden[", i, "]"), "must be > 0", static_cast<double>(c.hidden[i]));
     }
+  }
+  const std::vector<std::string>& backends = NetworkBackendNames();
+  if (std::find(backends.begin(), backends.end(), c.network) == backends.end()) {
+    errors.push_back(absl::StrCat("network: unknown backend '", c.network.substr(0, 64), "' (",
+                                  absl::StrJoin(backends, ", "), ")"));
   }
   if (c.time_feature && p.time_limit <= 0) {
     errors.push_back("time_feature: needs an environment with a time limit");

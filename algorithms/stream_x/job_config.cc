@@ -29,6 +29,7 @@ void CompleteJob(JobSpec* spec) {
   if (!x->has_epsilon_end()) x->set_epsilon_end(0.01);
   if (!x->has_exploration_fraction()) x->set_exploration_fraction(0.1);
   if (x->td_policy().empty()) x->set_td_policy("random");
+  if (x->network().empty()) x->set_network("torch_mlp");
   if (!spec->has_max_policy_lag()) spec->set_max_policy_lag(-1);
 }
 
@@ -98,6 +99,7 @@ absl::StatusOr<StreamConfig> JobStreamConfig(const JobSpec& spec) {
   c.entropy_coef = x.entropy_coef();
   c.hidden.assign(x.hidden().begin(), x.hidden().end());
   c.sparsity = x.sparsity();
+  c.network = x.network();
   c.normalize_observations = x.normalize_observations();
   c.scale_rewards = x.scale_rewards();
   c.time_feature = x.time_feature();

@@ -10,21 +10,20 @@
 #include "algorithms/stream_x/stream_ac.h"
 #include "algorithms/stream_x/stream_q.h"
 #include "algorithms/stream_x/stream_td.h"
-#include "models/torch_mlp.h"
+#include "models/backends.h"
 
 namespace rlx {
 
 
-NetworkFactory DefaultNetworkFactory() {
-  return [](const MlpSpec& spec, double sparsity, uint64_t seed) {
-    return CreateTorchMlp(spec, sparsity, seed);
-  };
+NetworkFactory BackendNetworkFactory(const std::string& backend) {
+  return [backend](const NetworkSpec& spec) { return MakeNetwork(backend, spec); };
 }
 
 absl::StatusOr<std::unique_ptr<StreamLearner>> StreamLearner::Create(
     const ProblemSpec& problem, const StreamConfig& config, uint64_t seed,
     NetworkFactory factory) {
   RETURN_IF_ERROR(ValidateStreamConfig(problem, config));
+  if (!factory) factory = BackendNetworkFactory(config.network);
   switch (config.algorithm) {
     case StreamAlgorithm::kStreamAC:
       return StreamAcLearner::Create(problem, config, seed, factory);

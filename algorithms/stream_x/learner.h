@@ -55,10 +55,11 @@
 
 namespace rlx {
 
-// Makes a sparsely initialised network; the default is the LibTorch backend.
-using NetworkFactory = std::function<absl::StatusOr<std::unique_ptr<Network>>(
-    const MlpSpec& spec, double sparsity, uint64_t seed)>;
-NetworkFactory DefaultNetworkFactory();
+// Makes a sparsely initialised network. Unset (the default everywhere):
+// the configuration's backend by name (StreamConfig.network, models/backends.h).
+using NetworkFactory =
+    std::function<absl::StatusOr<std::unique_ptr<Network>>(const NetworkSpec& spec)>;
+NetworkFactory BackendNetworkFactory(const std::string& backend);
 
 // What an actor needs to act like the learner's current policy.
 struct PolicySnapshot {
@@ -92,7 +93,7 @@ class StreamLearner {
   // The learner for config.algorithm. Networks are initialised from seed.
   static absl::StatusOr<std::unique_ptr<StreamLearner>> Create(
       const ProblemSpec& problem, const StreamConfig& config, uint64_t seed,
-      NetworkFactory factory = DefaultNetworkFactory());
+      NetworkFactory factory = nullptr);
   virtual ~StreamLearner() = default;
 
   const ProblemSpec& problem() const { return problem_; }

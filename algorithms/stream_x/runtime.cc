@@ -92,9 +92,8 @@ class Learner : public JobLearner {
     const std::vector<std::vector<float>> inputs(recent_inputs_.begin(), recent_inputs_.end());
     for (int n = 0; n < learner_->num_networks(); ++n) {
       const Network& net = learner_->network(n);
-      if (!inputs.empty() && static_cast<int64_t>(inputs[0].size()) != net.spec().input_dim) continue;
-      readout->dormant_ratio.emplace_back(learner_->network_name(n),
-                                          DormantRatio(net.spec(), net.params(), inputs));
+      if (!inputs.empty() && static_cast<int64_t>(inputs[0].size()) != net.input_dim()) continue;
+      readout->dormant_ratio.emplace_back(learner_->network_name(n), DormantRatio(net, inputs));
     }
   }
 

@@ -14,10 +14,8 @@ absl::StatusOr<std::unique_ptr<StreamLearner>> StreamAcLearner::Create(
     const ProblemSpec& problem, const StreamConfig& config, uint64_t seed,
     const NetworkFactory& factory) {
   std::vector<std::unique_ptr<Network>> networks;
-  ASSIGN_OR_RETURN(auto value, factory(StreamMlpSpec(problem, config, 1), config.sparsity,
-                                       DeriveSeed(seed, 1)));
-  ASSIGN_OR_RETURN(auto policy, factory(StreamMlpSpec(problem, config, PolicyOutputDim(problem)),
-                                        config.sparsity, DeriveSeed(seed, 2)));
+  ASSIGN_OR_RETURN(auto value, factory(StreamNetworkSpec(problem, config, 1, DeriveSeed(seed, 1))));
+  ASSIGN_OR_RETURN(auto policy, factory(StreamNetworkSpec(problem, config, PolicyOutputDim(problem), DeriveSeed(seed, 2))));
   networks.push_back(std::move(value));
   networks.push_back(std::move(policy));
   return std::unique_ptr<StreamLearner>(

@@ -12,8 +12,7 @@ absl::StatusOr<std::unique_ptr<StreamLearner>> StreamQLearner::Create(
     const ProblemSpec& problem, const StreamConfig& config, uint64_t seed,
     const NetworkFactory& factory) {
   std::vector<std::unique_ptr<Network>> networks;
-  ASSIGN_OR_RETURN(auto q, factory(StreamMlpSpec(problem, config, problem.num_actions),
-                                   config.sparsity, DeriveSeed(seed, 3)));
+  ASSIGN_OR_RETURN(auto q, factory(StreamNetworkSpec(problem, config, problem.num_actions, DeriveSeed(seed, 3))));
   networks.push_back(std::move(q));
   return std::unique_ptr<StreamLearner>(new StreamQLearner(problem, config, std::move(networks)));
 }

@@ -7,12 +7,14 @@
 
 namespace rlx {
 
-MlpSpec StreamMlpSpec(const ProblemSpec& problem, const StreamConfig& config,
-                      int64_t output_dim) {
-  MlpSpec spec;
+NetworkSpec StreamNetworkSpec(const ProblemSpec& problem, const StreamConfig& config,
+                              int64_t output_dim, uint64_t seed) {
+  NetworkSpec spec;
   spec.input_dim = NetworkInputDim(problem, config);
   spec.hidden = config.hidden;
   spec.output_dim = output_dim;
+  spec.sparsity = config.sparsity;
+  spec.seed = seed;
   return spec;
 }
 
@@ -44,8 +46,7 @@ absl::StatusOr<std::unique_ptr<StreamLearner>> StreamTdLearner::Create(
     const ProblemSpec& problem, const StreamConfig& config, uint64_t seed,
     const NetworkFactory& factory) {
   std::vector<std::unique_ptr<Network>> networks;
-  ASSIGN_OR_RETURN(auto value, factory(StreamMlpSpec(problem, config, 1), config.sparsity,
-                                       DeriveSeed(seed, 1)));
+  ASSIGN_OR_RETURN(auto value, factory(StreamNetworkSpec(problem, config, 1, DeriveSeed(seed, 1))));
   networks.push_back(std::move(value));
   return std::unique_ptr<StreamLearner>(
       new StreamTdLearner(problem, config, std::move(networks)));

@@ -30,9 +30,10 @@ class StreamTdLearner final : public StreamLearner {
   Obgd value_optimizer_;
 };
 
-// Shared by the algorithms: the MLP for a problem with output_dim outputs.
-MlpSpec StreamMlpSpec(const ProblemSpec& problem, const StreamConfig& config,
-                      int64_t output_dim);
+// Shared by the algorithms: the network for a problem with output_dim
+// outputs, sparsely initialised from seed.
+NetworkSpec StreamNetworkSpec(const ProblemSpec& problem, const StreamConfig& config,
+                              int64_t output_dim, uint64_t seed);
 // INVALID_ARGUMENT unless action is one integral element in [0, num_actions)
 // (discrete) or action_dim finite values (continuous).
 absl::Status ValidateStreamAction(const ProblemSpec& problem, absl::Span<const float> action);

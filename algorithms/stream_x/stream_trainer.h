@@ -79,7 +79,7 @@ struct StreamTrainOptions {
   std::function<void(const EpisodeRecord&)> on_episode;
   std::function<void(const EvalRecord&)> on_eval;
   std::function<void(const TrainProgress&)> on_progress;
-  NetworkFactory network_factory = DefaultNetworkFactory();
+  NetworkFactory network_factory;  // unset: config.network's backend
 };
 
 struct StreamTrainResult {

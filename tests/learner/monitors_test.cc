@@ -4,6 +4,9 @@
 
 #include <cmath>
 
+#include "models/mlp.h"
+#include "models/torch_mlp.h"
+
 namespace rlx {
 namespace {
 
@@ -19,9 +22,11 @@ TEST(MonitorsTest, DormantRatioCountsUnitsThatNeverActivate) {
   params[offsets[0].weight + 0] = 1.f;
   params[offsets[0].weight + 1] = -1.f;
   params[offsets[0].weight + 2] = 0.f;
+  auto net = CreateTorchMlp(spec, params);
+  ASSERT_TRUE(net.ok());
   const std::vector<std::vector<float>> inputs = {{1.f}, {-1.f}, {2.f}};
-  EXPECT_NEAR(DormantRatio(spec, params, inputs), 1.0 / 3.0, 1e-12);
-  EXPECT_EQ(DormantRatio(spec, params, {}), 0.0);
+  EXPECT_NEAR(DormantRatio(**net, inputs), 1.0 / 3.0, 1e-12);
+  EXPECT_EQ(DormantRatio(**net, {}), 0.0);
 }
 
 TEST(MonitorsTest, ActionDiversityOverAWindow) {

@@ -7,6 +7,8 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "core/tensor_codec.h"
+#include "models/backends.h"
+#include "models/mlp.h"
 #include "models/network.h"
 #include "models/param_io.h"
 #include "models/torch_mlp.h"
@@ -198,6 +200,59 @@ TEST(ParamIoTest, LoadRejectsWrongSizeAndLeavesNetworkUnchanged) {
   const absl::Status s = LoadParams(FloatTensor(wrong), net->get());
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(before, testing::ElementsAreArray((*net)->params()));
+}
+
+// The backends by name: every listed name builds, "torch_mlp" is the MLP with
+// SparseInitialize's weights, an unknown name is NOT_FOUND naming the known.
+TEST(NetworkBackendsTest, EveryNamedBackendBuildsAndTorchMlpIsTheSparseMlp) {
+  NetworkSpec spec;
+  spec.input_dim = 5;
+  spec.hidden = {16, 8};
+  spec.output_dim = 3;
+  spec.sparsity = 0.9;
+  spec.seed = 4;
+  for (const std::string& name : NetworkBackendNames()) {
+    auto net = MakeNetwork(name, spec);
+    ASSERT_TRUE(net.ok()) << name << ": " << net.status();
+    EXPECT_EQ((*net)->input_dim(), 5);
+    EXPECT_EQ((*net)->output_dim(), 3);
+  }
+  auto made = MakeNetwork("torch_mlp", spec);
+  auto direct = CreateTorchMlp(MlpSpecFrom(spec), 0.9, 4);
+  ASSERT_TRUE(made.ok() && direct.ok());
+  const auto a = (*made)->params(), b = (*direct)->params();
+  EXPECT_EQ(std::vector<float>(a.begin(), a.end()), std::vector<float>(b.begin(), b.end()));
+  auto unknown = MakeNetwork("gnn_v9", spec);
+  EXPECT_EQ(unknown.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(unknown.status().message()), ::testing::HasSubstr("torch_mlp"));
+}
+
+// HiddenActivations is the forward pass up to the hidden layers: its last
+// layer through the output layer gives Forward's output, and a pending
+// Backward is not disturbed by it.
+TEST(NetworkBackendsTest, HiddenActivationsAgreeWithForward) {
+  const MlpSpec spec = Spec(4, {8, 6}, 2);
+  const std::vector<float> params = RandomVector(NumParameters(spec), 9, 0.5f);
+  auto net = CreateTorchMlp(spec, params);
+  ASSERT_TRUE(net.ok());
+  const std::vector<float> input = RandomVector(4, 10);
+  std::vector<float> out(2), out2(2);
+  (*net)->Forward(input, absl::MakeSpan(out));
+  const auto grad_before = (*net)->Backward(std::vector<float>{1.f, -1.f});
+  const std::vector<float> g1(grad_before.begin(), grad_before.end());
+  std::vector<std::vector<float>> layers;
+  (*net)->HiddenActivations(input, &layers);
+  ASSERT_EQ(layers.size(), 2u);
+  ASSERT_EQ(layers[1].size(), 6u);
+  const auto offsets = ComputeLayerOffsets(spec);
+  for (int o = 0; o < 2; ++o) {
+    double acc = params[offsets[2].bias + o];
+    for (int i = 0; i < 6; ++i) acc += params[offsets[2].weight + o * 6 + i] * layers[1][i];
+    EXPECT_NEAR(acc, out[o], 1e-4);
+  }
+  (*net)->Forward(input, absl::MakeSpan(out2));
+  const auto grad_after = (*net)->Backward(std::vector<float>{1.f, -1.f});
+  EXPECT_EQ(g1, std::vector<float>(grad_after.begin(), grad_after.end()));
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "models/network.h"
+#include "models/mlp.h"
 
 #include <cmath>
 #include <numeric>
@@ -72,6 +72,45 @@ void SparseInitialize(const MlpSpec& spec, double sparsity, uint64_t seed,
     }
     float* b = params.data() + offsets[l].bias;
     std::fill(b, b + out, 0.0f);
+  }
+}
+
+MlpSpec MlpSpecFrom(const NetworkSpec& spec) {
+  MlpSpec m;
+  m.input_dim = spec.input_dim;
+  m.hidden = spec.hidden;
+  m.output_dim = spec.output_dim;
+  return m;
+}
+
+void MlpHiddenActivations(const MlpSpec& spec, absl::Span<const float> params,
+                          absl::Span<const float> input, std::vector<std::vector<float>>* layers) {
+  const std::vector<LayerOffsets> offsets = ComputeLayerOffsets(spec);
+  layers->resize(spec.hidden.size());
+  std::vector<float> x(input.begin(), input.end());
+  for (size_t l = 0; l < spec.hidden.size(); ++l) {
+    const int64_t in = spec.fan_in(static_cast<int>(l)), out = spec.fan_out(static_cast<int>(l));
+    const float* w = params.data() + offsets[l].weight;
+    const float* b = params.data() + offsets[l].bias;
+    std::vector<float>& y = (*layers)[l];
+    y.assign(out, 0.f);
+    for (int64_t o = 0; o < out; ++o) {
+      double acc = b[o];
+      for (int64_t i = 0; i < in; ++i) acc += static_cast<double>(w[o * in + i]) * x[i];
+      y[o] = static_cast<float>(acc);
+    }
+    double mean = 0, var = 0;
+    for (float v : y) mean += v;
+    mean /= out;
+    for (float v : y) var += (v - mean) * (v - mean);
+    var /= out;
+    const double rstd = 1.0 / std::sqrt(var + spec.layer_norm_eps);
+    for (int64_t o = 0; o < out; ++o) {
+      double v = (y[o] - mean) * rstd;
+      if (v < 0) v *= spec.leaky_slope;
+      y[o] = static_cast<float>(v);
+    }
+    x = y;
   }
 }
 
