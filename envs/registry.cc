@@ -7,6 +7,7 @@
 #include "envs/mountain_car.h"
 #include "envs/mountain_car_continuous.h"
 #include "envs/pendulum.h"
+#include "envs/preference_game.h"
 
 namespace rlx {
 namespace {
@@ -28,6 +29,7 @@ constexpr Entry kEntries[] = {
     {MountainCar::kName, &Make<MountainCar>},
     {MountainCarContinuous::kName, &Make<MountainCarContinuous>},
     {Pendulum::kName, &Make<Pendulum>},
+    {PreferenceGame::kName, &Make<PreferenceGame>},
 };
 
 }  // namespace

@@ -9,9 +9,27 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-TEST(EnvRegistryTest, ListsTheFiveClassicControlEnvsSorted) {
+TEST(EnvRegistryTest, ListsTheClassicControlEnvsAndThePreferenceGameSorted) {
   EXPECT_THAT(RegisteredEnvs(), ElementsAre("Acrobot-v1", "CartPole-v1", "MountainCar-v0",
-                                            "MountainCarContinuous-v0", "Pendulum-v1"));
+                                            "MountainCarContinuous-v0", "Pendulum-v1",
+                                            "PreferenceGame-v0"));
+}
+
+TEST(EnvRegistryTest, PreferenceGameIsOneStepWithThreeCriteriaPerAction) {
+  auto env = MakeEnv("PreferenceGame-v0");
+  ASSERT_TRUE(env.ok());
+  const double rewards[3] = {0, 2, 1};
+  const float positions[3] = {1, 0, 2};
+  for (int a = 0; a < 3; ++a) {
+    std::vector<float> obs;
+    (*env)->Reset(1, &obs);
+    EXPECT_EQ(obs, std::vector<float>{0.f});
+    StepResult r;
+    ASSERT_TRUE((*env)->Step(std::vector<float>{static_cast<float>(a)}, &r).ok());
+    EXPECT_TRUE(r.terminated);
+    EXPECT_EQ(r.reward, rewards[a]);
+    EXPECT_EQ(r.observation, std::vector<float>{positions[a]});
+  }
 }
 
 TEST(EnvRegistryTest, MakesEachRegisteredEnvUnderItsName) {

@@ -1,0 +1,68 @@
+#include "algorithms/spo/win_rate.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+
+namespace rlx::spo {
+
+absl::StatusOr<std::vector<double>> WinRates(const std::vector<Trajectory>& group,
+                                             const std::vector<Trajectory>& queue,
+                                             int opponents, const Comparator& compare,
+                                             std::mt19937_64* rng, int64_t* queries) {
+  const int g = static_cast<int>(group.size());
+  const int total = g + static_cast<int>(queue.size());
+  std::vector<const Trajectory*> all;
+  all.reserve(total);
+  for (const Trajectory& t : group) all.push_back(&t);
+  for (const Trajectory& t : queue) all.push_back(&t);
+  std::vector<std::pair<int, int>> pairs;
+  std::vector<int> owner;  // which member each pair scores
+  std::vector<int> candidates;
+  for (int i = 0; i < g; ++i) {
+    candidates.clear();
+    for (int j = 0; j < total; ++j) {
+      if (j != i) candidates.push_back(j);
+    }
+    int k = static_cast<int>(candidates.size());
+    if (opponents > 0 && opponents < k) {
+      // Partial Fisher-Yates: the first `opponents` are a uniform sample.
+      for (int s = 0; s < opponents; ++s) {
+        const int r = s + static_cast<int>((*rng)() % static_cast<uint64_t>(k - s));
+        std::swap(candidates[s], candidates[r]);
+      }
+      k = opponents;
+    }
+    for (int s = 0; s < k; ++s) {
+      pairs.emplace_back(i, candidates[s]);
+      owner.push_back(i);
+    }
+  }
+  std::vector<double> rates(g, 0.5);  // a lone trajectory: no evidence either way
+  if (pairs.empty()) return rates;
+  absl::StatusOr<std::vector<double>> p = compare(all, pairs);
+  if (!p.ok()) return p.status();
+  if (p->size() != pairs.size()) {
+    return absl::InternalError(absl::StrCat("preferences: ", p->size(), " answers for ",
+                                            pairs.size(), " pairs"));
+  }
+  std::vector<double> sum(g, 0.0);
+  std::vector<int> count(g, 0);
+  for (size_t q = 0; q < pairs.size(); ++q) {
+    const double v = (*p)[q];
+    if (!(v >= 0.0 && v <= 1.0)) {
+      return absl::DataLossError(absl::StrCat("preferences: answer ", q, " is ", v,
+                                              ", not a probability in [0, 1]"));
+    }
+    sum[owner[q]] += v;
+    ++count[owner[q]];
+  }
+  for (int i = 0; i < g; ++i) {
+    if (count[i] > 0) rates[i] = sum[i] / count[i];
+  }
+  if (queries != nullptr) *queries += static_cast<int64_t>(pairs.size());
+  return rates;
+}
+
+}  // namespace rlx::spo

@@ -1,0 +1,36 @@
+// SPO's reward (docs/algorithms.md, "SPO"): a trajectory's win rate
+// against opponents (the other members of its group and a queue of recent
+// trajectories), from batched preference queries. Torch-free.
+#ifndef RLX_ALGORITHMS_SPO_WIN_RATE_H_
+#define RLX_ALGORITHMS_SPO_WIN_RATE_H_
+
+#include <cstdint>
+#include <functional>
+#include <random>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "preference.pb.h"
+
+namespace rlx::spo {
+
+// Answers P(a preferred to b) for pairs of indexes into `trajectories`: the
+// local function, or a PreferenceService client (one batched call).
+using Comparator = std::function<absl::StatusOr<std::vector<double>>(
+    const std::vector<const Trajectory*>& trajectories,
+    const std::vector<std::pair<int, int>>& pairs)>;
+
+// Win rate of each member of `group`: the mean of P(member preferred to
+// opponent) over `opponents` opponents drawn uniformly (without
+// replacement, as far as there are enough) from the other members and
+// `queue`; all of them when opponents <= 0. One Comparator call for the
+// whole group. *queries (may be null) counts the pairs asked.
+absl::StatusOr<std::vector<double>> WinRates(const std::vector<Trajectory>& group,
+                                             const std::vector<Trajectory>& queue,
+                                             int opponents, const Comparator& compare,
+                                             std::mt19937_64* rng, int64_t* queries = nullptr);
+
+}  // namespace rlx::spo
+
+#endif  // RLX_ALGORITHMS_SPO_WIN_RATE_H_

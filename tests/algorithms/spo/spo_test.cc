@@ -1,0 +1,194 @@
+// SPO's pieces: the built-in preference functions' properties, win-rate
+// rewards on hand-made groups, the Minimax Winner.
+#include <cmath>
+#include <cstdio>
+#include <random>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "algorithms/spo/one_step_trainer.h"
+#include "algorithms/spo/preferences.h"
+#include "algorithms/spo/win_rate.h"
+
+namespace rlx::spo {
+namespace {
+
+Trajectory RandomTrajectory(std::mt19937_64* rng, int length) {
+  std::normal_distribution<float> normal;
+  Trajectory t;
+  t.set_length(length);
+  t.set_obs_dim(2);
+  t.set_action_dim(1);
+  for (int i = 0; i < 2 * (length + 1); ++i) t.add_observations(normal(*rng));
+  for (int i = 0; i < length; ++i) {
+    t.add_actions(normal(*rng));
+    t.add_rewards(normal(*rng));
+  }
+  return t;
+}
+
+// The one-step trajectory of PreferenceGame-v0's action a.
+Trajectory GameTrajectory(int a) {
+  const float reward[3] = {0, 2, 1}, position[3] = {1, 0, 2};
+  Trajectory t;
+  t.set_length(1);
+  t.set_obs_dim(1);
+  t.set_action_dim(1);
+  t.add_observations(0);
+  t.add_observations(position[a]);
+  t.add_actions(static_cast<float>(a));
+  t.add_rewards(reward[a]);
+  t.set_terminated(true);
+  return t;
+}
+
+PreferenceFunctionSpec Spec(const std::string& name) {
+  PreferenceFunctionSpec spec;
+  spec.set_name(name);
+  spec.set_temperature(1.0);
+  spec.add_mix(0.4);
+  spec.add_mix(0.35);
+  spec.add_mix(0.25);
+  spec.set_threshold(0.5);
+  return spec;
+}
+
+TEST(PreferencesTest, EveryFunctionIsAntisymmetricWithTiesAtOneHalf) {
+  std::mt19937_64 rng(1);
+  for (const char* name : {"markovian", "noisy", "intransitive", "non_markovian"}) {
+    auto f = MakePreferenceFunction(Spec(name));
+    ASSERT_TRUE(f.ok()) << name;
+    for (int k = 0; k < 200; ++k) {
+      const Trajectory a = RandomTrajectory(&rng, 1 + k % 7);
+      const Trajectory b = RandomTrajectory(&rng, 1 + k % 5);
+      const double p = (*f)->Probability(a, b);
+      EXPECT_GE(p, 0.0);
+      EXPECT_LE(p, 1.0);
+      EXPECT_NEAR(p + (*f)->Probability(b, a), 1.0, 1e-12) << name;
+      EXPECT_EQ((*f)->Probability(a, a), 0.5) << name;
+    }
+  }
+}
+
+TEST(PreferencesTest, MarkovianComparesTrueReturns) {
+  auto f = MakePreferenceFunction(Spec("markovian"));
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ((*f)->Probability(GameTrajectory(1), GameTrajectory(2)), 1.0);  // 2 > 1
+  EXPECT_EQ((*f)->Probability(GameTrajectory(0), GameTrajectory(2)), 0.0);  // 0 < 1
+}
+
+TEST(PreferencesTest, IntransitiveMixMakesTheMajorityCycleOnAHandMadeTriple) {
+  auto f = MakePreferenceFunction(Spec("intransitive"));
+  ASSERT_TRUE(f.ok());
+  const Trajectory t0 = GameTrajectory(0), t1 = GameTrajectory(1), t2 = GameTrajectory(2);
+  // Each rater is transitive, but the majority prefers 0 to 1, 1 to 2 and 2 to 0.
+  EXPECT_NEAR((*f)->Probability(t0, t1), 0.35 + 0.25, 1e-12);  // position, energy
+  EXPECT_NEAR((*f)->Probability(t1, t2), 0.4 + 0.25, 1e-12);   // return, energy
+  EXPECT_NEAR((*f)->Probability(t2, t0), 0.4 + 0.35, 1e-12);   // return, position
+}
+
+TEST(PreferencesTest, NoisyVotesFollowTheirProbabilityOver10000Draws) {
+  PreferenceFunctionSpec spec = Spec("noisy");
+  spec.set_temperature(2.0);
+  auto f = MakePreferenceFunction(spec);
+  ASSERT_TRUE(f.ok());
+  const Trajectory a = GameTrajectory(1), b = GameTrajectory(2);  // returns 2 and 1
+  const double p = (*f)->Probability(a, b);
+  EXPECT_NEAR(p, 1.0 / (1.0 + std::exp(-0.5)), 1e-12);
+  std::mt19937_64 rng(3);
+  double wins = 0;
+  for (int i = 0; i < 10000; ++i) wins += (*f)->Vote(a, b, &rng);
+  // Binomial standard deviation ~0.005: four of them.
+  EXPECT_NEAR(wins / 10000, p, 0.02);
+}
+
+TEST(PreferencesTest, NonMarkovianPrefersTheHeadReturnWithinTheTailThreshold) {
+  auto f = MakePreferenceFunction(Spec("non_markovian"));  // threshold 0.5
+  ASSERT_TRUE(f.ok());
+  auto traj = [](std::vector<float> rewards) {
+    Trajectory t;
+    t.set_length(static_cast<int>(rewards.size()));
+    for (float r : rewards) t.add_rewards(r);
+    return t;
+  };
+  // Head = first ceil(3n/4) rewards, tail = the rest.
+  const Trajectory big_head_bad_tail = traj({5, 5, 5, 1});   // tail 1 > 0.5
+  const Trajectory small_head_ok_tail = traj({1, 1, 1, 0});  // tail 0
+  const Trajectory bigger_ok = traj({2, 2, 2, 0.5});
+  EXPECT_EQ((*f)->Probability(small_head_ok_tail, big_head_bad_tail), 1.0);
+  EXPECT_EQ((*f)->Probability(bigger_ok, small_head_ok_tail), 1.0);
+}
+
+TEST(PreferencesTest, BadSpecsAndTrajectoriesAreNamed) {
+  PreferenceFunctionSpec spec = Spec("noisy");
+  spec.set_temperature(0);
+  EXPECT_THAT(std::string(MakePreferenceFunction(spec).status().message()),
+              ::testing::HasSubstr("temperature"));
+  EXPECT_THAT(std::string(MakePreferenceFunction(Spec("best_of")).status().message()),
+              ::testing::HasSubstr("function.name"));
+  CompareRequest request;
+  *request.mutable_function() = Spec("markovian");
+  *request.add_trajectories() = GameTrajectory(0);
+  Trajectory bad = GameTrajectory(1);
+  bad.add_rewards(3);  // one more reward than steps
+  *request.add_trajectories() = bad;
+  request.add_pairs()->set_b(1);
+  std::mt19937_64 rng(1);
+  EXPECT_THAT(std::string(Compare(request, &rng).status().message()),
+              ::testing::HasSubstr("trajectories[1]"));
+  request.mutable_trajectories(1)->mutable_rewards()->RemoveLast();
+  request.mutable_pairs(0)->set_b(5);
+  EXPECT_THAT(std::string(Compare(request, &rng).status().message()),
+              ::testing::HasSubstr("pairs[0]"));
+  request.mutable_pairs(0)->set_b(1);
+  auto ok = Compare(request, &rng);
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(ok->p_a_preferred(0), 0.0);
+}
+
+Comparator LocalComparator(const PreferenceFunction* f) {
+  return [f](const std::vector<const Trajectory*>& all,
+             const std::vector<std::pair<int, int>>& pairs) -> absl::StatusOr<std::vector<double>> {
+    std::vector<double> out;
+    for (const auto& [a, b] : pairs) out.push_back(f->Probability(*all[a], *all[b]));
+    return out;
+  };
+}
+
+TEST(WinRateTest, HandMadeGroupAgainstEveryOpponent) {
+  auto f = MakePreferenceFunction(Spec("markovian"));
+  ASSERT_TRUE(f.ok());
+  // Returns 0, 2, 1 in the group; a queue with one return-1 trajectory.
+  const std::vector<Trajectory> group = {GameTrajectory(0), GameTrajectory(1), GameTrajectory(2)};
+  const std::vector<Trajectory> queue = {GameTrajectory(2)};
+  std::mt19937_64 rng(1);
+  int64_t queries = 0;
+  auto rates = WinRates(group, queue, /*opponents=*/0, LocalComparator(f->get()), &rng, &queries);
+  ASSERT_TRUE(rates.ok());
+  EXPECT_EQ(queries, 9);
+  EXPECT_NEAR((*rates)[0], 0.0, 1e-12);              // loses to all 3
+  EXPECT_NEAR((*rates)[1], 1.0, 1e-12);              // beats all 3
+  EXPECT_NEAR((*rates)[2], (0 + 1 + 0.5) / 3, 1e-12);  // beats 0, loses to 1, ties its twin
+  // A rater answering out of [0, 1] is an error, not a reward.
+  auto broken = [](const std::vector<const Trajectory*>&,
+                   const std::vector<std::pair<int, int>>& pairs) -> absl::StatusOr<std::vector<double>> {
+    return std::vector<double>(pairs.size(), NAN);
+  };
+  EXPECT_FALSE(WinRates(group, queue, 0, broken, &rng).ok());
+}
+
+TEST(MinimaxWinnerTest, RockPaperScissorsAndAWeightedCycle) {
+  const std::vector<std::vector<double>> rps = {{0.5, 1, 0}, {0, 0.5, 1}, {1, 0, 0.5}};
+  const std::vector<double> u = MinimaxWinner(rps);
+  for (double p : u) EXPECT_NEAR(p, 1.0 / 3, 0.01);
+  // Margins 0.1 (0 over 1), 0.15 (1 over 2), 0.25 (2 over 0): p ∝ (0.15, 0.25, 0.1).
+  const std::vector<std::vector<double>> m = {{0.5, 0.6, 0.25}, {0.4, 0.5, 0.65}, {0.75, 0.35, 0.5}};
+  const std::vector<double> w = MinimaxWinner(m);
+  EXPECT_NEAR(w[0], 0.3, 0.01);
+  EXPECT_NEAR(w[1], 0.5, 0.01);
+  EXPECT_NEAR(w[2], 0.2, 0.01);
+}
+
+}  // namespace
+}  // namespace rlx::spo
