@@ -18,7 +18,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "algorithms/spo/one_step_trainer.h"
-#include "algorithms/spo/preferences.h"
+#include "algorithms/preferences.h"
 
 ABSL_FLAG(std::string, experiment, "intransitive", "intransitive");
 ABSL_FLAG(int, seeds, 3, "Seeds per cell.");

@@ -2,7 +2,7 @@
 // (docs/algorithms.md, "SPO"). Three actions; the episode ends after one step
 // (terminated). Each action's trajectory differs on three criteria, one per
 // rater of the intransitive preference function
-// (algorithms/spo/preferences.h):
+// (algorithms/preferences.h):
 //   action   reward (return)   final observation[0]   energy (sum of a^2)
 //     0            0                   1                      0
 //     1            2                   0                      1

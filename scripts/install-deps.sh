@@ -19,6 +19,8 @@ PACKAGES=(
   prometheus docker-compose iproute2 procps curl python3
   # the Python reference PPO of bench/ppo_reference.py
   python3-torch python3-numpy
+  # the example Python rater (examples/python_rater.py) and its test
+  python3-grpcio python3-protobuf
 )
 
 SUDO=""

@@ -9,7 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "algorithms/job_spec.h"
 #include "algorithms/ppo/ppo_learner.h"
-#include "algorithms/spo/preferences.h"
+#include "algorithms/preferences.h"
 #include "algorithms/spo/reward_model.h"
 #include "algorithms/spo/win_rate.h"
 #include "core/status_macros.h"

@@ -24,7 +24,8 @@ namespace rlx {
 namespace {
 
 const std::vector<std::string>& ProcessFolders() {
-  static const std::vector<std::string> folders = {"learner", "actor", "evaluator", "cli"};
+  static const std::vector<std::string> folders = {"learner", "actor", "evaluator", "cli",
+                                                    "preference"};
   return folders;
 }
 

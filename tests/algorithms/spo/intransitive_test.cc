@@ -9,7 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "algorithms/spo/one_step_trainer.h"
-#include "algorithms/spo/preferences.h"
+#include "algorithms/preferences.h"
 
 namespace rlx::spo {
 namespace {

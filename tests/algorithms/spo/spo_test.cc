@@ -8,7 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "algorithms/spo/one_step_trainer.h"
-#include "algorithms/spo/preferences.h"
+#include "algorithms/preferences.h"
 #include "algorithms/spo/win_rate.h"
 
 namespace rlx::spo {

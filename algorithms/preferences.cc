@@ -1,4 +1,4 @@
-#include "algorithms/spo/preferences.h"
+#include "algorithms/preferences.h"
 
 #include <cmath>
 

@@ -1,10 +1,11 @@
-// The built-in preference functions of SPO (docs/algorithms.md, "SPO"):
+// The built-in preference functions (docs/algorithms.md, "SPO"), used by the
+// SPO learner, its reward-model baseline and the preference_server process:
 // P(a preferred to b) in [0, 1] for two whole trajectories
 // (proto/preference.proto Trajectory). Antisymmetric: P(a, b) = 1 - P(b, a),
 // and P(a, a) = 1/2. Torch-free; Probability is const and thread-safe, Vote
 // draws from the caller's generator.
-#ifndef RLX_ALGORITHMS_SPO_PREFERENCES_H_
-#define RLX_ALGORITHMS_SPO_PREFERENCES_H_
+#ifndef RLX_ALGORITHMS_PREFERENCES_H_
+#define RLX_ALGORITHMS_PREFERENCES_H_
 
 #include <memory>
 #include <random>
@@ -48,4 +49,4 @@ absl::StatusOr<CompareResponse> Compare(const CompareRequest& request, std::mt19
 
 }  // namespace rlx::spo
 
-#endif  // RLX_ALGORITHMS_SPO_PREFERENCES_H_
+#endif  // RLX_ALGORITHMS_PREFERENCES_H_
