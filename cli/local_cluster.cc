@@ -178,7 +178,8 @@ absl::Status CheckUpOptions(const UpOptions& o, const std::string& state_dir_as_
                        "); run `rlctl down` first"));
     }
   }
-  for (const char* name : {"replay_server", "learner", "actor", "evaluator"}) {
+  for (const char* name :
+       {"replay_server", "preference_server", "learner", "actor", "evaluator"}) {
     if (o.actors == 0 && std::string(name) == "actor") continue;
     const std::string bin = absl::StrCat(o.bin_dir, "/", name);
     if (::access(bin.c_str(), X_OK) != 0) {

@@ -42,7 +42,7 @@ struct Child {
       : backoff(o.restart_backoff, o.max_restart_backoff, o.stable_run) {}
 
   ProcessRecord record;
-  int group = 0;                   // stop order: 0 actors + evaluator, 1 learner, 2 replay
+  int group = 0;                   // stop order: 0 actors + evaluator, 1 learner, 2 replay + preference
   bool has_port = true;            // binds a gRPC port (the actor does not)
   std::vector<std::string> flags;  // without --port, --metrics_port, --port_file
   std::string port_file;
@@ -216,6 +216,8 @@ void Supervisor::AddChildren() {
       {absl::StrCat("--host=", kHost), "--checkpoint_dir=" + o_.checkpoint_dir + "/replay"});
   // The learner's and the others' addresses are known once replay and learner
   // serve; their flags are completed in StartAll.
+  // SPO jobs' preference queries (proto/preference.proto); needs no one.
+  add("preference", "preference_server", 2, true, {absl::StrCat("--host=", kHost)});
   add("learner", "learner", 1, true,
       {absl::StrCat("--host=", kHost), "--checkpoint_dir=" + o_.checkpoint_dir});
   for (int i = 0; i < o_.actors; ++i) {
@@ -627,7 +629,7 @@ absl::Status Supervisor::StartGroup(const std::vector<Child*>& group) {
 }
 
 absl::Status Supervisor::StartAll() {
-  RETURN_IF_ERROR(StartGroup({Find("replay")}));
+  RETURN_IF_ERROR(StartGroup({Find("replay"), Find("preference")}));
   Find("learner")->flags.push_back("--replay=" + replay_address_);
   RETURN_IF_ERROR(StartGroup({Find("learner")}));
   std::vector<Child*> edge;

@@ -51,7 +51,8 @@ void WriteScript(const std::string& path, const char* body) {
 
 std::string FakeBinDir(bool failing_learner) {
   const std::string dir = MakeTempDir("rlctl_bin");
-  for (const char* name : {"replay_server", "learner", "actor", "evaluator"}) {
+  for (const char* name :
+       {"replay_server", "preference_server", "learner", "actor", "evaluator"}) {
     const bool fail = failing_learner && std::string(name) == "learner";
     WriteScript(absl::StrCat(dir, "/", name), fail ? kFailingScript : kServingScript);
   }
@@ -199,7 +200,8 @@ TEST_F(LocalClusterTest, UpStartsEveryProcessAndDownStopsThem) {
   const UpOptions options = FakeOptions();
   auto t = Up(options);
   ASSERT_TRUE(t.ok()) << t.status();
-  ASSERT_EQ(t->processes.size(), 5u);  // replay, learner, 2 actors, evaluator
+  ASSERT_EQ(t->processes.size(), 6u);  // replay, preference, learner, 2 actors, evaluator
+  ASSERT_NE(Find(*t, "preference"), nullptr);
   const ProcessRecord* learner = Find(*t, "learner");
   ASSERT_NE(learner, nullptr);
   EXPECT_EQ(t->learner_address, absl::StrCat("127.0.0.1:", learner->port));
@@ -211,7 +213,7 @@ TEST_F(LocalClusterTest, UpStartsEveryProcessAndDownStopsThem) {
   }
   auto log = ReadTopology(TopologyPath(options.state_dir));
   ASSERT_TRUE(log.ok());
-  EXPECT_EQ(log->processes.size(), 5u);
+  EXPECT_EQ(log->processes.size(), 6u);
   // A second `up` on the same state dir refuses.
   EXPECT_TRUE(absl::IsAlreadyExists(StartLocalCluster(options).status()));
 
@@ -268,7 +270,7 @@ TEST_F(LocalClusterTest, KilledLearnerComesBackOnItsPortAndDownStopsEveryPidEver
   EXPECT_EQ(now->learner_address, t->learner_address);
 
   const std::set<pid_t> pids = StartedPids(options.state_dir);
-  EXPECT_EQ(pids.size(), 6u);  // five first starts and the restart
+  EXPECT_EQ(pids.size(), 7u);  // six first starts and the restart
   std::ostringstream progress;
   ASSERT_TRUE(StopLocalCluster(options.state_dir, absl::Seconds(10), &progress).ok());
   EXPECT_TRUE(absl::StrContains(progress.str(),

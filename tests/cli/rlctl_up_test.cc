@@ -155,7 +155,7 @@ TEST_F(RlctlUpTest, KilledLearnerComesBackOnItsPortAndDownLeavesNoProcessBehind)
   EXPECT_EQ(DescribeLastExit(again->last_exit), "exited with status 0");
 
   const std::set<pid_t> pids = StartedPids();
-  EXPECT_EQ(pids.size(), 7u);  // supervisor, replay, learner x3, actor, evaluator
+  EXPECT_EQ(pids.size(), 8u);  // supervisor, replay, preference, learner x3, actor, evaluator
   RlctlRun down = Rlctl({"down"}, absl::Seconds(120));
   EXPECT_EQ(down.code, 0) << down.output;
   EXPECT_TRUE(absl::StrContains(down.output,
