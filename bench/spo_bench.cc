@@ -17,10 +17,10 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
-#include "algorithms/spo/one_step_trainer.h"
+#include "algorithms/spo/preference_trainer.h"
 #include "algorithms/preferences.h"
 
-ABSL_FLAG(std::string, experiment, "intransitive", "intransitive");
+ABSL_FLAG(std::string, experiment, "intransitive", "intransitive | episodic");
 ABSL_FLAG(int, seeds, 3, "Seeds per cell.");
 ABSL_FLAG(int64_t, steps, 60000, "Env steps per run.");
 ABSL_FLAG(double, ent_coef, 0.02, "PPO entropy coefficient.");
@@ -31,6 +31,12 @@ ABSL_FLAG(std::string, mixes, "0.4/0.35/0.25,0.3/0.3/0.4,0.45/0.2/0.35",
           "Intransitive population mixes (return/position/energy raters).");
 ABSL_FLAG(bool, normalize_advantages, false, "PPO's per-minibatch advantage normalisation.");
 ABSL_FLAG(int, epochs, 4, "PPO epochs per update.");
+ABSL_FLAG(std::string, env, "CartPole-v1", "episodic: the environment.");
+ABSL_FLAG(std::string, functions, "markovian,noisy,non_markovian", "episodic: preference functions.");
+ABSL_FLAG(double, temperature, 20, "episodic: noisy preferences' temperature (returns).");
+ABSL_FLAG(double, threshold, 25, "episodic: non-markovian threshold on the last quarter's return.");
+ABSL_FLAG(double, threshold_return, 475, "episodic: solved-at threshold of the true return.");
+ABSL_FLAG(double, spo_gamma, 1.0, "episodic: SPO's discount (its reward comes at the end).");
 ABSL_FLAG(bool, trace, false, "Print the distribution every 1/8 of training.");
 
 namespace rlx::spo {
@@ -81,7 +87,8 @@ int Intransitive() {
     }
     const std::vector<double> winner = MinimaxWinner(m);
     for (int seed = 1; seed <= absl::GetFlag(FLAGS_seeds); ++seed) {
-      OneStepOptions options;
+      PreferenceTrainOptions options;
+      options.record_distributions = true;
       options.preference = spec;
       options.ppo.num_envs = 4;
       options.ppo.num_steps = 64;
@@ -94,9 +101,9 @@ int Intransitive() {
       options.queue_size = absl::GetFlag(FLAGS_queue_size);
       options.steps = absl::GetFlag(FLAGS_steps);
       options.seed = seed;
-      auto spo = RunOneStepTraining(options);
+      auto spo = RunPreferenceTraining(options);
       options.source = RewardSource::kRewardModel;
-      auto rlhf = RunOneStepTraining(options);
+      auto rlhf = RunPreferenceTraining(options);
       if (!spo.ok() || !rlhf.ok()) return 1;
       if (absl::GetFlag(FLAGS_trace)) {
         const size_t n = spo->distributions.size();
@@ -120,6 +127,71 @@ int Intransitive() {
   return 0;
 }
 
+// CartPole-v1 (or --env) with each preference function: SPO, reward-model
+// RLHF on the same queries, and PPO on the true reward; the true return of
+// the last 10 episodes and where the mean of 10 reached --threshold.
+int Episodic() {
+  const std::vector<std::string> functions = absl::StrSplit(absl::GetFlag(FLAGS_functions), ',');
+  std::printf("%s, %lld env steps per run, PPO defaults (4 envs x 128 steps), %d queries per "
+              "ended episode, SPO queue %d, noisy temperature %g, non-markovian threshold %g\n",
+              absl::GetFlag(FLAGS_env).c_str(), static_cast<long long>(absl::GetFlag(FLAGS_steps)),
+              absl::GetFlag(FLAGS_opponents), absl::GetFlag(FLAGS_queue_size),
+              absl::GetFlag(FLAGS_temperature), absl::GetFlag(FLAGS_threshold));
+  std::printf("%-14s %-12s %-5s %12s %12s %10s %8s %12s\n", "preference", "learner", "seed",
+              "last-10 true", "solved at", "queries", "flipped", "constraint");
+  const std::vector<std::pair<std::string, RewardSource>> sources = {
+      {"spo", RewardSource::kSpo}, {"reward_model", RewardSource::kRewardModel},
+      {"ppo_true", RewardSource::kTrueReward}};
+  for (const std::string& function : functions) {
+    for (const auto& [source_name, source] : sources) {
+      for (int seed = 1; seed <= absl::GetFlag(FLAGS_seeds); ++seed) {
+        PreferenceTrainOptions options;
+        options.env_name = absl::GetFlag(FLAGS_env);
+        options.source = source;
+        options.preference.set_name(function);
+        options.preference.set_temperature(absl::GetFlag(FLAGS_temperature));
+        options.preference.set_threshold(absl::GetFlag(FLAGS_threshold));
+        options.preference.set_sample(function == "noisy");
+        for (double w : {0.4, 0.35, 0.25}) options.preference.add_mix(w);
+        options.opponents = absl::GetFlag(FLAGS_opponents);
+        options.queue_size = absl::GetFlag(FLAGS_queue_size);
+        options.steps = absl::GetFlag(FLAGS_steps);
+        options.seed = seed;
+        if (source == RewardSource::kSpo) options.ppo.gamma = absl::GetFlag(FLAGS_spo_gamma);
+        auto r = RunPreferenceTraining(options);
+        if (!r.ok()) {
+          std::fprintf(stderr, "%s\n", r.status().ToString().c_str());
+          return 1;
+        }
+        const size_t k = std::min<size_t>(10, r->episodes.size());
+        double last = 0;
+        for (size_t j = r->episodes.size() - k; j < r->episodes.size(); ++j) {
+          last += r->episodes[j].episode_return / k;
+        }
+        // Non-markovian constraint on the final episodes: the return of an
+        // episode's last quarter at most the threshold (CartPole: 1 per step).
+        std::string constraint = "-";
+        if (function == "non_markovian") {
+          int met = 0;
+          for (size_t j = r->episodes.size() - k; j < r->episodes.size(); ++j) {
+            const int len = r->episodes[j].length;
+            const int head = (3 * len + 3) / 4;
+            met += (len - head) <= absl::GetFlag(FLAGS_threshold);
+          }
+          constraint = absl::StrFormat("%d/%zu", met, k);
+        }
+        std::printf("%-14s %-12s %-5d %12.1f %12lld %10lld %7.1f%% %12s\n", function.c_str(),
+                    source_name.c_str(), seed, last,
+                    static_cast<long long>(ppo::SolvedAt(r->episodes, absl::GetFlag(FLAGS_threshold_return))),
+                    static_cast<long long>(r->queries), 100 * r->against_true_order,
+                    constraint.c_str());
+        std::fflush(stdout);
+      }
+    }
+  }
+  return 0;
+}
+
 }  // namespace
 }  // namespace rlx::spo
 
@@ -127,6 +199,7 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("SPO against reward-model RLHF (see the header of spo_bench.cc).");
   absl::ParseCommandLine(argc, argv);
   if (absl::GetFlag(FLAGS_experiment) == "intransitive") return rlx::spo::Intransitive();
+  if (absl::GetFlag(FLAGS_experiment) == "episodic") return rlx::spo::Episodic();
   std::fprintf(stderr, "unknown --experiment\n");
   return 1;
 }

@@ -40,6 +40,24 @@ double RewardModel::Reward(const Trajectory& t) const {
   return r;
 }
 
+double RewardModel::StepReward(absl::Span<const float> observation,
+                               absl::Span<const float> action) const {
+  const int64_t a_width = num_actions_ > 0 ? num_actions_ : action_dim_;
+  double r = 0;
+  if (num_actions_ > 0) {
+    const int64_t a = action.empty() ? -1 : static_cast<int64_t>(action[0]);
+    if (a >= 0 && a < num_actions_) r += w_[a];
+  } else {
+    for (int64_t k = 0; k < action_dim_ && k < static_cast<int64_t>(action.size()); ++k) {
+      r += w_[k] * action[k];
+    }
+  }
+  for (int64_t k = 0; k < obs_dim_ && k < static_cast<int64_t>(observation.size()); ++k) {
+    r += w_[a_width + k] * observation[k];
+  }
+  return r;
+}
+
 void RewardModel::Add(const Trajectory& a, const Trajectory& b, double label) {
   std::vector<double> d = Features(a);
   const std::vector<double> fb = Features(b);

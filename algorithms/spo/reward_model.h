@@ -13,6 +13,7 @@
 #include <deque>
 #include <vector>
 
+#include "absl/types/span.h"
 #include "preference.pb.h"
 
 namespace rlx::spo {
@@ -26,6 +27,8 @@ class RewardModel {
   // Summed features of a trajectory.
   std::vector<double> Features(const Trajectory& t) const;
   double Reward(const Trajectory& t) const;
+  // r(s, a) of one step (action as the env took it: an index for discrete).
+  double StepReward(absl::Span<const float> observation, absl::Span<const float> action) const;
   // One answer: label = P(a preferred to b) (or a 0/1 vote).
   void Add(const Trajectory& a, const Trajectory& b, double label);
   // `epochs` full-batch Adam steps on everything added so far.

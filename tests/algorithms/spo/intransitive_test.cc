@@ -8,7 +8,7 @@
 
 #include <gtest/gtest.h>
 
-#include "algorithms/spo/one_step_trainer.h"
+#include "algorithms/spo/preference_trainer.h"
 #include "algorithms/preferences.h"
 
 namespace rlx::spo {
@@ -49,7 +49,8 @@ TEST(IntransitiveExperimentTest, SpoFindsTheMinimaxWinnerAndRewardModelRlhfDoesN
     }
     const std::vector<double> winner = MinimaxWinner(m);
 
-    OneStepOptions options;
+    PreferenceTrainOptions options;
+    options.record_distributions = true;
     options.preference = spec;
     options.ppo.num_envs = 4;
     options.ppo.num_steps = 64;
@@ -63,10 +64,10 @@ TEST(IntransitiveExperimentTest, SpoFindsTheMinimaxWinnerAndRewardModelRlhfDoesN
     options.ppo.learning_rate = 5e-4;
     options.steps = 60000;
     options.seed = 1;
-    auto spo = RunOneStepTraining(options);
+    auto spo = RunPreferenceTraining(options);
     ASSERT_TRUE(spo.ok()) << spo.status();
     options.source = RewardSource::kRewardModel;
-    auto rlhf = RunOneStepTraining(options);
+    auto rlhf = RunPreferenceTraining(options);
     ASSERT_TRUE(rlhf.ok()) << rlhf.status();
     const double tv_spo = TotalVariation(spo->average_distribution, winner);
     const double tv_last = TotalVariation(spo->final_distribution, winner);

@@ -7,7 +7,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "algorithms/spo/one_step_trainer.h"
+#include "algorithms/ppo/ppo_trainer.h"
+#include "algorithms/spo/preference_trainer.h"
 #include "algorithms/preferences.h"
 #include "algorithms/spo/win_rate.h"
 
@@ -188,6 +189,50 @@ TEST(MinimaxWinnerTest, RockPaperScissorsAndAWeightedCycle) {
   EXPECT_NEAR(w[0], 0.3, 0.01);
   EXPECT_NEAR(w[1], 0.5, 0.01);
   EXPECT_NEAR(w[2], 0.2, 0.01);
+}
+
+// With the true reward (and no time feature) the preference trainer is PPO:
+// the same episodes as ppo_train, bit for bit.
+TEST(PreferenceTrainerTest, TrueRewardIsPpoTrain) {
+  PreferenceTrainOptions options;
+  options.env_name = "CartPole-v1";
+  options.source = RewardSource::kTrueReward;
+  options.time_feature = false;
+  options.steps = 4096;
+  options.seed = 3;
+  auto r = RunPreferenceTraining(options);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ppo::PpoTrainOptions reference;
+  reference.env_name = "CartPole-v1";
+  reference.steps = 4096;
+  reference.seed = 3;
+  auto p = ppo::RunPpoTraining(reference);
+  ASSERT_TRUE(p.ok());
+  ASSERT_EQ(r->episodes.size(), p->episodes.size());
+  for (size_t i = 0; i < p->episodes.size(); ++i) {
+    EXPECT_EQ(r->episodes[i].episode_return, p->episodes[i].episode_return);
+    EXPECT_EQ(r->episodes[i].env_step, p->episodes[i].env_step);
+  }
+  EXPECT_EQ(r->queries, 0);
+}
+
+// SPO asks `opponents` comparisons for every episode that ends (once: its
+// reward), and the reward-model baseline asks the same number.
+TEST(PreferenceTrainerTest, EveryEndedEpisodeIsComparedOnceWithTheSameBudgetForBoth) {
+  PreferenceTrainOptions options;
+  options.env_name = "CartPole-v1";
+  options.preference.set_name("markovian");
+  options.opponents = 6;
+  options.steps = 2048;
+  auto spo = RunPreferenceTraining(options);
+  ASSERT_TRUE(spo.ok()) << spo.status();
+  ASSERT_GT(spo->episodes.size(), 20u);
+  EXPECT_EQ(spo->queries, 6 * static_cast<int64_t>(spo->episodes.size()));
+  EXPECT_EQ(spo->against_true_order, 0.0);  // markovian never prefers the lower return
+  options.source = RewardSource::kRewardModel;
+  auto rm = RunPreferenceTraining(options);
+  ASSERT_TRUE(rm.ok()) << rm.status();
+  EXPECT_EQ(rm->queries, 6 * static_cast<int64_t>(rm->episodes.size()));
 }
 
 }  // namespace

@@ -1,0 +1,248 @@
+#include "algorithms/spo/preference_trainer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+#include <memory>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "algorithms/job_spec.h"
+#include "algorithms/ppo/ppo_learner.h"
+#include "algorithms/preferences.h"
+#include "algorithms/spo/reward_model.h"
+#include "algorithms/spo/win_rate.h"
+#include "core/status_macros.h"
+#include "envs/vector_env.h"
+
+namespace rlx::spo {
+
+std::vector<double> MinimaxWinner(const std::vector<std::vector<double>>& m, int iterations) {
+  // Fictitious play in the symmetric zero-sum game with payoff M - 1/2: each
+  // round, the row player best-responds to the column player's empirical
+  // mixture and vice versa; both empirical mixtures converge to optimal
+  // strategies (Robinson 1951).
+  const size_t n = m.size();
+  std::vector<double> row_counts(n, 0.0), col_counts(n, 0.0);
+  std::vector<double> row_payoff(n, 0.0), col_payoff(n, 0.0);  // cumulative
+  size_t row = 0, col = 0;
+  for (int it = 0; it < iterations; ++it) {
+    row_counts[row] += 1;
+    col_counts[col] += 1;
+    for (size_t i = 0; i < n; ++i) {
+      row_payoff[i] += m[i][col] - 0.5;   // row i against the column's last play
+      col_payoff[i] += m[row][i] - 0.5;   // the row's last play against column i (row wins)
+    }
+    row = std::max_element(row_payoff.begin(), row_payoff.end()) - row_payoff.begin();
+    col = std::min_element(col_payoff.begin(), col_payoff.end()) - col_payoff.begin();
+  }
+  std::vector<double> p(n);
+  for (size_t i = 0; i < n; ++i) p[i] = 0.5 * (row_counts[i] + col_counts[i]) / iterations;
+  return p;
+}
+
+double TotalVariation(const std::vector<double>& p, const std::vector<double>& q) {
+  double d = 0;
+  for (size_t i = 0; i < p.size() && i < q.size(); ++i) d += std::abs(p[i] - q[i]);
+  return 0.5 * d;
+}
+
+namespace {
+
+std::vector<double> ActionDistribution(const ppo::PpoModel& model,
+                                       const std::vector<float>& observation) {
+  DenseMlpCache cache;
+  absl::Span<const float> logits = model.actor().Forward(observation.data(), 1, &cache);
+  std::vector<double> p(logits.begin(), logits.end());
+  const double mx = *std::max_element(p.begin(), p.end());
+  double z = 0;
+  for (double& v : p) z += (v = std::exp(v - mx));
+  for (double& v : p) v /= z;
+  return p;
+}
+
+}  // namespace
+
+absl::StatusOr<PreferenceTrainResult> RunPreferenceTraining(const PreferenceTrainOptions& options) {
+  ppo::PpoConfig config = options.ppo;
+  const int64_t batch = ppo::RolloutSize(config);
+  const int64_t updates = (options.steps + batch - 1) / batch;
+  if (config.total_env_steps == 0) config.total_env_steps = updates * batch;
+  // The comparison is of what happened: a time limit ends the trajectory.
+  if (options.source != RewardSource::kTrueReward) config.bootstrap_on_truncation = false;
+  ASSIGN_OR_RETURN(VectorEnv venv, VectorEnv::Create(options.env_name, config.num_envs));
+  ASSIGN_OR_RETURN(ProblemSpec problem, ProblemFromEnvSpec(venv.spec()));
+  const int64_t env_dim = problem.observation_dim;
+  // A reward that depends on the whole trajectory (its length, its last
+  // quarter) is not a function of the state alone; the elapsed time makes
+  // the critic's job well posed again (stream-x's time feature).
+  const bool time_feature = options.time_feature && problem.time_limit > 0;
+  if (time_feature) problem.observation_dim += 1;
+  ASSIGN_OR_RETURN(std::unique_ptr<ppo::PpoLearner> learner,
+                   ppo::PpoLearner::Create(problem, config, options.seed));
+  std::unique_ptr<PreferenceFunction> preference;
+  if (options.source != RewardSource::kTrueReward) {
+    ASSIGN_OR_RETURN(preference, MakePreferenceFunction(options.preference));
+  }
+  std::mt19937_64 rng(options.seed * 0x9E3779B97F4A7C15ull + 17);
+  std::mt19937_64 pref_rng(options.seed + 99);
+  auto true_return = [](const Trajectory& t) {
+    double g = 0;
+    for (float r : t.rewards()) g += r;
+    return g;
+  };
+  int64_t ordered = 0, against = 0;  // answers on pairs with different true returns
+  auto ask = [&](const Trajectory& a, const Trajectory& b) {
+    const double p = options.preference.sample() ? preference->Vote(a, b, &pref_rng)
+                                                 : preference->Probability(a, b);
+    const double ga = true_return(a), gb = true_return(b);
+    if (ga != gb) {
+      ++ordered;
+      if ((ga > gb && p < 0.5) || (ga < gb && p > 0.5)) ++against;
+    }
+    return p;
+  };
+  const Comparator compare = [&](const std::vector<const Trajectory*>& all,
+                                 const std::vector<std::pair<int, int>>& pairs)
+      -> absl::StatusOr<std::vector<double>> {
+    std::vector<double> out;
+    out.reserve(pairs.size());
+    for (const auto& [a, b] : pairs) out.push_back(ask(*all[a], *all[b]));
+    return out;
+  };
+  const int64_t width = problem.discrete ? 1 : problem.action_dim;
+  RewardModel reward_model(env_dim, width,
+                           problem.discrete ? problem.num_actions : 0);
+
+  const ppo::PpoModel& model = learner->model();
+  const int64_t n = config.num_envs, t_len = config.num_steps;
+  const int64_t dim = model.obs_dim();
+  venv.Reset(options.seed);
+  // The model's input: the env's observation (and the time feature).
+  auto input = [&](const std::vector<float>& raw, int elapsed, float* out) {
+    std::copy(raw.begin(), raw.end(), out);
+    if (time_feature) out[env_dim] = static_cast<float>(-0.5 + double(elapsed) / problem.time_limit);
+  };
+  std::vector<float> current(n * dim);
+  for (int64_t e = 0; e < n; ++e) input(venv.observation(static_cast<int>(e)), 0, &current[e * dim]);
+  const std::vector<float> first_observation(current.begin(), current.begin() + dim);
+  ppo::ActScratch scratch;
+  ppo::ActOutput act;
+  std::vector<VectorStepResult> results;
+  ppo::Rollout rollout;
+  rollout.Resize(n, t_len, dim, width);
+  std::vector<float> env_actions(n * t_len * width);  // as the envs took them
+  // The episode each env is in (o_0, a_0, r_1, ...), and those that ended in
+  // this rollout with the rollout index of their last step.
+  std::vector<Trajectory> running(n);
+  auto start = [&](int64_t e) {
+    Trajectory& t = running[e];
+    t.Clear();
+    t.set_obs_dim(static_cast<int32_t>(env_dim));
+    t.set_action_dim(static_cast<int32_t>(width));
+    for (float v : venv.observation(static_cast<int>(e))) t.add_observations(v);
+  };
+  for (int64_t e = 0; e < n; ++e) start(e);
+  std::vector<Trajectory> ended;
+  std::vector<int64_t> ended_at;
+  std::deque<Trajectory> recent;
+  std::vector<Trajectory> queue;
+  PreferenceTrainResult result;
+  ppo::PpoUpdateInfo info;
+  for (int64_t u = 0; u < updates; ++u) {
+    ended.clear();
+    ended_at.clear();
+    for (int64_t t = 0; t < t_len; ++t) {
+      model.Act(current.data(), n, /*greedy=*/false, &rng, &scratch, &act);
+      RETURN_IF_ERROR(venv.Step(act.env_actions, &results));
+      result.env_steps += n;
+      for (int64_t e = 0; e < n; ++e) {
+        const int64_t i = e * t_len + t;
+        const VectorStepResult& r = results[e];
+        std::copy_n(&current[e * dim], dim, &rollout.observations[i * dim]);
+        std::copy_n(&act.actions[e * width], width, &rollout.actions[i * width]);
+        rollout.log_probs[i] = act.log_probs[e];
+        rollout.values[i] = act.values[e];
+        rollout.terminated[i] = r.terminated;
+        rollout.truncated[i] = r.truncated;
+        if (r.truncated) input(r.final_observation, r.episode_length, &rollout.final_observations[i * dim]);
+        Trajectory& traj = running[e];
+        traj.set_length(traj.length() + 1);
+        for (int64_t k = 0; k < width; ++k) {
+          traj.add_actions(act.env_actions[e * width + k]);
+          env_actions[i * width + k] = act.env_actions[e * width + k];
+        }
+        traj.add_rewards(static_cast<float>(r.reward));
+        const std::vector<float>& next = r.done() ? r.final_observation : r.observation;
+        for (float v : next) traj.add_observations(v);
+        rollout.rewards[i] = options.source == RewardSource::kTrueReward
+                                 ? static_cast<float>(r.reward)
+                                 : 0.0f;
+        input(r.observation, r.done() ? 0 : venv.episode_length(static_cast<int>(e)),
+              &current[e * dim]);
+        if (r.done()) {
+          traj.set_terminated(r.terminated);
+          result.episodes.push_back({result.env_steps, r.episode_return, r.episode_length});
+          ended.push_back(std::move(traj));
+          ended_at.push_back(i);
+          start(e);
+        }
+      }
+    }
+    std::copy(current.begin(), current.end(), rollout.next_observations.begin());
+    const int64_t queries_before = result.queries;
+    if (options.source == RewardSource::kSpo && !ended.empty()) {
+      queue.assign(recent.begin(), recent.end());
+      ASSIGN_OR_RETURN(std::vector<double> rates,
+                       WinRates(ended, queue, options.opponents, compare, &rng, &result.queries));
+      for (size_t k = 0; k < rates.size(); ++k) {
+        rollout.rewards[ended_at[k]] = static_cast<float>(rates[k]);
+      }
+    } else if (options.source == RewardSource::kRewardModel) {
+      // The queries SPO would ask: each ended episode against `opponents`
+      // others (this rollout's and recent ones); the answers train the
+      // reward model, whose per-step reward every step then gets.
+      std::vector<const Trajectory*> pool;
+      for (const Trajectory& t : ended) pool.push_back(&t);
+      for (const Trajectory& t : recent) pool.push_back(&t);
+      for (size_t k = 0; k < ended.size() && pool.size() > 1; ++k) {
+        for (int q = 0; q < options.opponents; ++q) {
+          size_t j = static_cast<size_t>(rng() % (pool.size() - 1));
+          if (j >= k) ++j;
+          reward_model.Add(ended[k], *pool[j], ask(ended[k], *pool[j]));
+          ++result.queries;
+        }
+      }
+      reward_model.Fit(options.reward_model_epochs);
+      for (int64_t i = 0; i < n * t_len; ++i) {
+        rollout.rewards[i] = static_cast<float>(reward_model.StepReward(
+            absl::MakeConstSpan(&rollout.observations[i * dim], env_dim),
+            absl::MakeConstSpan(&env_actions[i * width], width)));
+      }
+    }
+    for (size_t k = 0; k < ended.size(); ++k) result.queries_at_episode.push_back(queries_before);
+    for (Trajectory& traj : ended) {
+      recent.push_back(std::move(traj));
+      if (static_cast<int>(recent.size()) > options.queue_size) recent.pop_front();
+    }
+    RETURN_IF_ERROR(learner->Update(rollout, &info));
+    if (options.record_distributions && problem.discrete) {
+      result.distributions.push_back(ActionDistribution(model, first_observation));
+    }
+  }
+  result.against_true_order = ordered > 0 ? static_cast<double>(against) / ordered : 0.0;
+  if (!result.distributions.empty()) {
+    result.final_distribution = result.distributions.back();
+    const size_t half = result.distributions.size() / 2;
+    result.average_distribution.assign(problem.num_actions, 0.0);
+    for (size_t k = half; k < result.distributions.size(); ++k) {
+      for (int64_t a = 0; a < problem.num_actions; ++a) {
+        result.average_distribution[a] +=
+            result.distributions[k][a] / (result.distributions.size() - half);
+      }
+    }
+  }
+  return result;
+}
+
+}  // namespace rlx::spo

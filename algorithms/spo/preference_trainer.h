@@ -1,0 +1,81 @@
+// In-process learning from preferences (docs/algorithms.md, "SPO"): PPO's
+// rollouts (num_envs x num_steps, one batched forward pass per step), with
+// the reward of each step chosen by `source`:
+//   kSpo          0 on every step but an episode's last, which gets the
+//                 episode's win rate against `opponents` others drawn from the
+//                 episodes that ended in the same rollout (its group) and a
+//                 queue of the last queue_size episodes;
+//   kRewardModel  iterative reward-model RLHF: the same preference queries
+//                 (each ended episode against `opponents` others) train a
+//                 Bradley-Terry reward model (reward_model.h); every step gets
+//                 the model's reward;
+//   kTrueReward   the env's reward (PPO's reference).
+// Rollouts are cut every num_steps steps, so a reward known only when an
+// episode ends lands on its last step (the critic carries it back across
+// rollouts); a truncation ends the trajectory like a termination (the
+// comparison is of what happened). The true return of every episode is
+// recorded, and, for one-step games (PreferenceGame-v0), the policy's
+// action distribution after every update. Blocking; not thread-safe.
+#ifndef RLX_ALGORITHMS_SPO_PREFERENCE_TRAINER_H_
+#define RLX_ALGORITHMS_SPO_PREFERENCE_TRAINER_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "algorithms/ppo/ppo_config.h"
+#include "algorithms/ppo/ppo_trainer.h"
+#include "preference.pb.h"
+
+namespace rlx::spo {
+
+enum class RewardSource { kSpo, kRewardModel, kTrueReward };
+
+struct PreferenceTrainOptions {
+  std::string env_name = "PreferenceGame-v0";
+  ppo::PpoConfig ppo;            // total_env_steps is set from steps when 0
+  RewardSource source = RewardSource::kSpo;
+  PreferenceFunctionSpec preference;
+  int opponents = 8;             // preference queries per ended episode
+  int queue_size = 256;          // recent episodes kept as opponents (SPO)
+  int reward_model_epochs = 50;  // Adam steps per update (reward model)
+  int64_t steps = 100000;
+  uint64_t seed = 1;
+  bool record_distributions = false;  // the action distribution at the first observation
+  // Appends -0.5 + t / time_limit (t = steps taken in the episode) to the
+  // model's input when the env has a time limit.
+  bool time_feature = true;
+};
+
+struct PreferenceTrainResult {
+  std::vector<ppo::EpisodeRecord> episodes;  // true returns, in the order they ended
+  std::vector<int64_t> queries_at_episode;   // preference queries asked when each ended
+  std::vector<std::vector<double>> distributions;  // after each update (record_distributions)
+  std::vector<double> final_distribution;
+  // Mean of the distributions over the second half of the updates: the
+  // average iterate, which self-play's guarantees are about.
+  std::vector<double> average_distribution;
+  int64_t queries = 0;
+  int64_t env_steps = 0;
+  // Share of the answers, on pairs whose true returns differ, that prefer
+  // the lower return (noisy preferences: how often comparisons flip).
+  double against_true_order = 0;
+};
+
+absl::StatusOr<PreferenceTrainResult> RunPreferenceTraining(const PreferenceTrainOptions& options);
+
+// The Minimax Winner of a pairwise preference matrix M (M[i][j] = P(i
+// preferred to j)): the mixed strategy p maximising min_j sum_i p_i
+// (M[i][j] - 1/2), by fictitious play (`iterations` rounds; the empirical
+// mixture converges to it).
+std::vector<double> MinimaxWinner(const std::vector<std::vector<double>>& m,
+                                  int iterations = 200000);
+
+// Total variation distance between two distributions.
+double TotalVariation(const std::vector<double>& p, const std::vector<double>& q);
+
+}  // namespace rlx::spo
+
+#endif  // RLX_ALGORITHMS_SPO_PREFERENCE_TRAINER_H_
