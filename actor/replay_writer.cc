@@ -1,5 +1,7 @@
 #include "actor/replay_writer.h"
 
+#include "absl/strings/match.h"
+
 #include <cstdio>
 #include <utility>
 #include <vector>
@@ -10,11 +12,15 @@ namespace rlx {
 namespace {
 
 // Codes that a new stream cannot fix: the request or the table is wrong
-// (NOT_FOUND only when the table's owner will not make it again).
+// (NOT_FOUND only when the table's owner will not make it again; a
+// RESOURCE_EXHAUSTED for a request that "can never fit" a byte budget, as
+// the replay server words it, whereas a budget that is full now may drain).
 bool IsRetryable(const absl::Status& status, bool retry_not_found) {
   switch (status.code()) {
     case absl::StatusCode::kNotFound:
       return retry_not_found;
+    case absl::StatusCode::kResourceExhausted:
+      return !absl::StrContains(status.message(), "can never fit");
     case absl::StatusCode::kInvalidArgument:
     case absl::StatusCode::kFailedPrecondition:
     case absl::StatusCode::kPermissionDenied:

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/server.h"
 #include "replay/client.h"
@@ -118,6 +119,30 @@ TEST(ReplayWriterTest, UnknownTableIsReturnedNotRetried) {
   absl::Status s = writer.Send(Request("nope", 1));
   if (s.ok()) s = writer.Flush();
   EXPECT_EQ(s.code(), absl::StatusCode::kNotFound) << s;
+}
+
+// A request larger than its table's byte budget can never be stored: the
+// writer returns the server's RESOURCE_EXHAUSTED at once instead of
+// resending it forever.
+TEST(ReplayWriterTest, ARequestThatCanNeverFitItsTableIsReturnedNotRetried) {
+  RestartableReplay replay(10);
+  ASSERT_TRUE(replay.Start(0).ok());
+  ReplayClient client(MakeChannel(replay.address()));
+  TableConfig config = QueueTable("tiny", 100);
+  config.set_max_bytes(64);
+  ASSERT_TRUE(client.CreateTable(config).ok());
+  ReplayWriterOptions options;
+  options.max_backoff = absl::Milliseconds(100);
+  ReplayWriter writer(MakeChannel(replay.address()), options);
+  InsertRequest big;
+  big.set_table("tiny");
+  for (int i = 0; i < 8; ++i) *big.add_items() = MakeItem(static_cast<float>(i));
+  const absl::Time start = absl::Now();
+  absl::Status s = writer.Send(std::move(big));
+  if (s.ok()) s = writer.Flush();
+  EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted) << s;
+  EXPECT_TRUE(absl::StrContains(s.message(), "max_bytes=64")) << s;
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
 }
 
 TEST(ReplayWriterTest, UnknownTableIsRetriedUntilItsOwnerCreatesIt) {
