@@ -10,7 +10,8 @@
 // Rater "return" ranks 1 > 2 > 0, rater "final position" 2 > 0 > 1, rater
 // "energy" (less is better) 0 > 1 > 2: three transitive raters whose
 // majority cycles (0 beats 1, 1 beats 2, 2 beats 0) when none of them is
-// half the population. Observation: [0] at reset. Deterministic.
+// half the population. Observation: [x] with x uniform in [-0.05, 0.05) at
+// reset (seeded like the classic envs), the final position after the step.
 #ifndef RLX_ENVS_PREFERENCE_GAME_H_
 #define RLX_ENVS_PREFERENCE_GAME_H_
 
@@ -24,7 +25,7 @@ class PreferenceGame : public ClassicEnv {
   PreferenceGame();
 
  protected:
-  void ResetState() override { position_ = 0; }
+  void ResetState() override { position_ = static_cast<float>(Uniform(-0.05, 0.05)); }
   void Observe(std::vector<float>* observation) const override;
   void Advance(absl::Span<const float> action, double* reward, bool* terminated) override;
 

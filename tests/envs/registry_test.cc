@@ -1,5 +1,7 @@
 #include "envs/registry.h"
 
+#include <cmath>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -23,7 +25,8 @@ TEST(EnvRegistryTest, PreferenceGameIsOneStepWithThreeCriteriaPerAction) {
   for (int a = 0; a < 3; ++a) {
     std::vector<float> obs;
     (*env)->Reset(1, &obs);
-    EXPECT_EQ(obs, std::vector<float>{0.f});
+    ASSERT_EQ(obs.size(), 1u);
+    EXPECT_LT(std::abs(obs[0]), 0.05f);
     StepResult r;
     ASSERT_TRUE((*env)->Step(std::vector<float>{static_cast<float>(a)}, &r).ok());
     EXPECT_TRUE(r.terminated);
