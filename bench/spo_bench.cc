@@ -37,6 +37,8 @@ ABSL_FLAG(double, temperature, 20, "episodic: noisy preferences' temperature (re
 ABSL_FLAG(double, threshold, 25, "episodic: non-markovian threshold on the last quarter's return.");
 ABSL_FLAG(double, threshold_return, 475, "episodic: solved-at threshold of the true return.");
 ABSL_FLAG(double, spo_gamma, 1.0, "episodic: SPO's discount (its reward comes at the end).");
+ABSL_FLAG(std::string, preference_address, "",
+          "episodic: ask this PreferenceService (host:port) instead of the local function.");
 ABSL_FLAG(bool, trace, false, "Print the distribution every 1/8 of training.");
 
 namespace rlx::spo {
@@ -155,6 +157,7 @@ int Episodic() {
         for (double w : {0.4, 0.35, 0.25}) options.preference.add_mix(w);
         options.opponents = absl::GetFlag(FLAGS_opponents);
         options.queue_size = absl::GetFlag(FLAGS_queue_size);
+        options.preference_address = absl::GetFlag(FLAGS_preference_address);
         options.steps = absl::GetFlag(FLAGS_steps);
         options.seed = seed;
         if (source == RewardSource::kSpo) options.ppo.gamma = absl::GetFlag(FLAGS_spo_gamma);

@@ -10,6 +10,7 @@
 #include "algorithms/job_spec.h"
 #include "algorithms/ppo/ppo_learner.h"
 #include "algorithms/preferences.h"
+#include "algorithms/spo/remote_preferences.h"
 #include "algorithms/spo/reward_model.h"
 #include "algorithms/spo/win_rate.h"
 #include "core/status_macros.h"
@@ -102,9 +103,29 @@ absl::StatusOr<PreferenceTrainResult> RunPreferenceTraining(const PreferenceTrai
     }
     return p;
   };
+  std::unique_ptr<RemotePreferences> remote;
+  if (!options.preference_address.empty() && options.source != RewardSource::kTrueReward) {
+    RemotePreferenceOptions remote_options;
+    remote_options.job = "preference_trainer";
+    remote_options.function = options.preference;
+    remote = std::make_unique<RemotePreferences>(
+        grpc::CreateChannel(options.preference_address, grpc::InsecureChannelCredentials()),
+        remote_options);
+  }
   const Comparator compare = [&](const std::vector<const Trajectory*>& all,
                                  const std::vector<std::pair<int, int>>& pairs)
       -> absl::StatusOr<std::vector<double>> {
+    if (remote != nullptr) {
+      ASSIGN_OR_RETURN(std::vector<double> out, remote->Compare(all, pairs));
+      for (size_t q = 0; q < pairs.size(); ++q) {  // the flip statistics
+        const double ga = true_return(*all[pairs[q].first]), gb = true_return(*all[pairs[q].second]);
+        if (ga != gb) {
+          ++ordered;
+          if ((ga > gb && out[q] < 0.5) || (ga < gb && out[q] > 0.5)) ++against;
+        }
+      }
+      return out;
+    }
     std::vector<double> out;
     out.reserve(pairs.size());
     for (const auto& [a, b] : pairs) out.push_back(ask(*all[a], *all[b]));
@@ -205,13 +226,20 @@ absl::StatusOr<PreferenceTrainResult> RunPreferenceTraining(const PreferenceTrai
       std::vector<const Trajectory*> pool;
       for (const Trajectory& t : ended) pool.push_back(&t);
       for (const Trajectory& t : recent) pool.push_back(&t);
+      std::vector<std::pair<int, int>> pairs;
       for (size_t k = 0; k < ended.size() && pool.size() > 1; ++k) {
         for (int q = 0; q < options.opponents; ++q) {
           size_t j = static_cast<size_t>(rng() % (pool.size() - 1));
           if (j >= k) ++j;
-          reward_model.Add(ended[k], *pool[j], ask(ended[k], *pool[j]));
-          ++result.queries;
+          pairs.emplace_back(static_cast<int>(k), static_cast<int>(j));
         }
+      }
+      if (!pairs.empty()) {
+        ASSIGN_OR_RETURN(std::vector<double> labels, compare(pool, pairs));
+        for (size_t q = 0; q < pairs.size(); ++q) {
+          reward_model.Add(*pool[pairs[q].first], *pool[pairs[q].second], labels[q]);
+        }
+        result.queries += static_cast<int64_t>(pairs.size());
       }
       reward_model.Fit(options.reward_model_epochs);
       for (int64_t i = 0; i < n * t_len; ++i) {
@@ -230,6 +258,7 @@ absl::StatusOr<PreferenceTrainResult> RunPreferenceTraining(const PreferenceTrai
       result.distributions.push_back(ActionDistribution(model, first_observation));
     }
   }
+  if (remote != nullptr) result.failed_calls = remote->stats().failed_calls;
   result.against_true_order = ordered > 0 ? static_cast<double>(against) / ordered : 0.0;
   if (!result.distributions.empty()) {
     result.final_distribution = result.distributions.back();

@@ -38,6 +38,9 @@ struct PreferenceTrainOptions {
   ppo::PpoConfig ppo;            // total_env_steps is set from steps when 0
   RewardSource source = RewardSource::kSpo;
   PreferenceFunctionSpec preference;
+  // A PreferenceService (host:port) that answers instead of the local
+  // function (remote_preferences.h: batched calls, retries on faults).
+  std::string preference_address;
   int opponents = 8;             // preference queries per ended episode
   int queue_size = 256;          // recent episodes kept as opponents (SPO)
   int reward_model_epochs = 50;  // Adam steps per update (reward model)
@@ -62,6 +65,7 @@ struct PreferenceTrainResult {
   // Share of the answers, on pairs whose true returns differ, that prefer
   // the lower return (noisy preferences: how often comparisons flip).
   double against_true_order = 0;
+  int64_t failed_calls = 0;  // remote service: calls retried (away, slow, bad answers)
 };
 
 absl::StatusOr<PreferenceTrainResult> RunPreferenceTraining(const PreferenceTrainOptions& options);

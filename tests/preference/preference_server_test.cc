@@ -5,11 +5,14 @@
 #include <signal.h>
 
 #include <cstdlib>
+#include <thread>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "algorithms/spo/preference_trainer.h"
 #include "core/grpc_status.h"
 #include <grpcpp/grpcpp.h>
 
@@ -99,6 +102,46 @@ TEST(PreferenceServerTest, AnswersEveryFunctionRefusesBadRequestsAndExitsCleanly
 
   server->process.Signal(SIGTERM);
   EXPECT_EQ(server->process.Wait(absl::Seconds(20)), 0);
+}
+
+// SPO's trainer asking a real preference_server that is killed (-9) in the
+// middle of the run and comes back on its port: the run waits, retries,
+// loses no episode's comparisons, and finishes.
+TEST(PreferenceServerTest, TrainingSurvivesTheServiceBeingKilledAndRestarted) {
+  const std::string dir = MakeTempDir("preference_kill");
+  auto server = StartWithPortFile(dir, "preference_server", "preference0",
+                                  {"--port=0", "--metrics_port=-1"});
+  ASSERT_TRUE(server.ok()) << server.status();
+  const int port = server->port;
+  spo::PreferenceTrainOptions options;
+  options.env_name = "CartPole-v1";
+  options.preference.set_name("markovian");
+  options.preference_address = absl::StrCat("127.0.0.1:", port);
+  options.opponents = 4;
+  options.steps = 102400;
+  absl::StatusOr<spo::PreferenceTrainResult> result;
+  std::thread training([&] { result = spo::RunPreferenceTraining(options); });
+  // Kill it once it has answered the first comparisons (well inside the run).
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        auto m = HttpGet("127.0.0.1", server->metrics_port, "/metrics");
+        return m.ok() && absl::StrContains(*m, "rl_preference_pairs_total") &&
+               !absl::StrContains(*m, "rl_preference_pairs_total 0\n");
+      },
+      absl::Seconds(60)));
+  server->process.Signal(SIGKILL);
+  server->process.Wait(absl::Seconds(10));
+  absl::SleepFor(absl::Milliseconds(1500));
+  auto again = StartWithPortFile(dir, "preference_server", "preference1",
+                                 {absl::StrCat("--port=", port), "--metrics_port=0"});
+  ASSERT_TRUE(again.ok()) << again.status();
+  training.join();
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->env_steps, 102400);
+  EXPECT_EQ(result->queries, 4 * static_cast<int64_t>(result->episodes.size()));
+  EXPECT_GE(result->failed_calls, 1) << "the kill did not land inside the run";
+  again->process.Signal(SIGTERM);
+  EXPECT_EQ(again->process.Wait(absl::Seconds(20)), 0);
 }
 
 TEST(PythonRaterTest, TheExampleRaterServesTheSameRpc) {
