@@ -37,6 +37,10 @@ struct ItemOutcome {
 struct LearnerReadout {
   std::optional<double> td_error, policy_entropy;
   std::optional<double> policy_loss, value_loss, approx_kl, clip_fraction, explained_variance;
+  // Preference learners (SPO): totals so far, mean latency of a call, and
+  // the spread (std) of the last group's win rates.
+  std::optional<double> preference_queries, preference_failures, preference_latency,
+      win_rate_spread;
   // Exploration monitors (only when asked for: they cost forward passes).
   std::optional<double> action_entropy, distinct_actions;
   std::vector<std::pair<std::string, double>> dormant_ratio;  // per network

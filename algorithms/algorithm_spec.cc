@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_join.h"
 #include "algorithms/ppo/job_config.h"
+#include "algorithms/spo/job_config.h"
 #include "algorithms/stream_x/job_config.h"
 
 namespace rlx {
@@ -18,6 +19,7 @@ constexpr AlgorithmSpec kAlgorithms[] = {
      stream_x::EstimateJob},
     {"ppo", JobSpec::kPpo, "ppo", ppo::CompletePpoJob, ppo::CheckJob, ppo::EstimateJob},
     {"appo", JobSpec::kPpo, "ppo", ppo::CompleteAppoJob, ppo::CheckJob, ppo::EstimateJob},
+    {"spo", JobSpec::kSpo, "spo", spo::CompleteJob, spo::CheckJob, spo::EstimateJob},
 };
 
 }  // namespace

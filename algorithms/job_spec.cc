@@ -76,6 +76,7 @@ absl::Status ValidateJobSpec(JobSpec* spec) {
       // Selects the algorithm's (empty) config member.
       if (algorithm->config_case == JobSpec::kStreamX) spec->mutable_stream_x();
       if (algorithm->config_case == JobSpec::kPpo) spec->mutable_ppo();
+      if (algorithm->config_case == JobSpec::kSpo) spec->mutable_spo();
     }
     if (spec->config_case() == algorithm->config_case) algorithm->complete(spec);
   }
@@ -165,6 +166,9 @@ absl::Status ValidateJobSpec(JobSpec* spec) {
   } else if (spec->has_ppo()) {
     hidden = &spec->ppo().hidden();
     hidden_field = "ppo.hidden";
+  } else if (spec->has_spo()) {
+    hidden = &spec->spo().ppo().hidden();
+    hidden_field = "spo.ppo.hidden";
   }
   bool sizes_ok = true;
   if (hidden != nullptr && hidden->size() > L::kMaxHiddenLayers) {

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "algorithms/algorithm_spec.h"
 #include "algorithms/ppo/runtime.h"
+#include "algorithms/spo/runtime.h"
 #include "algorithms/stream_x/runtime.h"
 
 namespace rlx {
@@ -16,6 +17,7 @@ constexpr AlgorithmRuntime kRuntimes[] = {
     {"stream_td", stream_x::MakeLearner, stream_x::MakeWorker, stream_x::MakeGreedyPolicy},
     {"ppo", ppo::MakeLearner, ppo::MakeWorker, ppo::MakeGreedyPolicy},
     {"appo", ppo::MakeLearner, ppo::MakeWorker, ppo::MakeGreedyPolicy},
+    {"spo", spo::MakeLearner, spo::MakeWorker, spo::MakeGreedyPolicy},
 };
 
 }  // namespace

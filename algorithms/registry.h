@@ -7,6 +7,7 @@
 #define RLX_ALGORITHMS_REGISTRY_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,10 +24,23 @@ struct WorkerOptions {
   std::vector<int64_t> stream_ids;  // one env per stream
 };
 
+// What a learner may ask of the job running it (both thread-safe).
+struct LearnerContext {
+  // True once the job is ending (cancelled, shutting down): a learner
+  // waiting on something outside (a preference service) gives up.
+  std::function<bool()> stopping = [] { return false; };
+  // A problem the job should show in its status while it lasts (e.g. "the
+  // preference service is unavailable"); empty clears it.
+  std::function<void(const std::string&)> report_problem = [](const std::string&) {};
+  // The learner's PreferenceService, for jobs that name none.
+  std::string preference_address = "127.0.0.1:50054";
+};
+
 struct AlgorithmRuntime {
   const char* name;
   // spec: valid (ValidateJobSpec) and of this algorithm.
-  absl::StatusOr<std::unique_ptr<JobLearner>> (*make_learner)(const JobSpec& spec);
+  absl::StatusOr<std::unique_ptr<JobLearner>> (*make_learner)(const JobSpec& spec,
+                                                              const LearnerContext& context);
   absl::StatusOr<std::unique_ptr<ActorWorker>> (*make_worker)(const JobSpec& spec,
                                                              const WorkerOptions& options);
   // Seeded from the job's evaluation seeds (algorithms/seeds.h).

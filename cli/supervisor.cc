@@ -130,7 +130,7 @@ class Supervisor {
   bool down_requested_ = false;
   absl::Duration down_grace_;
   bool finished_ = false;      // state files removed: no more Record()
-  std::string learner_address_, replay_address_;
+  std::string learner_address_, replay_address_, preference_address_;
 };
 
 void Supervisor::Log(absl::string_view line) {
@@ -307,6 +307,7 @@ void Supervisor::CheckServing(Child& c) {
   c.record.metrics_port = metrics_port;
   c.record.state = "running";
   if (c.record.name == "replay") replay_address_ = absl::StrCat(kHost, ":", port);
+  if (c.record.name == "preference") preference_address_ = absl::StrCat(kHost, ":", port);
   if (c.record.name == "learner") learner_address_ = absl::StrCat(kHost, ":", port);
   Log(absl::StrCat(c.record.name, " (pid ", c.record.pid, ") serves",
                    c.has_port ? absl::StrCat(" on port ", port) : ""));
@@ -631,6 +632,7 @@ absl::Status Supervisor::StartGroup(const std::vector<Child*>& group) {
 absl::Status Supervisor::StartAll() {
   RETURN_IF_ERROR(StartGroup({Find("replay"), Find("preference")}));
   Find("learner")->flags.push_back("--replay=" + replay_address_);
+  Find("learner")->flags.push_back("--preference=" + preference_address_);
   RETURN_IF_ERROR(StartGroup({Find("learner")}));
   std::vector<Child*> edge;
   for (auto& c : children_) {

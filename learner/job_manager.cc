@@ -126,6 +126,7 @@ void JobManager::SchedulerLoop() {
           if (r.status.state() != JOB_QUEUED) continue;
           JobRunOptions o;
           o.replay_address = options_.replay_address;
+          o.preference_address = options_.preference_address;
           o.checkpoint_dir = options_.checkpoint_dir;
           o.metrics = options_.metrics;
           o.lease_grace = options_.lease_grace;

@@ -39,6 +39,8 @@ namespace rlx {
 
 struct JobManagerOptions {
   std::string replay_address;
+  // The PreferenceService SPO jobs ask when they name none (spo.preference_address).
+  std::string preference_address = "127.0.0.1:50054";
   std::string checkpoint_dir;
   LearnerMetrics* metrics = nullptr;
   // Jobs with device "cuda" are rejected at Submit unless set.

@@ -205,7 +205,14 @@ absl::Status JobRun::Setup() {
   replay_ = std::make_unique<ReplayClient>(MakeChannel(options_.replay_address));
   RETURN_IF_ERROR(CreateTable());
   ASSIGN_OR_RETURN(const AlgorithmRuntime* algorithm, FindAlgorithm(spec_.algorithm()));
-  ASSIGN_OR_RETURN(learner_, algorithm->make_learner(spec_));
+  LearnerContext context;
+  context.preference_address = options_.preference_address;
+  context.stopping = [this] { return cancel_.load() || shutdown_.load(); };
+  context.report_problem = [this](const std::string& problem) {
+    absl::MutexLock lock(&mu_);
+    status_.set_message(problem);
+  };
+  ASSIGN_OR_RETURN(learner_, algorithm->make_learner(spec_, context));
   RETURN_IF_ERROR(MakeDirs(JobDir()));
   const std::string ckpt = JobDir() + "/learner.ckpt";
   if (FileExists(ckpt)) {
@@ -334,6 +341,10 @@ void JobRun::UpdateMetrics(bool monitors) {
   set(m.approx_kl, r.approx_kl);
   set(m.clip_fraction, r.clip_fraction);
   set(m.explained_variance, r.explained_variance);
+  set(m.preference_queries, r.preference_queries);
+  set(m.preference_failures, r.preference_failures);
+  set(m.preference_latency, r.preference_latency);
+  set(m.win_rate_spread, r.win_rate_spread);
   set(m.action_entropy, r.action_entropy);
   set(m.distinct_actions, r.distinct_actions);
   for (const auto& [network, ratio] : r.dormant_ratio) {

@@ -53,6 +53,7 @@ namespace rlx {
 
 struct JobRunOptions {
   std::string replay_address;
+  std::string preference_address;  // default for jobs that name none (SPO)
   std::string checkpoint_dir;  // root; the job uses <root>/<job name>/
   LearnerMetrics* metrics = nullptr;  // may be null
   absl::Duration lease_grace = absl::Seconds(10);

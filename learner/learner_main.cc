@@ -25,6 +25,8 @@ ABSL_FLAG(std::string, port_file, "",
           "If set, write '<grpc port>\\n<metrics port>\\n' here once serving.");
 ABSL_FLAG(int, metrics_port, 0, "Prometheus /metrics port (0 = off, -1 = pick a free port).");
 ABSL_FLAG(std::string, replay, "127.0.0.1:50051", "Replay server address (host:port).");
+ABSL_FLAG(std::string, preference, "127.0.0.1:50054",
+          "PreferenceService (host:port) for SPO jobs that name none.");
 ABSL_FLAG(std::string, checkpoint_dir, "./checkpoints/learner",
           "Job registry and per-job checkpoints.");
 ABSL_FLAG(std::string, device, "cpu", "Device for the networks: cpu (cuda needs a CUDA LibTorch).");
@@ -48,6 +50,7 @@ absl::Status Run() {
   }
   JobManagerOptions options;
   options.replay_address = absl::GetFlag(FLAGS_replay);
+  options.preference_address = absl::GetFlag(FLAGS_preference);
   options.checkpoint_dir = absl::GetFlag(FLAGS_checkpoint_dir);
   options.metrics = &metrics;
   options.cuda_available = BackendCudaAvailable();

@@ -49,6 +49,15 @@ LearnerMetrics::LearnerMetrics(prometheus::Registry& r)
       clip_fraction(Gauge(r, "rl_learner_clip_fraction",
                           "Fraction of samples whose ratio was clipped in the last update (PPO).")),
       explained_variance(Gauge(r, "rl_learner_explained_variance",
-                               "Explained variance of the value targets in the last update (PPO).")) {}
+                               "Explained variance of the value targets in the last update (PPO).")),
+      preference_queries(Gauge(r, "rl_learner_preference_queries",
+                               "Trajectory pairs the preference service answered for the job (SPO).")),
+      preference_failures(Gauge(r, "rl_learner_preference_failures",
+                                "Preference calls that failed and were retried (SPO).")),
+      preference_latency(Gauge(r, "rl_learner_preference_latency_seconds",
+                               "Mean time of a successful preference call (SPO).")),
+      win_rate_spread(Gauge(r, "rl_learner_win_rate_spread",
+                            "Standard deviation of the last group's win rates (SPO): whether "
+                            "the preferences still separate the candidates.")) {}
 
 }  // namespace rlx

@@ -35,6 +35,11 @@ struct LearnerMetrics {
   prometheus::Gauge& approx_kl;
   prometheus::Gauge& clip_fraction;
   prometheus::Gauge& explained_variance;
+  // Preference learners (SPO).
+  prometheus::Gauge& preference_queries;
+  prometheus::Gauge& preference_failures;
+  prometheus::Gauge& preference_latency;
+  prometheus::Gauge& win_rate_spread;
 };
 
 }  // namespace rlx

@@ -9,12 +9,13 @@
 namespace rlx::ppo {
 namespace {
 
-void CompleteCommon(JobSpec* spec, bool vtrace) {
+}  // namespace
+
+void CompletePpoConfig(const JobSpec& spec, bool vtrace, PpoJobConfig* p) {
   const PpoConfig d;  // the defaults
-  PpoJobConfig* p = spec->mutable_ppo();
   if (!p->has_num_steps()) p->set_num_steps(d.num_steps);
   if (!p->has_unrolls_per_update()) {
-    p->set_unrolls_per_update(spec->num_actors() * spec->envs_per_actor());
+    p->set_unrolls_per_update(spec.num_actors() * spec.envs_per_actor());
   }
   if (!p->has_num_minibatches()) p->set_num_minibatches(d.num_minibatches);
   if (!p->has_update_epochs()) p->set_update_epochs(d.update_epochs);
@@ -39,6 +40,10 @@ void CompleteCommon(JobSpec* spec, bool vtrace) {
   if (!p->has_vtrace()) p->set_vtrace(vtrace);
 }
 
+namespace {
+
+void CompleteCommon(JobSpec* spec, bool vtrace) { CompletePpoConfig(*spec, vtrace, spec->mutable_ppo()); }
+
 }  // namespace
 
 void CompletePpoJob(JobSpec* spec) {
@@ -54,8 +59,9 @@ void CompleteAppoJob(JobSpec* spec) {
   if (!spec->has_max_policy_lag()) spec->set_max_policy_lag(2 * spec->envs_per_actor());
 }
 
-PpoConfig JobPpoConfig(const JobSpec& spec) {
-  const PpoJobConfig& p = spec.ppo();
+PpoConfig JobPpoConfig(const JobSpec& spec) { return PpoConfigFrom(spec.ppo(), spec); }
+
+PpoConfig PpoConfigFrom(const PpoJobConfig& p, const JobSpec& spec) {
   PpoConfig c;
   c.num_envs = p.unrolls_per_update();
   c.num_steps = p.num_steps();
@@ -83,25 +89,34 @@ PpoConfig JobPpoConfig(const JobSpec& spec) {
 }
 
 void CheckJob(const JobSpec& spec, const ProblemSpec& problem, std::vector<std::string>* errors) {
-  for (const std::string& e : PpoConfigErrors(problem, JobPpoConfig(spec))) {
+  CheckPpoConfig(JobPpoConfig(spec), problem, "ppo.", errors);
+}
+
+void CheckPpoConfig(const PpoConfig& config, const ProblemSpec& problem, const std::string& prefix,
+                    std::vector<std::string>* errors) {
+  for (const std::string& e : PpoConfigErrors(problem, config)) {
     if (absl::StartsWith(e, "hidden[")) continue;  // reported by the generic size check
     absl::string_view rest = e;
     if (absl::ConsumePrefix(&rest, "total_env_steps: ")) {
-      errors->push_back(absl::StrCat("ppo.anneal_lr: ", rest));
+      errors->push_back(absl::StrCat(prefix, "anneal_lr: ", rest));
     } else if (absl::ConsumePrefix(&rest, "num_envs: ")) {
-      errors->push_back(absl::StrCat("ppo.unrolls_per_update: ", rest));
+      errors->push_back(absl::StrCat(prefix, "unrolls_per_update: ", rest));
     } else if (absl::StartsWith(e, "env: ")) {
       errors->push_back(e);
     } else {
       // The job's rollout is unrolls_per_update unrolls (PpoConfig's num_envs).
       errors->push_back(absl::StrCat(
-          "ppo.", absl::StrReplaceAll(e, {{"num_envs * num_steps", "unrolls_per_update * num_steps"}})));
+          prefix, absl::StrReplaceAll(e, {{"num_envs * num_steps", "unrolls_per_update * num_steps"}})));
     }
   }
 }
 
 absl::StatusOr<JobMemoryEstimate> EstimateJob(const JobSpec& spec, const ProblemSpec& problem) {
-  const PpoConfig c = JobPpoConfig(spec);
+  return EstimatePpo(JobPpoConfig(spec), spec, problem);
+}
+
+absl::StatusOr<JobMemoryEstimate> EstimatePpo(const PpoConfig& c, const JobSpec& spec,
+                                              const ProblemSpec& problem) {
   const int64_t in = problem.observation_dim;
   const int64_t head = problem.discrete ? problem.num_actions : problem.action_dim;
   const int64_t width = problem.discrete ? 1 : problem.action_dim;

@@ -24,6 +24,16 @@ absl::StatusOr<JobMemoryEstimate> EstimateJob(const JobSpec& spec, const Problem
 // = stop.max_env_steps (spec completed).
 PpoConfig JobPpoConfig(const JobSpec& spec);
 
+// The same pieces for a PpoJobConfig inside another algorithm's config
+// (SPO's): defaults (unrolls_per_update from the job's actors and envs),
+// the PpoConfig, its checks with field names under `prefix`, the estimate.
+void CompletePpoConfig(const JobSpec& spec, bool vtrace, PpoJobConfig* config);
+PpoConfig PpoConfigFrom(const PpoJobConfig& config, const JobSpec& spec);
+void CheckPpoConfig(const PpoConfig& config, const ProblemSpec& problem, const std::string& prefix,
+                    std::vector<std::string>* errors);
+absl::StatusOr<JobMemoryEstimate> EstimatePpo(const PpoConfig& config, const JobSpec& spec,
+                                              const ProblemSpec& problem);
+
 }  // namespace rlx::ppo
 
 #endif  // RLX_ALGORITHMS_PPO_JOB_CONFIG_H_

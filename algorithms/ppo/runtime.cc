@@ -14,6 +14,7 @@
 #include "algorithms/ppo/ppo_model.h"
 #include "algorithms/ppo/unroll_codec.h"
 #include "algorithms/seeds.h"
+#include "algorithms/trajectory_codec.h"
 #include "core/status_macros.h"
 #include "envs/vector_env.h"
 
@@ -27,12 +28,10 @@ constexpr char kObservationStats[] = "ppo/observation_stats";
 
 class Learner : public JobLearner {
  public:
-  Learner(const ProblemSpec& problem, const PpoConfig& config,
-          std::unique_ptr<PpoLearner> learner)
-      : config_(config), learner_(std::move(learner)) {
+  Learner(const PpoConfig& config, std::unique_ptr<PpoLearner> learner, UnrollLearnerHooks hooks)
+      : config_(config), learner_(std::move(learner)), hooks_(std::move(hooks)) {
     const PpoModel& m = learner_->model();
     rollout_.Resize(config_.num_envs, config_.num_steps, m.obs_dim(), m.action_width());
-    (void)problem;
   }
 
   absl::Status Consume(const Item& item, ItemOutcome* outcome) override {
@@ -53,9 +52,11 @@ class Learner : public JobLearner {
       }
     }
     if (config_.normalize_observations) obs_stats_[stream].Unpack(unroll.obs_stats);
+    if (hooks_.on_unroll) RETURN_IF_ERROR(hooks_.on_unroll(item, filled_));
     CopyUnrollInto(unroll, filled_++, &rollout_);
     if (filled_ < rollout_.num_unrolls) return absl::OkStatus();
     filled_ = 0;
+    if (hooks_.before_update) RETURN_IF_ERROR(hooks_.before_update(&rollout_));
     RETURN_IF_ERROR(learner_->Update(rollout_, &info_));
     outcome->learned = true;
     return absl::OkStatus();
@@ -85,7 +86,8 @@ class Learner : public JobLearner {
     if (obs_stats_.size() > 1) obs_stats_.erase(stream_id);
   }
 
-  void Readout(bool /*monitors*/, LearnerReadout* readout) override {
+  void Readout(bool monitors, LearnerReadout* readout) override {
+    if (hooks_.readout) hooks_.readout(monitors, readout);
     if (learner_->updates() == 0) return;
     readout->policy_entropy = info_.entropy;
     readout->policy_loss = info_.policy_loss;
@@ -98,6 +100,7 @@ class Learner : public JobLearner {
  private:
   const PpoConfig config_;
   std::unique_ptr<PpoLearner> learner_;
+  const UnrollLearnerHooks hooks_;
   Rollout rollout_;
   int64_t filled_ = 0;
   std::map<int64_t, int64_t> last_sequence_;
@@ -114,20 +117,25 @@ absl::Status LoadParameters(const StateDict& dict, PpoModel* model) {
 class Worker : public ActorWorker {
  public:
   Worker(const JobSpec& spec, const WorkerOptions& options, const ProblemSpec& problem,
-         const PpoConfig& config, VectorEnv venv)
+         const PpoConfig& config, VectorEnv venv, const UnrollFlavor& flavor)
       : job_(options.job_name),
         streams_(options.stream_ids),
         config_(config),
+        flavor_(flavor),
         model_(problem, config, spec.seed()),
         venv_(std::move(venv)),
         rng_(WorkerSeed(spec.seed(), streams_[0]) * 0x9E3779B97F4A7C15ull + 17) {
     const int64_t n = static_cast<int64_t>(streams_.size());
     dim_ = model_.obs_dim();
+    env_dim_ = venv_.spec().observation_space.flat_size();
     width_ = model_.action_width();
+    time_limit_ = venv_.spec().max_episode_steps;
     for (int64_t i = 0; i < n; ++i) {
-      obs_norm_.emplace_back(dim_, 10.0);
+      obs_norm_.emplace_back(env_dim_, 10.0);
       reward_scale_.emplace_back(config_.gamma, 10.0);
     }
+    running_.resize(n);
+    ended_.resize(n);
     unrolls_.resize(n);
     for (Unroll& u : unrolls_) u.Resize(config_.num_steps, dim_, width_);
     episode_id_.assign(n, 0);
@@ -138,7 +146,8 @@ class Worker : public ActorWorker {
     venv_.Reset(WorkerSeed(spec.seed(), streams_[0]));
     current_.resize(n * dim_);
     for (int64_t i = 0; i < n; ++i) {
-      Observe(i, venv_.observation(static_cast<int>(i)), &current_[i * dim_]);
+      Observe(i, venv_.observation(static_cast<int>(i)), 0, &current_[i * dim_]);
+      StartTrajectory(i);
     }
   }
 
@@ -168,24 +177,37 @@ class Worker : public ActorWorker {
       u.log_probs[t] = act_.log_probs[e];
       u.values[t] = act_.values[e];
       const VectorStepResult& r = results_[e];
-      u.rewards[t] = config_.normalize_rewards ? reward_scale_[e].Scale(r.reward, r.done())
-                                               : static_cast<float>(r.reward);
+      u.rewards[t] = flavor_.zero_rewards        ? 0.0f
+                     : config_.normalize_rewards ? reward_scale_[e].Scale(r.reward, r.done())
+                                                 : static_cast<float>(r.reward);
       u.terminated[t] = r.terminated;
       u.truncated[t] = r.truncated;
       u.episode_returns[t] = r.done() ? static_cast<float>(r.episode_return) : 0.0f;
       if (r.truncated) {
-        Observe(e, r.final_observation, &u.final_observations[t * dim_]);
+        Observe(e, r.final_observation, r.episode_length, &u.final_observations[t * dim_]);
       } else {
         std::fill_n(&u.final_observations[t * dim_], dim_, 0.0f);
+      }
+      if (flavor_.trajectories) {
+        Trajectory& traj = running_[e];
+        traj.set_length(traj.length() + 1);
+        for (int64_t k = 0; k < width_; ++k) traj.add_actions(act_.env_actions[e * width_ + k]);
+        traj.add_rewards(static_cast<float>(r.reward));
+        for (float v : r.done() ? r.final_observation : r.observation) traj.add_observations(v);
+        if (r.done()) {
+          traj.set_terminated(r.terminated);
+          ended_[e].push_back({static_cast<int>(t), std::move(traj)});
+        }
       }
       if (r.done()) {
         step->episode_returns.push_back(r.episode_return);
         ++episode_id_[e];
         step_index_[e] = 0;
+        if (flavor_.trajectories) StartTrajectory(e);
       } else {
         ++step_index_[e];
       }
-      Observe(e, r.observation, &current_[e * dim_]);
+      Observe(e, r.observation, step_index_[e], &current_[e * dim_]);
     }
     step->env_steps += n;
     if (++t_ < config_.num_steps) return absl::OkStatus();
@@ -202,26 +224,44 @@ class Worker : public ActorWorker {
       metadata.set_policy_version(unroll_version_);
       metadata.set_sequence(sequence_[e]++);
       items->push_back(EncodeUnroll(u, metadata));
+      if (flavor_.trajectories) {
+        AddTrajectories(ended_[e], static_cast<int>(env_dim_), static_cast<int>(width_),
+                        &items->back());
+        ended_[e].clear();
+      }
     }
     return absl::OkStatus();
   }
 
  private:
-  void Observe(int64_t env, const std::vector<float>& raw, float* out) {
+  // The model's input for a raw observation `elapsed` steps into its episode.
+  void Observe(int64_t env, const std::vector<float>& raw, int elapsed, float* out) {
     if (config_.normalize_observations) {
       obs_norm_[env].Normalize(raw, out);
     } else {
       std::copy(raw.begin(), raw.end(), out);
     }
+    if (flavor_.time_feature) out[env_dim_] = TimeFeature(elapsed, time_limit_);
+  }
+  void StartTrajectory(int64_t e) {
+    Trajectory& t = running_[e];
+    t.Clear();
+    t.set_obs_dim(static_cast<int32_t>(env_dim_));
+    t.set_action_dim(static_cast<int32_t>(width_));
+    for (float v : venv_.observation(static_cast<int>(e))) t.add_observations(v);
   }
 
   const std::string job_;
   const std::vector<int64_t> streams_;
   const PpoConfig config_;
+  const UnrollFlavor flavor_;
   PpoModel model_;
   VectorEnv venv_;
   std::mt19937_64 rng_;
-  int64_t dim_ = 0, width_ = 0;
+  int64_t dim_ = 0, env_dim_ = 0, width_ = 0;
+  int time_limit_ = 0;
+  std::vector<Trajectory> running_;                   // each env's episode so far
+  std::vector<std::vector<EndedTrajectory>> ended_;   // ended in the current unroll
   int64_t version_ = -1, unroll_version_ = -1;
   int64_t t_ = 0;
   std::vector<ObservationNormalizer> obs_norm_;
@@ -236,16 +276,23 @@ class Worker : public ActorWorker {
 
 class Greedy : public GreedyPolicy {
  public:
-  Greedy(const ProblemSpec& problem, const PpoConfig& config, uint64_t seed)
-      : config_(config), model_(problem, config, seed), rng_(seed), norm_(model_.obs_dim(), 10.0) {}
+  Greedy(const ProblemSpec& problem, const PpoConfig& config, uint64_t seed, int env_dim,
+         int time_limit, bool time_feature)
+      : config_(config),
+        model_(problem, config, seed),
+        rng_(seed),
+        env_dim_(env_dim),
+        time_limit_(time_limit),
+        time_feature_(time_feature),
+        norm_(env_dim, 10.0) {}
 
   absl::Status SetParameters(const StateDict& parameters) override {
     RETURN_IF_ERROR(LoadParameters(parameters, &model_));
     if (config_.normalize_observations) {
       std::vector<float> packed;
-      frozen_ = GetFloats(parameters, kObservationStats, 2 * model_.obs_dim() + 1, &packed).ok();
+      frozen_ = GetFloats(parameters, kObservationStats, 2 * env_dim_ + 1, &packed).ok();
       if (frozen_) {
-        RunningStats stats(model_.obs_dim());
+        RunningStats stats(env_dim_);
         stats.Unpack(packed);
         norm_.set_stats(stats);
       }
@@ -253,14 +300,16 @@ class Greedy : public GreedyPolicy {
     return absl::OkStatus();
   }
 
-  absl::Status Act(absl::Span<const float> observation, bool /*episode_start*/,
+  absl::Status Act(absl::Span<const float> observation, bool episode_start,
                    std::vector<float>* env_action) override {
-    input_.resize(observation.size());
+    if (episode_start) elapsed_ = 0;
+    input_.resize(model_.obs_dim());
     if (config_.normalize_observations) {
       norm_.Normalize(observation, input_.data(), /*update=*/!frozen_);
     } else {
       std::copy(observation.begin(), observation.end(), input_.begin());
     }
+    if (time_feature_) input_[env_dim_] = TimeFeature(elapsed_++, time_limit_);
     model_.Act(input_.data(), 1, /*greedy=*/true, &rng_, &scratch_, &act_);
     *env_action = act_.env_actions;
     return absl::OkStatus();
@@ -270,6 +319,9 @@ class Greedy : public GreedyPolicy {
   const PpoConfig config_;
   PpoModel model_;
   std::mt19937_64 rng_;
+  const int env_dim_, time_limit_;
+  const bool time_feature_;
+  int elapsed_ = 0;
   ObservationNormalizer norm_;
   bool frozen_ = false;  // statistics from the learner (else they follow the episodes)
   std::vector<float> input_;
@@ -283,28 +335,57 @@ uint64_t WorkerSeed(uint64_t job_seed, int64_t first_stream) {
   return first_stream == 0 ? job_seed : DeriveSeed(job_seed, 1000 + first_stream);
 }
 
-absl::StatusOr<std::unique_ptr<JobLearner>> MakeLearner(const JobSpec& spec) {
-  ASSIGN_OR_RETURN(ProblemSpec problem, JobProblem(spec));
-  const PpoConfig config = JobPpoConfig(spec);
+absl::StatusOr<std::unique_ptr<JobLearner>> MakeUnrollLearner(const JobSpec& spec,
+                                                              const ProblemSpec& model_problem,
+                                                              const PpoConfig& config,
+                                                              UnrollLearnerHooks hooks) {
   ASSIGN_OR_RETURN(std::unique_ptr<PpoLearner> learner,
-                   PpoLearner::Create(problem, config, spec.seed()));
-  return std::unique_ptr<JobLearner>(new Learner(problem, config, std::move(learner)));
+                   PpoLearner::Create(model_problem, config, spec.seed()));
+  return std::unique_ptr<JobLearner>(new Learner(config, std::move(learner), std::move(hooks)));
+}
+
+absl::StatusOr<std::unique_ptr<JobLearner>> MakeLearner(const JobSpec& spec,
+                                                        const LearnerContext& /*context*/) {
+  ASSIGN_OR_RETURN(ProblemSpec problem, JobProblem(spec));
+  return MakeUnrollLearner(spec, problem, JobPpoConfig(spec), UnrollLearnerHooks());
+}
+
+float TimeFeature(int elapsed, int time_limit) {
+  return time_limit > 0 ? static_cast<float>(-0.5 + static_cast<double>(elapsed) / time_limit)
+                        : 0.0f;
+}
+
+absl::StatusOr<std::unique_ptr<ActorWorker>> MakeUnrollWorker(const JobSpec& spec,
+                                                              const WorkerOptions& options,
+                                                              const ProblemSpec& model_problem,
+                                                              const PpoConfig& config,
+                                                              const UnrollFlavor& flavor) {
+  if (options.stream_ids.empty()) return absl::InvalidArgumentError("no streams");
+  ASSIGN_OR_RETURN(VectorEnv venv,
+                   VectorEnv::Create(spec.env(), static_cast<int>(options.stream_ids.size())));
+  return std::unique_ptr<ActorWorker>(
+      new Worker(spec, options, model_problem, config, std::move(venv), flavor));
+}
+
+absl::StatusOr<std::unique_ptr<GreedyPolicy>> MakeUnrollGreedyPolicy(
+    const JobSpec& spec, const ProblemSpec& model_problem, const PpoConfig& config,
+    bool time_feature) {
+  ASSIGN_OR_RETURN(ProblemSpec env_problem, JobProblem(spec));
+  return std::unique_ptr<GreedyPolicy>(
+      new Greedy(model_problem, config, DeriveSeed(EvalSeedBase(spec), kEvalSeedTag),
+                 static_cast<int>(env_problem.observation_dim), env_problem.time_limit,
+                 time_feature));
 }
 
 absl::StatusOr<std::unique_ptr<ActorWorker>> MakeWorker(const JobSpec& spec,
                                                         const WorkerOptions& options) {
-  if (options.stream_ids.empty()) return absl::InvalidArgumentError("no streams");
   ASSIGN_OR_RETURN(ProblemSpec problem, JobProblem(spec));
-  const PpoConfig config = JobPpoConfig(spec);
-  ASSIGN_OR_RETURN(VectorEnv venv,
-                   VectorEnv::Create(spec.env(), static_cast<int>(options.stream_ids.size())));
-  return std::unique_ptr<ActorWorker>(new Worker(spec, options, problem, config, std::move(venv)));
+  return MakeUnrollWorker(spec, options, problem, JobPpoConfig(spec), UnrollFlavor());
 }
 
 absl::StatusOr<std::unique_ptr<GreedyPolicy>> MakeGreedyPolicy(const JobSpec& spec) {
   ASSIGN_OR_RETURN(ProblemSpec problem, JobProblem(spec));
-  return std::unique_ptr<GreedyPolicy>(
-      new Greedy(problem, JobPpoConfig(spec), DeriveSeed(EvalSeedBase(spec), kEvalSeedTag)));
+  return MakeUnrollGreedyPolicy(spec, problem, JobPpoConfig(spec), /*time_feature=*/false);
 }
 
 }  // namespace rlx::ppo

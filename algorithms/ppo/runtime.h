@@ -26,12 +26,17 @@
 
 #include "absl/status/statusor.h"
 #include "algorithms/algorithm.h"
+#include <functional>
+
+#include "algorithms/ppo/ppo_config.h"
+#include "algorithms/ppo/ppo_learner.h"
 #include "algorithms/registry.h"
 #include "job.pb.h"
 
 namespace rlx::ppo {
 
-absl::StatusOr<std::unique_ptr<JobLearner>> MakeLearner(const JobSpec& spec);
+absl::StatusOr<std::unique_ptr<JobLearner>> MakeLearner(const JobSpec& spec,
+                                                        const LearnerContext& context);
 absl::StatusOr<std::unique_ptr<ActorWorker>> MakeWorker(const JobSpec& spec,
                                                         const WorkerOptions& options);
 absl::StatusOr<std::unique_ptr<GreedyPolicy>> MakeGreedyPolicy(const JobSpec& spec);
@@ -39,6 +44,36 @@ absl::StatusOr<std::unique_ptr<GreedyPolicy>> MakeGreedyPolicy(const JobSpec& sp
 // The acting generator's and the envs' base seed for an actor whose first
 // stream is first_stream (the job's seed for stream 0, as ppo_train).
 uint64_t WorkerSeed(uint64_t job_seed, int64_t first_stream);
+
+// Variations of the unroll worker for algorithms built on PPO (SPO):
+struct UnrollFlavor {
+  bool time_feature = false;  // append -0.5 + t / time_limit to the model's input
+  bool zero_rewards = false;  // rewards come from elsewhere (the learner sets them)
+  bool trajectories = false;  // episodes that ended ride on their unroll (trajectory_codec.h)
+};
+float TimeFeature(int elapsed, int time_limit);
+// Where an algorithm built on PPO's learner steps in (each may be empty):
+// on_unroll sees each new unroll item and its slot in the rollout (before
+// it is copied there); before_update may rewrite the full rollout (e.g. its
+// rewards); readout adds to the metrics.
+struct UnrollLearnerHooks {
+  std::function<absl::Status(const Item& item, int64_t slot)> on_unroll;
+  std::function<absl::Status(Rollout* rollout)> before_update;
+  std::function<void(bool monitors, LearnerReadout* readout)> readout;
+};
+absl::StatusOr<std::unique_ptr<JobLearner>> MakeUnrollLearner(const JobSpec& spec,
+                                                              const ProblemSpec& model_problem,
+                                                              const PpoConfig& config,
+                                                              UnrollLearnerHooks hooks);
+// model_problem: what the networks see (one input wider with the time feature).
+absl::StatusOr<std::unique_ptr<ActorWorker>> MakeUnrollWorker(const JobSpec& spec,
+                                                              const WorkerOptions& options,
+                                                              const ProblemSpec& model_problem,
+                                                              const PpoConfig& config,
+                                                              const UnrollFlavor& flavor);
+absl::StatusOr<std::unique_ptr<GreedyPolicy>> MakeUnrollGreedyPolicy(
+    const JobSpec& spec, const ProblemSpec& model_problem, const PpoConfig& config,
+    bool time_feature);
 
 }  // namespace rlx::ppo
 

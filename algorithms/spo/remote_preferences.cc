@@ -74,6 +74,7 @@ absl::StatusOr<std::vector<double>> RemotePreferences::Compare(
         if (!stats_.last_error.empty()) {
           std::fprintf(stderr, "%s: preference service answers again\n",
                        options_.log_prefix.c_str());
+          if (options_.on_problem) options_.on_problem("");
         }
         stats_.last_error.clear();
         answers.insert(answers.end(), part->begin(), part->end());
@@ -89,6 +90,9 @@ absl::StatusOr<std::vector<double>> RemotePreferences::Compare(
       if (error != stats_.last_error) {
         std::fprintf(stderr, "%s: preference service: %s; retrying with backoff\n",
                      options_.log_prefix.c_str(), error.c_str());
+        if (options_.on_problem) {
+          options_.on_problem(absl::StrCat("waiting for the preference service: ", error));
+        }
       }
       stats_.last_error = error;
       // Wait in short slices so that a stop is noticed soon.

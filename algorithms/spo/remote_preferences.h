@@ -38,6 +38,9 @@ struct RemotePreferenceOptions {
   absl::Duration max_backoff = absl::Seconds(5);
   int max_pairs_per_call = 65536;
   std::function<bool()> stopped;         // may be empty (never stops)
+  // Called with the error while the service fails, with "" once it answers
+  // again (may be empty): the job's status shows it.
+  std::function<void(const std::string&)> on_problem;
   std::string log_prefix = "spo";
 };
 

@@ -224,7 +224,8 @@ class Greedy : public GreedyPolicy {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<JobLearner>> MakeLearner(const JobSpec& spec) {
+absl::StatusOr<std::unique_ptr<JobLearner>> MakeLearner(const JobSpec& spec,
+                                                        const LearnerContext& /*context*/) {
   ASSIGN_OR_RETURN(ProblemSpec problem, JobProblem(spec));
   ASSIGN_OR_RETURN(StreamConfig config, JobStreamConfig(spec));
   ASSIGN_OR_RETURN(std::unique_ptr<StreamLearner> learner,

@@ -18,7 +18,8 @@
 
 namespace rlx::stream_x {
 
-absl::StatusOr<std::unique_ptr<JobLearner>> MakeLearner(const JobSpec& spec);
+absl::StatusOr<std::unique_ptr<JobLearner>> MakeLearner(const JobSpec& spec,
+                                                        const LearnerContext& context);
 absl::StatusOr<std::unique_ptr<ActorWorker>> MakeWorker(const JobSpec& spec,
                                                         const WorkerOptions& options);
 absl::StatusOr<std::unique_ptr<GreedyPolicy>> MakeGreedyPolicy(const JobSpec& spec);

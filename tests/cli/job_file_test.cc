@@ -42,7 +42,7 @@ TEST(JobFileTest, ListsEveryBadField) {
   ASSERT_FALSE(s.ok());
   const std::string m(s.message());
   EXPECT_TRUE(absl::StartsWith(m, "invalid job: ")) << m;
-  for (const char* want : {"name:", "algorithm: unknown algorithm 'dqn' (stream_ac, stream_q, stream_td, ppo, appo)", "env:", "Foo-v0",
+  for (const char* want : {"name:", "algorithm: unknown algorithm 'dqn' (stream_ac, stream_q, stream_td, ppo, appo, spo)", "env:", "Foo-v0",
                            "num_actors: must be in [1, 1024], got -2", "envs_per_actor", "stop:"}) {
     EXPECT_TRUE(absl::StrContains(m, want)) << want << " missing in " << m;
   }

@@ -1,14 +1,17 @@
-// The platform running PPO: the learner's real JobManager with its gRPC
-// services, a real replay server and real ActorLoops, all in this process
-// (127.0.0.1, port 0). A synchronous PPO job with one actor holding every env
-// reproduces the in-process trainer (ppo_train) bit for bit; APPO with two
-// actors runs with its lag bound and learns.
+// The platform running batch learners: the learner's real JobManager with its
+// gRPC services, a real replay server, real ActorLoops and (for SPO) a real
+// PreferenceService, all in this process (127.0.0.1, port 0). A synchronous
+// PPO job with one actor holding every env reproduces the in-process trainer
+// (ppo_train) bit for bit; APPO with two actors runs with its lag bound and
+// learns; SPO learns CartPole from preferences alone, and waits (saying so in
+// its status) while its preference service is away.
 #include <gtest/gtest.h>
 
 #include <memory>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "actor/actor_loop.h"
@@ -19,6 +22,7 @@
 #include "core/server.h"
 #include "core/state_dict.h"
 #include "learner/job_manager.h"
+#include "preference/preference_service.h"
 #include "replay/replay_service.h"
 #include "tests/test_util.h"
 
@@ -165,6 +169,79 @@ TEST_F(PpoJobTest, AppoWithTwoActorsKeepsActingWithinItsLagBoundAndLearns) {
   EXPECT_LE(status.mean_policy_lag(), 3 * 1024);
   // A random CartPole policy averages about 22.
   EXPECT_GT(status.mean_return(), 100) << "lag " << status.mean_policy_lag();
+}
+
+// A PreferenceService on a port of its own, which can be stopped and
+// started again on the same port.
+class PreferenceServer {
+ public:
+  PreferenceServer() : service_(PreferenceServiceOptions(), &registry_) {}
+  ~PreferenceServer() { Stop(); }
+  void Start(int port) {
+    auto server = StartGrpcServer(absl::StrCat("127.0.0.1:", port), {&service_}, &port_);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+  }
+  void Stop() {
+    if (server_ != nullptr) StopGrpcServer(server_.get(), absl::Seconds(1));
+    server_.reset();
+  }
+  int port() const { return port_; }
+
+ private:
+  prometheus::Registry registry_;
+  PreferenceServiceImpl service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+};
+
+JobSpec SpoJob(const std::string& name, int preference_port, int64_t steps) {
+  JobSpec spec;
+  spec.set_name(name);
+  spec.set_algorithm("spo");
+  spec.set_env("CartPole-v1");
+  spec.set_num_actors(1);
+  spec.set_envs_per_actor(4);
+  spec.set_seed(1);
+  spec.mutable_spo()->set_preference_address(absl::StrCat("127.0.0.1:", preference_port));
+  spec.mutable_spo()->mutable_preference()->set_name("markovian");
+  spec.mutable_stop()->set_max_env_steps(steps);
+  return spec;
+}
+
+TEST_F(PpoJobTest, SpoLearnsCartPoleFromPreferencesAlone) {
+  PreferenceServer preferences;
+  preferences.Start(0);
+  ASSERT_TRUE(manager_->Submit(SpoJob("spo", preferences.port(), 200 * 512)).ok());
+  StartActor("a1");
+  const JobStatus status = WaitForEnd("spo", absl::Seconds(200));
+  ASSERT_EQ(status.state(), JOB_SUCCEEDED) << status.message();
+  EXPECT_EQ(status.env_steps(), 200 * 512);
+  EXPECT_EQ(status.spec().spo().ppo().gamma(), 1.0);
+  EXPECT_EQ(status.mean_policy_lag(), 0);
+  // The actors send zero rewards: only the win rates can teach it. A random
+  // policy's episodes average about 22 steps.
+  EXPECT_GT(status.mean_return(), 150) << "episodes " << status.episodes();
+}
+
+TEST_F(PpoJobTest, SpoWaitsForItsPreferenceServiceAndSaysSo) {
+  PreferenceServer preferences;
+  preferences.Start(0);
+  const int port = preferences.port();
+  preferences.Stop();  // away when the first rollout is full
+  ASSERT_TRUE(manager_->Submit(SpoJob("spo_wait", port, 8 * 512)).ok());
+  StartActor("a1");
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        auto s = manager_->Get("spo_wait");
+        return s.ok() && absl::StrContains(s->message(), "waiting for the preference service");
+      },
+      absl::Seconds(60)));
+  EXPECT_EQ(manager_->Get("spo_wait")->env_steps(), 0);  // nothing learned without its rewards
+  preferences.Start(port);
+  const JobStatus status = WaitForEnd("spo_wait", absl::Seconds(60));
+  ASSERT_EQ(status.state(), JOB_SUCCEEDED) << status.message();
+  EXPECT_EQ(status.env_steps(), 8 * 512);
 }
 
 }  // namespace

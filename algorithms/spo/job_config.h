@@ -1,0 +1,31 @@
+// SPO's part of the job file (algorithms/algorithm_spec.h): SpoJobConfig's
+// defaults (PPO's for the optimiser, gamma 1, the markovian function, the
+// local preference_server, 8 opponents, a queue of 256, the time feature),
+// its checks, the memory estimate, and the PpoConfig it runs with (the
+// model's input one wider with the time feature). Torch-free.
+#ifndef RLX_ALGORITHMS_SPO_JOB_CONFIG_H_
+#define RLX_ALGORITHMS_SPO_JOB_CONFIG_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "algorithms/algorithm_spec.h"
+#include "algorithms/ppo/ppo_config.h"
+#include "job.pb.h"
+
+namespace rlx::spo {
+
+void CompleteJob(JobSpec* spec);
+void CheckJob(const JobSpec& spec, const ProblemSpec& problem, std::vector<std::string>* errors);
+absl::StatusOr<JobMemoryEstimate> EstimateJob(const JobSpec& spec, const ProblemSpec& problem);
+
+// The optimiser's configuration (spec completed).
+ppo::PpoConfig JobSpoPpoConfig(const JobSpec& spec);
+// What the networks see: the env's problem, one input wider with the time
+// feature (when the env has a time limit).
+ProblemSpec SpoModelProblem(const JobSpec& spec, const ProblemSpec& env_problem);
+
+}  // namespace rlx::spo
+
+#endif  // RLX_ALGORITHMS_SPO_JOB_CONFIG_H_
