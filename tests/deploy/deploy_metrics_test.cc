@@ -122,12 +122,16 @@ TEST_F(DeployMetricsTest, PrometheusScrapesEveryProcessAndCountersIncrease) {
     absl::StrAppend(&scrape, "]\n");
   };
   std::vector<int> actor_ports;
+  int evaluator_port = 0, preference_port = 0;
   for (auto& p : topo_->procs) {
     if (absl::StartsWith(p.tag, "actor")) actor_ports.push_back(p.metrics_port);
+    if (p.tag == "evaluator") evaluator_port = p.metrics_port;
+    if (p.tag == "preference") preference_port = p.metrics_port;
   }
   job("replay", {topo_->replay().metrics_port});
   job("learner", {topo_->learner().metrics_port});
-  job("evaluator", {topo_->procs.back().metrics_port});
+  job("evaluator", {evaluator_port});
+  job("preference", {preference_port});
   job("actor", actor_ports);
   const std::string config = absl::StrCat(
       "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n", "rule_files:\n  - ",
@@ -164,6 +168,7 @@ TEST_F(DeployMetricsTest, PrometheusScrapesEveryProcessAndCountersIncrease) {
   EXPECT_EQ(per_job["replay"], 1);
   EXPECT_EQ(per_job["learner"], 1);
   EXPECT_EQ(per_job["evaluator"], 1);
+  EXPECT_EQ(per_job["preference"], 1);
   EXPECT_EQ(per_job["actor"], kActors);
 
   // Counters increase between scrapes: env steps (each actor), replay inserts

@@ -112,7 +112,7 @@ class LocalTopology {
     return StartWithPortFile(dir_, binary, tag, extra, timeout);
   }
 
-  // replay, learner, `actors` actors and the evaluator.
+  // replay, learner, `actors` actors, the evaluator and the preference server.
   absl::Status StartAll(int actors) {
     auto replay = Start("replay_server", "replay",
                         {"--host=127.0.0.1", "--port=0", "--metrics_port=-1",
@@ -141,6 +141,10 @@ class LocalTopology {
                        "--out_dir=" + dir_ + "/out", "--metrics_port=-1"});
     if (!eval.ok()) return eval.status();
     procs.push_back(std::move(*eval));
+    auto preference = Start("preference_server", "preference",
+                            {"--host=127.0.0.1", "--port=0", "--metrics_port=-1"});
+    if (!preference.ok()) return preference.status();
+    procs.push_back(std::move(*preference));
     return absl::OkStatus();
   }
 
@@ -148,7 +152,7 @@ class LocalTopology {
   Proc& learner() { return procs[1]; }
   const std::string& dir() const { return dir_; }
 
-  std::vector<Proc> procs;  // replay, learner, actors..., evaluator
+  std::vector<Proc> procs;  // replay, learner, actors..., evaluator, preference
 
  private:
   std::string dir_;
