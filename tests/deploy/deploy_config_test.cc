@@ -86,8 +86,9 @@ TEST(DeployConfigTest, DashboardIsValidJsonWithQueries) {
 }
 
 // The binaries' default ports agree with each other and with the compose
-// file: replay 50051, learner 50052, evaluator 50053 (a learner started
-// without --port must be where actors look for it by default).
+// file: replay 50051, learner 50052, evaluator 50053, preference 50054 (a
+// learner started without --port must be where actors look for it by
+// default), and every binary's --help lists its own flags.
 TEST(DeployConfigTest, BinariesDefaultToTheClusterPorts) {
   struct Expect {
     const char* binary;
@@ -100,7 +101,9 @@ TEST(DeployConfigTest, BinariesDefaultToTheClusterPorts) {
                                              {"evaluator", "--port", "50053"},
                                              {"evaluator", "--learner", "\"127.0.0.1:50052\""},
                                              {"actor", "--learner", "\"127.0.0.1:50052\""},
-                                             {"actor", "--replay", "\"127.0.0.1:50051\""}}) {
+                                             {"actor", "--replay", "\"127.0.0.1:50051\""},
+                                             {"preference_server", "--port", "50054"},
+                                             {"learner", "--preference", "\"127.0.0.1:50054\""}}) {
     RunResult r = RunTool({BinaryPath(e.binary), "--helpfull"});
     // absl prints "    --flag (help...); default: value;" possibly over two lines.
     const std::string key = absl::StrCat("    ", e.flag, " (");
@@ -113,8 +116,15 @@ TEST(DeployConfigTest, BinariesDefaultToTheClusterPorts) {
   }
   auto compose = ReadFileToString(SourceDir() + "/deploy/docker-compose.yml");
   ASSERT_TRUE(compose.ok());
-  for (const char* port : {"--port=50051", "--port=50052", "--port=50053"}) {
+  for (const char* port : {"--port=50051", "--port=50052", "--port=50053", "--port=50054"}) {
     EXPECT_NE(compose->find(port), std::string::npos) << port;
+  }
+  for (const char* binary :
+       {"replay_server", "learner", "actor", "evaluator", "preference_server", "rlctl"}) {
+    RunResult r = RunTool({BinaryPath(binary), "--help"});
+    EXPECT_NE(r.output.find("--"), std::string::npos) << binary << " --help lists no flags:\n"
+                                                      << r.output;
+    EXPECT_EQ(r.output.find("No flags matched"), std::string::npos) << binary;
   }
 }
 
