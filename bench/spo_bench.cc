@@ -44,19 +44,6 @@ ABSL_FLAG(bool, trace, false, "Print the distribution every 1/8 of training.");
 namespace rlx::spo {
 namespace {
 
-Trajectory GameTrajectory(int a) {
-  const float reward[3] = {0, 2, 1}, position[3] = {1, 0, 2};
-  Trajectory t;
-  t.set_length(1);
-  t.set_obs_dim(1);
-  t.set_action_dim(1);
-  t.add_observations(0);
-  t.add_observations(position[a]);
-  t.add_actions(static_cast<float>(a));
-  t.add_rewards(reward[a]);
-  return t;
-}
-
 std::string Dist(const std::vector<double>& p) {
   char buf[64];
   std::snprintf(buf, sizeof(buf), "%.3f %.3f %.3f", p[0], p[1], p[2]);
@@ -83,11 +70,7 @@ int Intransitive() {
     for (double w : mix) spec.add_mix(w);
     auto f = MakePreferenceFunction(spec);
     if (!f.ok()) return 1;
-    std::vector<std::vector<double>> m(3, std::vector<double>(3));
-    for (int i = 0; i < 3; ++i) {
-      for (int j = 0; j < 3; ++j) m[i][j] = (*f)->Probability(GameTrajectory(i), GameTrajectory(j));
-    }
-    const std::vector<double> winner = MinimaxWinner(m);
+    const std::vector<double> winner = MinimaxWinner(PreferenceGameMatrix(**f));
     for (int seed = 1; seed <= absl::GetFlag(FLAGS_seeds); ++seed) {
       PreferenceTrainOptions options;
       options.record_distributions = true;

@@ -7,14 +7,11 @@ EnvSpec GameSpec() {
   EnvSpec spec;
   spec.name = PreferenceGame::kName;
   spec.observation_space = Space::Box({-10.0f}, {10.0f});
-  spec.action_space = Space::Discrete(3);
+  spec.action_space = Space::Discrete(PreferenceGame::kActions);
   spec.max_episode_steps = 1;
   spec.reward_threshold = 2;
   return spec;
 }
-
-constexpr double kReward[3] = {0, 2, 1};
-constexpr float kFinalPosition[3] = {1, 0, 2};
 
 }  // namespace
 

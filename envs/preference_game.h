@@ -22,6 +22,10 @@ namespace rlx {
 class PreferenceGame : public ClassicEnv {
  public:
   static constexpr char kName[] = "PreferenceGame-v0";
+  static constexpr int kActions = 3;
+  // Per action: the reward of its step and the position it ends at.
+  static constexpr double kReward[kActions] = {0, 2, 1};
+  static constexpr float kFinalPosition[kActions] = {1, 0, 2};
   PreferenceGame();
 
  protected:

@@ -14,6 +14,7 @@
 #include "algorithms/spo/reward_model.h"
 #include "algorithms/spo/win_rate.h"
 #include "core/status_macros.h"
+#include "envs/preference_game.h"
 #include "envs/vector_env.h"
 
 namespace rlx::spo {
@@ -40,6 +41,30 @@ std::vector<double> MinimaxWinner(const std::vector<std::vector<double>>& m, int
   std::vector<double> p(n);
   for (size_t i = 0; i < n; ++i) p[i] = 0.5 * (row_counts[i] + col_counts[i]) / iterations;
   return p;
+}
+
+Trajectory PreferenceGameTrajectory(int action) {
+  Trajectory t;
+  t.set_length(1);
+  t.set_obs_dim(1);
+  t.set_action_dim(1);
+  t.add_observations(0);
+  t.add_observations(PreferenceGame::kFinalPosition[action]);
+  t.add_actions(static_cast<float>(action));
+  t.add_rewards(static_cast<float>(PreferenceGame::kReward[action]));
+  t.set_terminated(true);
+  return t;
+}
+
+std::vector<std::vector<double>> PreferenceGameMatrix(const PreferenceFunction& preference) {
+  const int n = PreferenceGame::kActions;
+  std::vector<std::vector<double>> m(n, std::vector<double>(n));
+  for (int i = 0; i < n; ++i) {
+    for (int j = 0; j < n; ++j) {
+      m[i][j] = preference.Probability(PreferenceGameTrajectory(i), PreferenceGameTrajectory(j));
+    }
+  }
+  return m;
 }
 
 double TotalVariation(const std::vector<double>& p, const std::vector<double>& q) {

@@ -27,6 +27,7 @@
 #include "absl/status/statusor.h"
 #include "algorithms/ppo/ppo_config.h"
 #include "algorithms/ppo/ppo_trainer.h"
+#include "algorithms/preferences.h"
 #include "preference.pb.h"
 
 namespace rlx::spo {
@@ -76,6 +77,12 @@ absl::StatusOr<PreferenceTrainResult> RunPreferenceTraining(const PreferenceTrai
 // mixture converges to it).
 std::vector<double> MinimaxWinner(const std::vector<std::vector<double>>& m,
                                   int iterations = 200000);
+
+// PreferenceGame-v0's one-step trajectory for `action` (starting at 0), and
+// the matrix M[i][j] = P(trajectory i preferred to trajectory j) of a
+// preference function over its actions.
+Trajectory PreferenceGameTrajectory(int action);
+std::vector<std::vector<double>> PreferenceGameMatrix(const PreferenceFunction& preference);
 
 // Total variation distance between two distributions.
 double TotalVariation(const std::vector<double>& p, const std::vector<double>& q);

@@ -23,18 +23,6 @@
 namespace rlx {
 namespace {
 
-Trajectory OneStep(float reward, float final_position, float action) {
-  Trajectory t;
-  t.set_length(1);
-  t.set_obs_dim(1);
-  t.set_action_dim(1);
-  t.add_observations(0);
-  t.add_observations(final_position);
-  t.add_actions(action);
-  t.add_rewards(reward);
-  return t;
-}
-
 CompareRequest Request(const std::string& function) {
   CompareRequest request;
   request.set_job("test");
@@ -42,9 +30,7 @@ CompareRequest Request(const std::string& function) {
   request.mutable_function()->set_temperature(1.0);
   for (double w : {0.4, 0.35, 0.25}) request.mutable_function()->add_mix(w);
   // PreferenceGame-v0's three actions.
-  *request.add_trajectories() = OneStep(0, 1, 0);
-  *request.add_trajectories() = OneStep(2, 0, 1);
-  *request.add_trajectories() = OneStep(1, 2, 2);
+  for (int a = 0; a < 3; ++a) *request.add_trajectories() = spo::PreferenceGameTrajectory(a);
   for (auto [a, b] : {std::pair{0, 1}, {1, 2}, {2, 0}, {1, 1}}) {
     TrajectoryPair* p = request.add_pairs();
     p->set_a(a);

@@ -14,21 +14,6 @@
 namespace rlx::spo {
 namespace {
 
-// The one-step trajectory of PreferenceGame-v0's action a.
-Trajectory GameTrajectory(int a) {
-  const float reward[3] = {0, 2, 1}, position[3] = {1, 0, 2};
-  Trajectory t;
-  t.set_length(1);
-  t.set_obs_dim(1);
-  t.set_action_dim(1);
-  t.add_observations(0);
-  t.add_observations(position[a]);
-  t.add_actions(static_cast<float>(a));
-  t.add_rewards(reward[a]);
-  t.set_terminated(true);
-  return t;
-}
-
 // The paper's intransitive experiment: three transitive raters mixed so the
 // majority cycles. SPO (win rate against the group and recent trajectories,
 // PPO underneath) ends near the Minimax Winner; reward-model RLHF (a
@@ -43,11 +28,7 @@ TEST(IntransitiveExperimentTest, SpoFindsTheMinimaxWinnerAndRewardModelRlhfDoesN
     for (double w : mix) spec.add_mix(w);
     auto f = MakePreferenceFunction(spec);
     ASSERT_TRUE(f.ok());
-    std::vector<std::vector<double>> m(3, std::vector<double>(3));
-    for (int i = 0; i < 3; ++i) {
-      for (int j = 0; j < 3; ++j) m[i][j] = (*f)->Probability(GameTrajectory(i), GameTrajectory(j));
-    }
-    const std::vector<double> winner = MinimaxWinner(m);
+    const std::vector<double> winner = MinimaxWinner(PreferenceGameMatrix(**f));
 
     PreferenceTrainOptions options;
     options.record_distributions = true;

@@ -29,21 +29,6 @@ Trajectory RandomTrajectory(std::mt19937_64* rng, int length) {
   return t;
 }
 
-// The one-step trajectory of PreferenceGame-v0's action a.
-Trajectory GameTrajectory(int a) {
-  const float reward[3] = {0, 2, 1}, position[3] = {1, 0, 2};
-  Trajectory t;
-  t.set_length(1);
-  t.set_obs_dim(1);
-  t.set_action_dim(1);
-  t.add_observations(0);
-  t.add_observations(position[a]);
-  t.add_actions(static_cast<float>(a));
-  t.add_rewards(reward[a]);
-  t.set_terminated(true);
-  return t;
-}
-
 PreferenceFunctionSpec Spec(const std::string& name) {
   PreferenceFunctionSpec spec;
   spec.set_name(name);
@@ -75,14 +60,16 @@ TEST(PreferencesTest, EveryFunctionIsAntisymmetricWithTiesAtOneHalf) {
 TEST(PreferencesTest, MarkovianComparesTrueReturns) {
   auto f = MakePreferenceFunction(Spec("markovian"));
   ASSERT_TRUE(f.ok());
-  EXPECT_EQ((*f)->Probability(GameTrajectory(1), GameTrajectory(2)), 1.0);  // 2 > 1
-  EXPECT_EQ((*f)->Probability(GameTrajectory(0), GameTrajectory(2)), 0.0);  // 0 < 1
+  // Returns 0, 2, 1 for actions 0, 1, 2.
+  EXPECT_EQ((*f)->Probability(PreferenceGameTrajectory(1), PreferenceGameTrajectory(2)), 1.0);
+  EXPECT_EQ((*f)->Probability(PreferenceGameTrajectory(0), PreferenceGameTrajectory(2)), 0.0);
 }
 
 TEST(PreferencesTest, IntransitiveMixMakesTheMajorityCycleOnAHandMadeTriple) {
   auto f = MakePreferenceFunction(Spec("intransitive"));
   ASSERT_TRUE(f.ok());
-  const Trajectory t0 = GameTrajectory(0), t1 = GameTrajectory(1), t2 = GameTrajectory(2);
+  const Trajectory t0 = PreferenceGameTrajectory(0), t1 = PreferenceGameTrajectory(1),
+                   t2 = PreferenceGameTrajectory(2);
   // Each rater is transitive, but the majority prefers 0 to 1, 1 to 2 and 2 to 0.
   EXPECT_NEAR((*f)->Probability(t0, t1), 0.35 + 0.25, 1e-12);  // position, energy
   EXPECT_NEAR((*f)->Probability(t1, t2), 0.4 + 0.25, 1e-12);   // return, energy
@@ -94,7 +81,7 @@ TEST(PreferencesTest, NoisyVotesFollowTheirProbabilityOver10000Draws) {
   spec.set_temperature(2.0);
   auto f = MakePreferenceFunction(spec);
   ASSERT_TRUE(f.ok());
-  const Trajectory a = GameTrajectory(1), b = GameTrajectory(2);  // returns 2 and 1
+  const Trajectory a = PreferenceGameTrajectory(1), b = PreferenceGameTrajectory(2);  // returns 2 and 1
   const double p = (*f)->Probability(a, b);
   EXPECT_NEAR(p, 1.0 / (1.0 + std::exp(-0.5)), 1e-12);
   std::mt19937_64 rng(3);
@@ -130,8 +117,8 @@ TEST(PreferencesTest, BadSpecsAndTrajectoriesAreNamed) {
               ::testing::HasSubstr("function.name"));
   CompareRequest request;
   *request.mutable_function() = Spec("markovian");
-  *request.add_trajectories() = GameTrajectory(0);
-  Trajectory bad = GameTrajectory(1);
+  *request.add_trajectories() = PreferenceGameTrajectory(0);
+  Trajectory bad = PreferenceGameTrajectory(1);
   bad.add_rewards(3);  // one more reward than steps
   *request.add_trajectories() = bad;
   request.add_pairs()->set_b(1);
@@ -161,8 +148,9 @@ TEST(WinRateTest, HandMadeGroupAgainstEveryOpponent) {
   auto f = MakePreferenceFunction(Spec("markovian"));
   ASSERT_TRUE(f.ok());
   // Returns 0, 2, 1 in the group; a queue with one return-1 trajectory.
-  const std::vector<Trajectory> group = {GameTrajectory(0), GameTrajectory(1), GameTrajectory(2)};
-  const std::vector<Trajectory> queue = {GameTrajectory(2)};
+  const std::vector<Trajectory> group = {PreferenceGameTrajectory(0), PreferenceGameTrajectory(1),
+                                         PreferenceGameTrajectory(2)};
+  const std::vector<Trajectory> queue = {PreferenceGameTrajectory(2)};
   std::mt19937_64 rng(1);
   int64_t queries = 0;
   auto rates = WinRates(group, queue, /*opponents=*/0, LocalComparator(f->get()), &rng, &queries);
