@@ -75,6 +75,17 @@ class JobClient {
     if (!st.ok()) return absl::Status(static_cast<absl::StatusCode>(st.error_code()), st.error_message());
     return s;
   }
+  // Polls Get until the job has ended (neither queued nor running); *status
+  // is the last status read. False if it did not end within timeout.
+  bool WaitForEnd(const std::string& name, absl::Duration timeout, JobStatus* status) {
+    return WaitFor(
+        [&] {
+          auto s = Get(name);
+          if (s.ok()) *status = *s;
+          return s.ok() && status->state() != JOB_QUEUED && status->state() != JOB_RUNNING;
+        },
+        timeout);
+  }
   absl::StatusOr<JobStatus> Get(const std::string& name) {
     grpc::ClientContext ctx;
     ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
@@ -129,13 +140,7 @@ TEST(DistributedTest, TrainsCartPoleAcrossProcessesAndShutsDownCleanly) {
   JobClient jobs(learner->port);
   ASSERT_TRUE(jobs.Submit(CartPoleJob("cartpole", 16000, 2)).ok());
   JobStatus status;
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        auto s = jobs.Get("cartpole");
-        if (s.ok()) status = *s;
-        return s.ok() && status.state() != JOB_QUEUED && status.state() != JOB_RUNNING;
-      },
-      absl::Seconds(150)))
+  ASSERT_TRUE(jobs.WaitForEnd("cartpole", absl::Seconds(150), &status))
       << "job did not finish: env_steps " << status.env_steps();
   EXPECT_EQ(status.state(), JOB_SUCCEEDED) << status.message();
   EXPECT_EQ(status.env_steps(), 16000);
@@ -185,13 +190,7 @@ TEST(DistributedTest, TrainsCartPoleWithPpoAcrossProcesses) {
   JobClient jobs(learner->port);
   ASSERT_TRUE(jobs.Submit(spec).ok());
   JobStatus status;
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        auto s = jobs.Get("cartpole_ppo");
-        if (s.ok()) status = *s;
-        return s.ok() && status.state() != JOB_QUEUED && status.state() != JOB_RUNNING;
-      },
-      absl::Seconds(150)))
+  ASSERT_TRUE(jobs.WaitForEnd("cartpole_ppo", absl::Seconds(150), &status))
       << "job did not finish: env_steps " << status.env_steps();
   EXPECT_EQ(status.state(), JOB_SUCCEEDED) << status.message();
   EXPECT_EQ(status.env_steps(), 40960);
