@@ -1,0 +1,177 @@
+// Navigation-v0: GCBF+'s 2-D double-integrator swarm (docs/environments.md,
+// "Navigation"). N agents (state x, y, vx, vy; mass 0.1; force action in
+// [-1, 1]^2; velocity clipped to +-0.5 per axis; Euler with dt 0.03) each
+// drive to their own goal without touching each other (radius 0.05: a
+// collision is a distance under 0.1) or the rectangular obstacles. An agent
+// senses agents within 0.5 and, with obstacles, 32 LiDAR rays of range 0.5.
+// Success for an agent: it came within 0.1 of its goal and never collided.
+//
+// The square area grows with N so that density stays at 8 agents (and 8
+// obstacles) per 4 x 4; an episode lasts long enough to cross the area's
+// diagonal at 0.5 per second plus 100 steps (NavigationEpisodeSteps).
+//
+// Observation (GraphLayout): ego = [goal offset clipped to length 0.5,
+// velocity, distance to goal clipped to 2] scaled to about [-1, 1]; edges =
+// the nearest max_agent_neighbors sensed agents [1, 0, relative position,
+// relative velocity] nearest first, then one slot per LiDAR ray [0, 1, hit
+// point relative position, -velocity], valid when the ray hits within 0.4
+// (GCBF+'s active LiDAR range). Positions and velocities are divided by 0.5.
+//
+// Reward per agent and step: progress_reward x (distance to goal closed this
+// step) - collision_penalty while in collision - action_cost x |u|^2, plus
+// goal_bonus the first time the agent reaches its goal. The episode ends by
+// truncation at the step limit, or by termination once every agent is within
+// its goal radius at the same time.
+//
+// Cost: O(N) per step (a uniform grid for agents and another for obstacles).
+// Not thread-safe; one owner.
+#ifndef RLX_ENVS_NAVIGATION_H_
+#define RLX_ENVS_NAVIGATION_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "envs/multi_agent_env.h"
+#include "envs/spatial_grid.h"
+
+namespace rlx {
+
+namespace nav {
+inline constexpr double kAgentRadius = 0.05;
+inline constexpr double kCollisionDistance = 2 * kAgentRadius;
+inline constexpr double kSensingRadius = 0.5;
+inline constexpr double kGoalRadius = 0.1;
+inline constexpr double kDt = 0.03;
+inline constexpr double kMass = 0.1;
+inline constexpr double kMaxSpeed = 0.5;  // per axis
+inline constexpr double kMaxForce = 1.0;  // per axis
+inline constexpr int kLidarRays = 32;
+inline constexpr double kLidarActiveRange = kSensingRadius - 0.1;
+inline constexpr double kAgentsPer16 = 8;     // agents per 4 x 4 of area
+inline constexpr double kObstaclesPer16 = 8;  // obstacles per 4 x 4 of area
+inline constexpr double kObstacleSideMin = 0.1, kObstacleSideMax = 0.5;
+inline constexpr double kMinSeparation = 4 * kAgentRadius;  // between starts, between goals
+inline constexpr int64_t kEgoDim = 5;
+inline constexpr int64_t kEdgeDim = 6;
+}  // namespace nav
+
+enum class NavigationScenario { kRandom, kSwap, kCircle };
+absl::StatusOr<NavigationScenario> ParseNavigationScenario(absl::string_view name);
+const char* NavigationScenarioName(NavigationScenario scenario);
+
+struct NavigationConfig {
+  int num_agents = 8;
+  NavigationScenario scenario = NavigationScenario::kRandom;
+  bool obstacles = false;
+  int max_agent_neighbors = 8;
+  int episode_steps = 0;  // 0: NavigationEpisodeSteps(side)
+  double progress_reward = 10.0;
+  double collision_penalty = 0.5;
+  double action_cost = 0.01;
+  double goal_bonus = 1.0;
+};
+
+// Side of the square area for n agents at the fixed density, and the step
+// limit for that side.
+double NavigationSide(int num_agents);
+int NavigationEpisodeSteps(double side);
+
+// A rectangle of half extents (hw, hh) centred at (cx, cy), rotated by the
+// angle whose cosine and sine are (c, s).
+struct Obstacle {
+  float cx = 0, cy = 0, hw = 0, hh = 0, c = 1, s = 0;
+};
+// Signed distance from (x, y) to the rectangle (negative inside).
+float ObstacleSignedDistance(const Obstacle& o, float x, float y);
+// Distance along the unit ray (ox, oy) + t (dx, dy), t in [0, range], to the
+// rectangle's boundary (0 when the origin is inside), or +infinity.
+float RayObstacleHit(const Obstacle& o, float ox, float oy, float dx, float dy, float range);
+
+// One agent's episode so far.
+struct NavigationAgentStats {
+  bool reached = false;  // came within kGoalRadius of its goal
+  int reach_step = -1;   // steps taken when it first did
+  bool collided = false;
+  int collisions = 0;    // times a contact began (with an agent or obstacle)
+  bool success() const { return reached && !collided; }
+};
+
+class NavigationEnv : public MultiAgentEnv {
+ public:
+  static constexpr char kName[] = "Navigation-v0";
+  static absl::StatusOr<std::unique_ptr<NavigationEnv>> Create(const NavigationConfig& config);
+
+  const MultiAgentSpec& spec() const override { return spec_; }
+  void Reset(std::optional<uint64_t> seed, std::vector<float>* observations) override;
+  absl::Status Step(absl::Span<const float> actions, MultiAgentStepResult* result) override;
+  const NeighbourGraph& graph() const override { return graph_; }
+
+  const NavigationConfig& config() const { return config_; }
+  double side() const { return side_; }
+  int num_agents() const { return n_; }
+  int elapsed_steps() const { return elapsed_; }
+  // Interleaved x, y per agent.
+  const std::vector<float>& positions() const { return pos_; }
+  const std::vector<float>& velocities() const { return vel_; }
+  const std::vector<float>& goals() const { return goal_; }
+  const std::vector<Obstacle>& obstacles() const { return obstacles_; }
+  const std::vector<NavigationAgentStats>& stats() const { return stats_; }
+  // In contact with an agent or an obstacle now.
+  bool in_collision(int i) const { return contact_[i] != 0; }
+  // LiDAR hit distance per ray of agent i (+infinity: no hit within range).
+  void Lidar(int i, float* distances) const;
+  // Current observations (as Reset and Step write them).
+  void Observations(std::vector<float>* out) const;
+
+  // Puts the env in a hand-made state (tests): positions, velocities and
+  // goals interleaved x, y per agent, and the obstacles; starts an episode
+  // from it. INVALID_ARGUMENT on sizes that do not match num_agents.
+  absl::Status SetState(std::vector<float> positions, std::vector<float> velocities,
+                        std::vector<float> goals, std::vector<Obstacle> obstacles);
+
+ private:
+  explicit NavigationEnv(const NavigationConfig& config);
+  void PlaceObstacles();
+  void PlaceAgents();
+  void IndexObstacles();
+  // Rebuilds the agent grid and the neighbour graph, updates contacts.
+  void Sense();
+  void WriteObservation(int i, float* out) const;
+  void StartEpisode();
+
+  NavigationConfig config_;
+  MultiAgentSpec spec_;
+  int n_;
+  double side_;
+  std::mt19937_64 rng_;
+  std::vector<float> pos_, vel_, goal_, dist_;
+  std::vector<Obstacle> obstacles_;
+  std::vector<NavigationAgentStats> stats_;
+  std::vector<uint8_t> contact_;
+  int elapsed_ = 0;
+  bool needs_reset_ = true;
+  SpatialGrid grid_;
+  NeighbourGraph graph_;
+  std::vector<float> graph_d2_;  // squared distances, aligned with graph_.neighbors
+  // Obstacles by grid cell (compressed rows over grid_'s cells).
+  std::vector<int32_t> obstacle_cell_offsets_, obstacle_cell_items_;
+  mutable std::vector<uint32_t> obstacle_stamp_;
+  mutable uint32_t stamp_ = 0;
+  std::vector<float> ray_cos_, ray_sin_;
+};
+
+// Makes "Navigation-v0" from settings as key=value pairs (used by jobs and
+// tools): agents, scenario (random|swap|circle), obstacles (0|1), neighbors,
+// episode_steps, progress_reward, collision_penalty, action_cost,
+// goal_bonus. INVALID_ARGUMENT naming an unknown key or a bad value.
+absl::StatusOr<NavigationConfig> ParseNavigationConfig(absl::string_view settings);
+
+}  // namespace rlx
+
+#endif  // RLX_ENVS_NAVIGATION_H_
