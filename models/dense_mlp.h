@@ -24,6 +24,7 @@
 
 #include "absl/status/status.h"
 #include "absl/types/span.h"
+#include "models/batch_function.h"
 
 namespace rlx {
 
@@ -46,19 +47,35 @@ float TanhApprox(float x);
 int64_t DenseMlpNumParameters(const DenseMlpSpec& spec);
 
 // Activations of one Forward (reused across calls to avoid allocation).
-struct DenseMlpCache {
+struct DenseMlpCache : BatchCache {
   int64_t batch = 0;
   std::vector<const float*> inputs;      // per layer: its input (x, or the previous output)
   std::vector<std::vector<float>> outputs;  // per layer: batch x fan_out (tanh applied on hidden)
   std::vector<float> grad, grad_next;     // Backward scratch
 };
 
-class DenseMlp {
+class DenseMlp : public BatchFunction {
  public:
   explicit DenseMlp(DenseMlpSpec spec);
 
+  // BatchFunction (one parameter block; the cache is a DenseMlpCache).
+  int64_t input_dim() const override { return spec_.input_dim; }
+  int64_t output_dim() const override { return spec_.output_dim; }
+  std::vector<absl::Span<float>> parameter_blocks() override { return {params()}; }
+  std::vector<absl::Span<const float>> parameter_blocks() const override { return {params()}; }
+  void Initialize(double hidden_gain, double output_gain, uint64_t seed) override {
+    OrthogonalInitialize(hidden_gain, output_gain, seed);
+  }
+  std::unique_ptr<BatchCache> NewCache() const override { return std::make_unique<DenseMlpCache>(); }
+  absl::Span<const float> Forward(const float* x, int64_t batch, BatchCache* cache) const override {
+    return Forward(x, batch, static_cast<DenseMlpCache*>(cache));
+  }
+  void Backward(BatchCache* cache, const float* grad_output, float* grad_params) const override {
+    Backward(static_cast<DenseMlpCache*>(cache), grad_output, grad_params, nullptr);
+  }
+
   const DenseMlpSpec& spec() const { return spec_; }
-  int64_t num_params() const { return static_cast<int64_t>(params_.size()); }
+  int64_t num_params() const override { return static_cast<int64_t>(params_.size()); }
   absl::Span<float> params() { return absl::MakeSpan(params_); }
   absl::Span<const float> params() const { return params_; }
 

@@ -30,6 +30,11 @@ struct PpoConfig {
   double max_grad_norm = 0.5;
   double adam_eps = 1e-5;
   std::vector<int64_t> hidden = {64, 64};
+  // "mlp": DenseMlp actor and critic over the flat observation. "gnn": a
+  // GraphNet each (models/graph_net.h) over the problem's graph layout: the
+  // message MLP has hidden[0..n-2] hidden layers and hidden.back() outputs,
+  // the update MLP has `hidden` hidden layers.
+  std::string network = "mlp";
   double init_log_std = 0.0;  // Gaussian policies: state-independent log std
   // Running mean/var normalisation of observations (clipped to +-10) and
   // scaling of rewards by the std of the discounted return (clipped to

@@ -90,6 +90,8 @@ PpoLearner::PpoLearner(const ProblemSpec& problem, const PpoConfig& config, uint
   adam_.m.assign(model_.num_parameters(), 0.0f);
   adam_.v.assign(model_.num_parameters(), 0.0f);
   grad_.assign(model_.num_parameters(), 0.0f);
+  actor_cache_ = model_.actor().NewCache();
+  critic_cache_ = model_.critic().NewCache();
 }
 
 void PpoLearner::AdamStep(double lr) {
@@ -102,14 +104,15 @@ void PpoLearner::AdamStep(double lr) {
   const float step = static_cast<float>(lr / bc1);
   const float inv_sqrt_bc2 = static_cast<float>(1.0 / std::sqrt(bc2));
   const float eps = static_cast<float>(config_.adam_eps);
-  const std::pair<float*, int64_t> blocks[] = {
-      {model_.actor().params().data(), model_.actor().num_params()},
-      {model_.critic().params().data(), model_.critic().num_params()},
-      {model_.log_std().data(), static_cast<int64_t>(model_.log_std().size())}};
+  std::vector<absl::Span<float>> blocks = model_.actor().parameter_blocks();
+  for (absl::Span<float> b : model_.critic().parameter_blocks()) blocks.push_back(b);
+  blocks.push_back(absl::MakeSpan(model_.log_std()));
   const float* g = grad_.data();
   float* m = adam_.m.data();
   float* v = adam_.v.data();
-  for (const auto& [p, n] : blocks) {
+  for (absl::Span<float> block : blocks) {
+    float* p = block.data();
+    const int64_t n = static_cast<int64_t>(block.size());
 #pragma omp simd
     for (int64_t i = 0; i < n; ++i) {
       m[i] = kBeta1 * m[i] + (1 - kBeta1) * g[i];
@@ -132,8 +135,8 @@ double PpoLearner::MinibatchLoss(const Minibatch& mb, std::vector<float>* grad,
   g_ent_.resize(n);
   grad_head_.resize(n * heads);
   grad_value_.resize(n);
-  absl::Span<const float> head = model_.actor().Forward(mb.observations.data(), n, &actor_cache_);
-  absl::Span<const float> v = model_.critic().Forward(mb.observations.data(), n, &critic_cache_);
+  absl::Span<const float> head = model_.actor().Forward(mb.observations.data(), n, actor_cache_.get());
+  absl::Span<const float> v = model_.critic().Forward(mb.observations.data(), n, critic_cache_.get());
   model_.LogProbEntropy(head.data(), n, mb.actions.data(), lp_.data(), ent_.data());
   const double inv = 1.0 / static_cast<double>(n);
   MinibatchStats s;
@@ -178,8 +181,8 @@ double PpoLearner::MinibatchLoss(const Minibatch& mb, std::vector<float>* grad,
     float* g_log_std = g_critic + model_.critic().num_params();
     model_.HeadBackward(head.data(), n, mb.actions.data(), g_lp_.data(), g_ent_.data(),
                         grad_head_.data(), g_log_std);
-    model_.actor().Backward(&actor_cache_, grad_head_.data(), g_actor);
-    model_.critic().Backward(&critic_cache_, grad_value_.data(), g_critic);
+    model_.actor().Backward(actor_cache_.get(), grad_head_.data(), g_actor);
+    model_.critic().Backward(critic_cache_.get(), grad_value_.data(), g_critic);
   }
   return s.policy_loss + c.vf_coef * s.value_loss - c.ent_coef * s.entropy;
 }
@@ -195,13 +198,13 @@ absl::Status PpoLearner::Update(const Rollout& r, PpoUpdateInfo* info) {
   // observation) at truncations, and under V-trace the learner's own V(s_t)
   // and log pi(a_t | s_t).
   std::vector<float> bootstrap(n);
-  model_.Values(r.next_observations.data(), n, &critic_cache_, bootstrap.data());
+  model_.Values(r.next_observations.data(), n, critic_cache_.get(), bootstrap.data());
   const std::vector<float>* values = &r.values;
   if (c.vtrace) {
     targets_values_.resize(m);
-    model_.Values(r.observations.data(), m, &critic_cache_, targets_values_.data());
+    model_.Values(r.observations.data(), m, critic_cache_.get(), targets_values_.data());
     values = &targets_values_;
-    absl::Span<const float> head = model_.actor().Forward(r.observations.data(), m, &actor_cache_);
+    absl::Span<const float> head = model_.actor().Forward(r.observations.data(), m, actor_cache_.get());
     lp_.resize(m);
     ent_.resize(m);
     model_.LogProbEntropy(head.data(), m, r.actions.data(), lp_.data(), ent_.data());
@@ -215,7 +218,7 @@ absl::Status PpoLearner::Update(const Rollout& r, PpoUpdateInfo* info) {
       const int64_t i = u * t_len + t;
       if (r.truncated[i]) {
         if (c.bootstrap_on_truncation) {
-          model_.Values(&r.final_observations[i * obs_dim], 1, &critic_cache_,
+          model_.Values(&r.final_observations[i * obs_dim], 1, critic_cache_.get(),
                         final_value.data());
           next_values_[i] = final_value[0];
         } else {

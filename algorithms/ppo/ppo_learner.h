@@ -136,7 +136,7 @@ class PpoLearner {
   Minibatch mb_;
   std::vector<float> lp_, ent_, g_lp_, g_ent_, grad_head_, grad_value_;
   std::vector<int64_t> order_;
-  DenseMlpCache actor_cache_, critic_cache_;
+  std::unique_ptr<BatchCache> actor_cache_, critic_cache_;
   PpoUpdateTrace* trace_ = nullptr;
 };
 

@@ -5,17 +5,28 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "models/dense_mlp.h"
+#include "models/graph_net.h"
 
 namespace rlx::ppo {
 namespace {
 
 constexpr double kHalfLog2Pi = 0.91893853320467274178;  // 0.5 * log(2 pi)
 
-DenseMlpSpec ActorSpec(const ProblemSpec& p, const PpoConfig& c) {
-  return {p.observation_dim, c.hidden, p.discrete ? p.num_actions : p.action_dim};
-}
-DenseMlpSpec CriticSpec(const ProblemSpec& p, const PpoConfig& c) {
-  return {p.observation_dim, c.hidden, 1};
+std::unique_ptr<BatchFunction> MakeNetwork(const ProblemSpec& p, const PpoConfig& c,
+                                           int64_t outputs) {
+  if (c.network == "gnn") {
+    GraphNetSpec s;
+    s.ego_dim = p.graph.ego_dim;
+    s.edge_dim = p.graph.edge_dim;
+    s.max_edges = p.graph.max_edges;
+    s.message_hidden.assign(c.hidden.begin(), c.hidden.end() - 1);
+    s.message_dim = c.hidden.back();
+    s.update_hidden = c.hidden;
+    s.output_dim = outputs;
+    return std::make_unique<GraphNet>(s);
+  }
+  return std::make_unique<DenseMlp>(DenseMlpSpec{p.observation_dim, c.hidden, outputs});
 }
 
 // log-softmax of n logits into out (doubles); returns the entropy.
@@ -35,21 +46,25 @@ double LogSoftmax(const float* z, int64_t n, double* out) {
 }  // namespace
 
 PpoModel::PpoModel(const ProblemSpec& problem, const PpoConfig& config, uint64_t seed)
-    : problem_(problem), actor_(ActorSpec(problem, config)), critic_(CriticSpec(problem, config)) {
-  actor_.OrthogonalInitialize(std::sqrt(2.0), 0.01, seed * 2 + 1);
-  critic_.OrthogonalInitialize(std::sqrt(2.0), 1.0, seed * 2 + 2);
+    : problem_(problem),
+      actor_(MakeNetwork(problem, config, problem.discrete ? problem.num_actions : problem.action_dim)),
+      critic_(MakeNetwork(problem, config, 1)) {
+  actor_->Initialize(std::sqrt(2.0), 0.01, seed * 2 + 1);
+  critic_->Initialize(std::sqrt(2.0), 1.0, seed * 2 + 2);
   if (!problem.discrete) log_std_.assign(problem.action_dim, static_cast<float>(config.init_log_std));
 }
 
 int64_t PpoModel::num_parameters() const {
-  return actor_.num_params() + critic_.num_params() + static_cast<int64_t>(log_std_.size());
+  return actor_->num_params() + critic_->num_params() + static_cast<int64_t>(log_std_.size());
 }
 
 std::vector<float> PpoModel::GetParameters() const {
-  std::vector<float> flat;
+  std::vector<float> flat, part;
   flat.reserve(num_parameters());
-  flat.insert(flat.end(), actor_.params().begin(), actor_.params().end());
-  flat.insert(flat.end(), critic_.params().begin(), critic_.params().end());
+  for (const BatchFunction* f : {actor_.get(), critic_.get()}) {
+    GetBatchFunctionParameters(*f, &part);
+    flat.insert(flat.end(), part.begin(), part.end());
+  }
   flat.insert(flat.end(), log_std_.begin(), log_std_.end());
   return flat;
 }
@@ -60,17 +75,17 @@ absl::Status PpoModel::SetParameters(absl::Span<const float> flat) {
                                                    " floats, got ", flat.size()));
   }
   const float* p = flat.data();
-  std::copy(p, p + actor_.num_params(), actor_.params().begin());
-  p += actor_.num_params();
-  std::copy(p, p + critic_.num_params(), critic_.params().begin());
-  p += critic_.num_params();
+  SetBatchFunctionParameters(actor_.get(), p);
+  p += actor_->num_params();
+  SetBatchFunctionParameters(critic_.get(), p);
+  p += critic_->num_params();
   std::copy(p, p + log_std_.size(), log_std_.begin());
   return absl::OkStatus();
 }
 
-void PpoModel::Values(const float* observations, int64_t batch, DenseMlpCache* cache,
+void PpoModel::Values(const float* observations, int64_t batch, BatchCache* cache,
                       float* values) const {
-  absl::Span<const float> v = critic_.Forward(observations, batch, cache);
+  absl::Span<const float> v = critic_->Forward(observations, batch, cache);
   std::copy(v.begin(), v.end(), values);
 }
 
@@ -81,8 +96,10 @@ void PpoModel::Act(const float* observations, int64_t batch, bool greedy, std::m
   out->env_actions.resize(batch * width);
   out->log_probs.resize(batch);
   out->values.resize(batch);
-  absl::Span<const float> head = actor_.Forward(observations, batch, &scratch->actor);
-  Values(observations, batch, &scratch->critic, out->values.data());
+  if (scratch->actor == nullptr) scratch->actor = actor_->NewCache();
+  if (scratch->critic == nullptr) scratch->critic = critic_->NewCache();
+  absl::Span<const float> head = actor_->Forward(observations, batch, scratch->actor.get());
+  Values(observations, batch, scratch->critic.get(), out->values.data());
   std::uniform_real_distribution<double> uniform(0.0, 1.0);
   std::normal_distribution<double> normal;
   for (int64_t b = 0; b < batch; ++b) {

@@ -1,6 +1,7 @@
-// PpoModel: PPO's actor and critic (models/dense_mlp.h, tanh hidden layers,
-// orthogonal init: gain sqrt(2) hidden, 0.01 policy output, 1.0 value output,
-// as CleanRL) and its policy head:
+// PpoModel: PPO's actor and critic (config.network: models/dense_mlp.h over
+// the flat observation, or models/graph_net.h over a multi-agent env's local
+// graphs; tanh hidden layers, orthogonal init: gain sqrt(2) hidden, 0.01
+// policy output, 1.0 value output, as CleanRL) and its policy head:
 //   - categorical over num_actions logits (discrete envs);
 //   - Gaussian with a state-independent log std vector (continuous envs):
 //     the actor outputs the mean; the sampled action goes to the env clipped
@@ -18,13 +19,14 @@
 #define RLX_ALGORITHMS_PPO_PPO_MODEL_H_
 
 #include <cstdint>
+#include <memory>
 #include <random>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/types/span.h"
 #include "algorithms/ppo/ppo_config.h"
-#include "models/dense_mlp.h"
+#include "models/batch_function.h"
 
 namespace rlx::ppo {
 
@@ -36,8 +38,9 @@ struct ActOutput {
   std::vector<float> values;       // B
 };
 
+// Per-caller activations of Act (made on first use).
 struct ActScratch {
-  DenseMlpCache actor, critic;
+  std::unique_ptr<BatchCache> actor, critic;
 };
 
 class PpoModel {
@@ -51,10 +54,10 @@ class PpoModel {
   // Actor outputs per row: logits (discrete) or the mean (continuous).
   int64_t head_width() const { return problem_.discrete ? problem_.num_actions : problem_.action_dim; }
 
-  DenseMlp& actor() { return actor_; }
-  const DenseMlp& actor() const { return actor_; }
-  DenseMlp& critic() { return critic_; }
-  const DenseMlp& critic() const { return critic_; }
+  BatchFunction& actor() { return *actor_; }
+  const BatchFunction& actor() const { return *actor_; }
+  BatchFunction& critic() { return *critic_; }
+  const BatchFunction& critic() const { return *critic_; }
   std::vector<float>& log_std() { return log_std_; }
   const std::vector<float>& log_std() const { return log_std_; }
 
@@ -68,8 +71,7 @@ class PpoModel {
   void Act(const float* observations, int64_t batch, bool greedy, std::mt19937_64* rng,
            ActScratch* scratch, ActOutput* out) const;
   // V(s) for B observations.
-  void Values(const float* observations, int64_t batch, DenseMlpCache* cache,
-              float* values) const;
+  void Values(const float* observations, int64_t batch, BatchCache* cache, float* values) const;
 
   // Log-probabilities and entropies of `actions` given the actor's outputs
   // `head` (B x head_width()).
@@ -83,7 +85,7 @@ class PpoModel {
 
  private:
   ProblemSpec problem_;
-  DenseMlp actor_, critic_;
+  std::unique_ptr<BatchFunction> actor_, critic_;
   std::vector<float> log_std_;  // continuous only
 };
 

@@ -77,8 +77,8 @@ namespace {
 
 std::vector<double> ActionDistribution(const ppo::PpoModel& model,
                                        const std::vector<float>& observation) {
-  DenseMlpCache cache;
-  absl::Span<const float> logits = model.actor().Forward(observation.data(), 1, &cache);
+  std::unique_ptr<BatchCache> cache = model.actor().NewCache();
+  absl::Span<const float> logits = model.actor().Forward(observation.data(), 1, cache.get());
   std::vector<double> p(logits.begin(), logits.end());
   const double mx = *std::max_element(p.begin(), p.end());
   double z = 0;

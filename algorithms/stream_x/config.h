@@ -16,6 +16,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "envs/multi_agent_env.h"
 
 namespace rlx {
 
@@ -31,6 +32,9 @@ struct ProblemSpec {
   int64_t action_dim = 0;              // continuous
   std::vector<float> action_low, action_high;  // continuous, action_dim each
   int64_t time_limit = 0;              // episode truncation limit; 0 = none
+  // Multi-agent envs: how each agent's observation holds its local graph
+  // (envs/multi_agent_env.h); empty for flat observations.
+  GraphLayout graph;
 };
 
 // The fixed policy Stream TD(lambda) evaluates.

@@ -109,8 +109,8 @@ TEST(PpoLossTest, ClippedSamplesGiveNoPolicyGradient) {
   std::vector<float> lp(8), ent(8);
   {
     // The current log-probs, to place each ratio where we want it.
-    DenseMlpCache cache;
-    auto head = (*learner)->model().actor().Forward(mb.observations.data(), 8, &cache);
+    std::unique_ptr<BatchCache> cache = (*learner)->model().actor().NewCache();
+    auto head = (*learner)->model().actor().Forward(mb.observations.data(), 8, cache.get());
     (*learner)->model().LogProbEntropy(head.data(), 8, mb.actions.data(), lp.data(), ent.data());
   }
   for (int k = 0; k < 8; ++k) {

@@ -1,0 +1,167 @@
+#include "models/graph_net.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+
+namespace rlx {
+namespace {
+
+DenseMlpSpec MessageSpec(const GraphNetSpec& s) {
+  return {s.edge_dim + s.ego_dim, s.message_hidden, s.message_dim};
+}
+DenseMlpSpec GateSpec(const GraphNetSpec& s) { return {s.message_dim, {}, 1}; }
+DenseMlpSpec UpdateSpec(const GraphNetSpec& s) {
+  return {s.ego_dim + s.message_dim, s.update_hidden, s.output_dim};
+}
+
+}  // namespace
+
+absl::Status ValidateGraphNetSpec(const GraphNetSpec& s) {
+  if (s.ego_dim < 1 || s.edge_dim < 1 || s.max_edges < 0 || s.message_dim < 1 ||
+      s.output_dim < 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "GraphNet: ego_dim, edge_dim, message_dim and output_dim must be >= 1 and max_edges >= 0, "
+        "got ",
+        s.ego_dim, ", ", s.edge_dim, ", ", s.message_dim, ", ", s.output_dim, ", ", s.max_edges));
+  }
+  for (const DenseMlpSpec& m : {MessageSpec(s), UpdateSpec(s)}) {
+    if (absl::Status st = ValidateDenseMlpSpec(m); !st.ok()) return st;
+  }
+  return absl::OkStatus();
+}
+
+int64_t GraphNetNumParameters(const GraphNetSpec& s) {
+  return DenseMlpNumParameters(MessageSpec(s)) + DenseMlpNumParameters(GateSpec(s)) +
+         DenseMlpNumParameters(UpdateSpec(s));
+}
+
+GraphNet::GraphNet(GraphNetSpec spec)
+    : spec_(std::move(spec)),
+      message_(MessageSpec(spec_)),
+      gate_(GateSpec(spec_)),
+      update_(UpdateSpec(spec_)) {}
+
+int64_t GraphNet::num_params() const {
+  return message_.num_params() + gate_.num_params() + update_.num_params();
+}
+
+std::vector<absl::Span<float>> GraphNet::parameter_blocks() {
+  return {message_.params(), gate_.params(), update_.params()};
+}
+
+std::vector<absl::Span<const float>> GraphNet::parameter_blocks() const {
+  return {message_.params(), gate_.params(), update_.params()};
+}
+
+void GraphNet::Initialize(double hidden_gain, double output_gain, uint64_t seed) {
+  message_.OrthogonalInitialize(hidden_gain, 1.0, seed * 3 + 1);
+  gate_.OrthogonalInitialize(1.0, 1.0, seed * 3 + 2);
+  update_.OrthogonalInitialize(hidden_gain, output_gain, seed * 3 + 3);
+}
+
+absl::Span<const float> GraphNet::Forward(const float* x, int64_t batch, BatchCache* base) const {
+  GraphNetCache* c = static_cast<GraphNetCache*>(base);
+  const int64_t ego = spec_.ego_dim, ed = spec_.edge_dim, sw = 1 + ed, in_w = input_dim();
+  const int64_t msg_in = ed + ego, h = spec_.message_dim;
+  c->batch = batch;
+  c->offsets.resize(batch + 1);
+  c->offsets[0] = 0;
+  c->edge_in.clear();
+  // Gather the valid slots: [edge features, receiver's ego features].
+  for (int64_t i = 0; i < batch; ++i) {
+    const float* row = x + i * in_w;
+    const float* slots = row + ego;
+    for (int64_t k = 0; k < spec_.max_edges; ++k) {
+      const float* slot = slots + k * sw;
+      if (slot[0] > 0.5f) {
+        c->edge_in.insert(c->edge_in.end(), slot + 1, slot + sw);
+        c->edge_in.insert(c->edge_in.end(), row, row + ego);
+      }
+    }
+    c->offsets[i + 1] = static_cast<int64_t>(c->edge_in.size()) / msg_in;
+  }
+  const int64_t edges = c->offsets[batch];
+  c->update_in.assign(batch * (ego + h), 0.0f);
+  for (int64_t i = 0; i < batch; ++i) std::memcpy(&c->update_in[i * (ego + h)], x + i * in_w, ego * sizeof(float));
+  c->alpha.resize(edges);
+  if (edges > 0) {
+    absl::Span<const float> msg = message_.Forward(c->edge_in.data(), edges, &c->message);
+    absl::Span<const float> gate = gate_.Forward(msg.data(), edges, &c->gate);
+    for (int64_t i = 0; i < batch; ++i) {
+      const int64_t b = c->offsets[i], e = c->offsets[i + 1];
+      if (b == e) continue;
+      float gmax = gate[b];
+      for (int64_t k = b + 1; k < e; ++k) gmax = std::max(gmax, gate[k]);
+      double sum = 0;
+      for (int64_t k = b; k < e; ++k) sum += std::exp(double{gate[k]} - gmax);
+      float* agg = &c->update_in[i * (ego + h) + ego];
+      for (int64_t k = b; k < e; ++k) {
+        const float a = static_cast<float>(std::exp(double{gate[k]} - gmax) / sum);
+        c->alpha[k] = a;
+        const float* m = &msg[k * h];
+        for (int64_t d = 0; d < h; ++d) agg[d] += a * m[d];
+      }
+    }
+  }
+  return update_.Forward(c->update_in.data(), batch, &c->update);
+}
+
+void GraphNet::Backward(BatchCache* base, const float* grad_output, float* grad_params) const {
+  GraphNetCache* c = static_cast<GraphNetCache*>(base);
+  const int64_t ego = spec_.ego_dim, h = spec_.message_dim, batch = c->batch;
+  float* g_message = grad_params;
+  float* g_gate = g_message + message_.num_params();
+  float* g_update = g_gate + gate_.num_params();
+  c->grad_update_in.resize(batch * (ego + h));
+  update_.Backward(&c->update, grad_output, g_update, c->grad_update_in.data());
+  const int64_t edges = c->offsets[batch];
+  if (edges == 0) return;
+  const std::vector<float>& msg = c->message.outputs.back();
+  c->grad_messages.assign(edges * h, 0.0f);
+  c->grad_gate.resize(edges);
+  for (int64_t i = 0; i < batch; ++i) {
+    const int64_t b = c->offsets[i], e = c->offsets[i + 1];
+    if (b == e) continue;
+    const float* d_agg = &c->grad_update_in[i * (ego + h) + ego];
+    // d alpha_k = m_k . d_agg; softmax: d g_k = alpha_k (d alpha_k - sum_j alpha_j d alpha_j).
+    double weighted = 0;
+    for (int64_t k = b; k < e; ++k) {
+      const float* m = &msg[k * h];
+      float* dm = &c->grad_messages[k * h];
+      double dot = 0;
+      for (int64_t d = 0; d < h; ++d) {
+        dot += double{m[d]} * d_agg[d];
+        dm[d] = c->alpha[k] * d_agg[d];
+      }
+      c->grad_gate[k] = static_cast<float>(dot);
+      weighted += c->alpha[k] * dot;
+    }
+    for (int64_t k = b; k < e; ++k) {
+      c->grad_gate[k] = static_cast<float>(c->alpha[k] * (c->grad_gate[k] - weighted));
+    }
+  }
+  c->grad_from_gate.resize(edges * h);
+  gate_.Backward(&c->gate, c->grad_gate.data(), g_gate, c->grad_from_gate.data());
+  for (int64_t k = 0; k < edges * h; ++k) c->grad_messages[k] += c->grad_from_gate[k];
+  message_.Backward(&c->message, c->grad_messages.data(), g_message);
+}
+
+void GetBatchFunctionParameters(const BatchFunction& f, std::vector<float>* out) {
+  out->clear();
+  out->reserve(f.num_params());
+  for (absl::Span<const float> block : f.parameter_blocks()) {
+    out->insert(out->end(), block.begin(), block.end());
+  }
+}
+
+void SetBatchFunctionParameters(BatchFunction* f, const float* flat) {
+  for (absl::Span<float> block : f->parameter_blocks()) {
+    std::copy(flat, flat + block.size(), block.begin());
+    flat += block.size();
+  }
+}
+
+}  // namespace rlx
