@@ -105,6 +105,24 @@ class GreedyPolicy {
   // The env action for `observation`; episode_start on an episode's first.
   virtual absl::Status Act(absl::Span<const float> observation, bool episode_start,
                            std::vector<float>* env_action) = 0;
+  // The env actions for `count` observations at once (rows of equal width,
+  // actions concatenated): one per agent of a multi-agent env, all at the
+  // same step of one episode. The default acts row by row.
+  virtual absl::Status ActBatch(absl::Span<const float> observations, int64_t count,
+                                bool episode_start, std::vector<float>* env_actions) {
+    env_actions->clear();
+    if (count < 1 || observations.size() % count != 0) {
+      return absl::InvalidArgumentError("ActBatch: observations do not split into count rows");
+    }
+    const size_t width = observations.size() / count;
+    std::vector<float> one;
+    for (int64_t i = 0; i < count; ++i) {
+      absl::Status s = Act(observations.subspan(i * width, width), episode_start, &one);
+      if (!s.ok()) return s;
+      env_actions->insert(env_actions->end(), one.begin(), one.end());
+    }
+    return absl::OkStatus();
+  }
 };
 
 }  // namespace rlx

@@ -15,6 +15,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "core/status_macros.h"
+#include "envs/multi_agent_registry.h"
 #include "envs/registry.h"
 
 namespace rlx {
@@ -98,11 +99,31 @@ absl::Status ValidateJobSpec(JobSpec* spec) {
                      " config; the job sets another algorithm family's"));
     algorithm = nullptr;  // its checks would read the wrong config
   }
-  absl::StatusOr<std::unique_ptr<Env>> env = MakeEnv(spec->env());
-  if (!env.ok()) {
-    bad("env", spec->env().size() > 64
-                   ? absl::StrCat("unknown environment '", Shorten(spec->env()), "'")
-                   : std::string(env.status().message()));
+  const bool multi_agent = IsMultiAgentEnv(spec->env());
+  absl::Status env = absl::OkStatus();
+  if (spec->env_options().size() > 1024) {
+    env = absl::InvalidArgumentError("too long");
+    bad("env_options", absl::StrCat("must be at most 1024 bytes, got ", spec->env_options().size()));
+  } else if (multi_agent) {
+    env = MakeMultiAgentEnv(spec->env(), spec->env_options()).status();
+    if (!env.ok()) bad("env_options", Shorten(std::string(env.message())));
+    if (algorithm != nullptr && algorithm->config_case != JobSpec::kPpo) {
+      bad("env", absl::StrCat(spec->env(), " is a multi-agent env: it trains with ppo or appo, not ",
+                              algorithm->name));
+    } else if (spec->config_case() == JobSpec::kPpo && spec->ppo().normalize_observations()) {
+      bad("ppo.normalize_observations", "not available with a multi-agent env (its observations "
+                                        "are already scaled)");
+    }
+  } else {
+    env = MakeEnv(spec->env()).status();
+    if (!env.ok()) {
+      bad("env", spec->env().size() > 64
+                     ? absl::StrCat("unknown environment '", Shorten(spec->env()), "'")
+                     : std::string(env.message()));
+    } else if (!spec->env_options().empty()) {
+      bad("env_options", absl::StrCat("only multi-agent envs take options; ", spec->env(),
+                                      " takes none, got '", Shorten(spec->env_options()), "'"));
+    }
   }
   auto in_range = [&](const std::string& field, int64_t value, int64_t low, int64_t high) {
     if (value < low || value > high) {
@@ -123,6 +144,15 @@ absl::Status ValidateJobSpec(JobSpec* spec) {
   if (spec->table().size() > 2 * L::kMaxNameBytes) {
     bad("table", absl::StrCat("must be at most ", 2 * L::kMaxNameBytes, " bytes, got '",
                               Shorten(spec->table()), "'"));
+  }
+  if (spec->eval().agents_size() > 0 && !multi_agent) {
+    bad("eval.agents", "only for multi-agent envs");
+  } else if (spec->eval().agents_size() > 8) {
+    bad("eval.agents", absl::StrCat("at most 8 agent counts, got ", spec->eval().agents_size()));
+  } else {
+    for (int i = 0; i < spec->eval().agents_size(); ++i) {
+      in_range(absl::StrCat("eval.agents[", i, "]"), spec->eval().agents(i), 1, 1024);
+    }
   }
   const StopRule& stop = spec->stop();
   if (stop.max_env_steps() < 0) {
@@ -253,9 +283,33 @@ absl::StatusOr<ProblemSpec> ProblemFromEnvSpec(const EnvSpec& spec) {
   return problem;
 }
 
+ProblemSpec ProblemFromMultiAgentSpec(const MultiAgentSpec& spec) {
+  ProblemSpec p;
+  p.observation_dim = spec.graph_layout.width();
+  p.discrete = false;
+  p.action_dim = spec.action_space.flat_size();
+  p.action_low = spec.action_space.low;
+  p.action_high = spec.action_space.high;
+  p.time_limit = spec.max_episode_steps;
+  p.graph = spec.graph_layout;
+  return p;
+}
+
 absl::StatusOr<ProblemSpec> JobProblem(const JobSpec& spec) {
+  if (IsMultiAgentEnv(spec.env())) {
+    ASSIGN_OR_RETURN(std::unique_ptr<MultiAgentEnv> env,
+                     MakeMultiAgentEnv(spec.env(), spec.env_options()));
+    return ProblemFromMultiAgentSpec(env->spec());
+  }
   ASSIGN_OR_RETURN(std::unique_ptr<Env> env, MakeEnv(spec.env()));
   return ProblemFromEnvSpec(env->spec());
+}
+
+int JobAgentsPerEnv(const JobSpec& spec) {
+  if (!IsMultiAgentEnv(spec.env())) return 1;
+  absl::StatusOr<std::unique_ptr<MultiAgentEnv>> env =
+      MakeMultiAgentEnv(spec.env(), spec.env_options());
+  return env.ok() ? (*env)->spec().num_agents : 1;
 }
 
 }  // namespace rlx

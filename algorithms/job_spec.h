@@ -58,6 +58,12 @@ absl::StatusOr<ProblemSpec> ProblemFromEnvSpec(const EnvSpec& spec);
 
 // The job's environment's problem description.
 absl::StatusOr<ProblemSpec> JobProblem(const JobSpec& spec);
+// A multi-agent env's per-agent problem (observation width, graph layout,
+// force box, step limit).
+ProblemSpec ProblemFromMultiAgentSpec(const MultiAgentSpec& spec);
+// Agents per env of the job's env: its stream count per env (1 for
+// single-agent envs).
+int JobAgentsPerEnv(const JobSpec& spec);
 
 }  // namespace rlx
 

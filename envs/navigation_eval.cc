@@ -17,10 +17,12 @@ absl::StatusOr<NavigationEvalResult> EvaluateNavigation(
     env.Reset(seed + e, &obs);
     if (on_step) on_step(e, env);
     bool done = false;
+    double total = 0;
     while (!done) {
       if (absl::Status s = policy(env, obs, &actions); !s.ok()) return s;
       if (absl::Status s = env.Step(actions, &step); !s.ok()) return s;
       out.agent_steps += env.num_agents();
+      for (float r : step.rewards) total += r;
       obs.swap(step.observations);
       done = step.done();
       if (on_step) on_step(e, env);
@@ -33,6 +35,8 @@ absl::StatusOr<NavigationEvalResult> EvaluateNavigation(
       if (a.reached) time_sum += a.reach_step * nav::kDt;
     }
     out.agent_episodes += env.num_agents();
+    out.episode_returns.push_back(total / env.num_agents());
+    out.mean_return += total / env.num_agents() / episodes;
     ++out.episodes;
   }
   const double n = static_cast<double>(out.agent_episodes);

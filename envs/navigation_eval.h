@@ -23,6 +23,8 @@ struct NavigationEvalResult {
   double collision_free_rate = 0;      // never collided
   double mean_time_to_goal = 0;        // seconds, over agents that reached
   int64_t agent_steps = 0;
+  std::vector<double> episode_returns;  // per episode: the agents' mean return
+  double mean_return = 0;               // over episodes
 };
 
 // Called once per step with the env and the agents' observations (num_agents

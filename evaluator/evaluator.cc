@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <utility>
 #include <vector>
 
@@ -107,7 +108,22 @@ Evaluator::Evaluator(std::shared_ptr<grpc::Channel> channel, EvaluatorOptions op
                        .Name("rl_evaluator_best_return")
                        .Help("Best mean greedy return of the current job")
                        .Register(*registry)
-                       .Add({})) {}
+                       .Add({})),
+      swarm_success_(prometheus::BuildGauge()
+                         .Name("rl_evaluator_swarm_success_ratio")
+                         .Help("Multi-agent jobs: share of agents that reached their goal without "
+                               "a collision, latest evaluation, by agent count")
+                         .Register(*registry)),
+      swarm_collisions_(prometheus::BuildGauge()
+                            .Name("rl_evaluator_swarm_collisions_per_agent")
+                            .Help("Multi-agent jobs: collisions per agent-episode, latest "
+                                  "evaluation, by agent count")
+                            .Register(*registry)),
+      swarm_time_to_goal_(prometheus::BuildGauge()
+                              .Name("rl_evaluator_swarm_time_to_goal_seconds")
+                              .Help("Multi-agent jobs: mean time to goal of the agents that "
+                                    "reached it, latest evaluation, by agent count")
+                              .Register(*registry)) {}
 
 absl::StatusOr<std::unique_ptr<Evaluator>> Evaluator::Create(
     std::shared_ptr<grpc::Channel> channel, EvaluatorOptions options,
@@ -230,6 +246,21 @@ absl::Status Evaluator::EvaluateParameters(const JobSpec& spec, const Parameters
     }
   }
   RETURN_IF_ERROR(curve->Append(learner_steps, version, result));
+  for (const SwarmFigures& f : result.swarm) {
+    const std::map<std::string, std::string> labels = {{"agents", absl::StrCat(f.agents)}};
+    swarm_success_.Add(labels).Set(f.success_rate);
+    swarm_collisions_.Add(labels).Set(f.collisions_per_agent);
+    swarm_time_to_goal_.Add(labels).Set(f.mean_time_to_goal);
+    std::fprintf(stderr, "evaluator: %s step %lld N=%d: success %.1f%%, collisions/agent %.3f, "
+                 "time to goal %.2f s\n", spec.name().c_str(), static_cast<long long>(learner_steps),
+                 f.agents, 100 * f.success_rate, f.collisions_per_agent, f.mean_time_to_goal);
+  }
+  if (!result.paths_svg.empty()) {
+    // Beside the curve: the newest evaluation's first episode.
+    std::ofstream svg(curve->dir + "/paths.svg");
+    svg << result.paths_svg;
+    if (!svg) return absl::UnavailableError(absl::StrCat("cannot write ", curve->dir, "/paths.svg"));
+  }
   if (!curve->have_best || result.mean_return > curve->best_mean) {
     RETURN_IF_ERROR(WriteStateFile(curve->best_path, dict));
     curve->have_best = true;

@@ -105,6 +105,10 @@ class Evaluator {
   prometheus::Counter& evaluations_total_;
   prometheus::Gauge& last_return_;
   prometheus::Gauge& best_return_;
+  // Multi-agent jobs, by label agents="N": the latest evaluation's figures.
+  prometheus::Family<prometheus::Gauge>& swarm_success_;
+  prometheus::Family<prometheus::Gauge>& swarm_collisions_;
+  prometheus::Family<prometheus::Gauge>& swarm_time_to_goal_;
 };
 
 }  // namespace rlx

@@ -3,7 +3,9 @@
 // the job's algorithm's GreedyPolicy (algorithms/registry.h) acts.
 //
 // EvaluateGreedy runs `episodes` greedy episodes of the job's
-// environment with a fresh greedy policy (statistics frozen where the
+// environment (a multi-agent env: at each N of eval.agents, all agents
+// acting in one batch; Navigation-v0's success, collisions and time to goal
+// in `swarm`) with a fresh greedy policy (statistics frozen where the
 // algorithm keeps them from the learner, so evaluation never drifts from
 // it). Episode e of evaluation number `eval_index` (0-based) resets its env
 // with EvalEpisodeSeed(EvalSeedBase(spec), eval_index, e) (algorithms/
@@ -16,6 +18,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -24,12 +27,24 @@
 
 namespace rlx {
 
+// A multi-agent evaluation at one agent count (Navigation-v0's figures).
+struct SwarmFigures {
+  int agents = 0;
+  double success_rate = 0, reach_rate = 0, collisions_per_agent = 0, mean_time_to_goal = 0;
+};
+
 struct EvaluationResult {
-  std::vector<double> returns;  // raw (unscaled) episode returns
+  // Raw (unscaled) episode returns; multi-agent envs: each episode's mean
+  // per-agent return at the first evaluated N.
+  std::vector<double> returns;
   double mean_return = 0;
   double min_return = 0;
   double max_return = 0;
   int64_t env_steps = 0;
+  // Multi-agent envs: one entry per N in the job's eval.agents, and a
+  // picture (SVG) of the agents' paths in the first episode at the first N.
+  std::vector<SwarmFigures> swarm;
+  std::string paths_svg;
 };
 
 // spec must be valid (algorithms/job_spec.h ValidateJobSpec); episodes >= 1;

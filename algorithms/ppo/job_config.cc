@@ -15,7 +15,8 @@ void CompletePpoConfig(const JobSpec& spec, bool vtrace, PpoJobConfig* p) {
   const PpoConfig d;  // the defaults
   if (!p->has_num_steps()) p->set_num_steps(d.num_steps);
   if (!p->has_unrolls_per_update()) {
-    p->set_unrolls_per_update(spec.num_actors() * spec.envs_per_actor());
+    // One unroll per stream: every agent of every env of every actor.
+    p->set_unrolls_per_update(spec.num_actors() * spec.envs_per_actor() * JobAgentsPerEnv(spec));
   }
   if (!p->has_num_minibatches()) p->set_num_minibatches(d.num_minibatches);
   if (!p->has_update_epochs()) p->set_update_epochs(d.update_epochs);
@@ -38,6 +39,7 @@ void CompletePpoConfig(const JobSpec& spec, bool vtrace, PpoJobConfig* p) {
   if (!p->has_normalize_rewards()) p->set_normalize_rewards(d.normalize_rewards);
   if (!p->has_bootstrap_on_truncation()) p->set_bootstrap_on_truncation(d.bootstrap_on_truncation);
   if (!p->has_vtrace()) p->set_vtrace(vtrace);
+  if (p->network().empty()) p->set_network(d.network);
 }
 
 namespace {
@@ -56,7 +58,9 @@ void CompleteAppoJob(JobSpec* spec) {
   CompleteCommon(spec, /*vtrace=*/true);
   // Asynchronous: actors act on while the learner trains, at most two
   // unrolls per env ahead of what the learner has taken.
-  if (!spec->has_max_policy_lag()) spec->set_max_policy_lag(2 * spec->envs_per_actor());
+  if (!spec->has_max_policy_lag()) {
+    spec->set_max_policy_lag(2 * spec->envs_per_actor() * JobAgentsPerEnv(*spec));
+  }
 }
 
 PpoConfig JobPpoConfig(const JobSpec& spec) { return PpoConfigFrom(spec.ppo(), spec); }
@@ -84,6 +88,7 @@ PpoConfig PpoConfigFrom(const PpoJobConfig& p, const JobSpec& spec) {
   c.normalize_rewards = p.normalize_rewards();
   c.bootstrap_on_truncation = p.bootstrap_on_truncation();
   c.vtrace = p.vtrace();
+  c.network = p.network();
   c.total_env_steps = spec.stop().max_env_steps();
   return c;
 }
@@ -120,6 +125,8 @@ absl::StatusOr<JobMemoryEstimate> EstimatePpo(const PpoConfig& c, const JobSpec&
   const int64_t in = problem.observation_dim;
   const int64_t head = problem.discrete ? problem.num_actions : problem.action_dim;
   const int64_t width = problem.discrete ? 1 : problem.action_dim;
+  // (The GNN's parameters do not grow with the input width: the MLP's over
+  // the padded input bound them.)
   const int64_t actor = MlpParameters(in, c.hidden, head);
   const int64_t critic = MlpParameters(in, c.hidden, 1);
   JobMemoryEstimate e;
@@ -132,7 +139,8 @@ absl::StatusOr<JobMemoryEstimate> EstimatePpo(const PpoConfig& c, const JobSpec&
   const int64_t rollout = int64_t{c.num_envs} * c.num_steps * per_step;
   e.learner_bytes = 4 * (e.parameters * JobLimits::kLearnerCopies + 2 * rollout);
   e.actor_bytes = 4 * (e.parameters * JobLimits::kActorCopiesPerEnv +
-                       int64_t{spec.envs_per_actor()} * c.num_steps * per_step * 2);
+                       int64_t{spec.envs_per_actor()} * JobAgentsPerEnv(spec) * c.num_steps *
+                           per_step * 2);
   return e;
 }
 

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "algorithms/job_spec.h"
 #include "algorithms/ppo/job_config.h"
 #include "algorithms/ppo/normalization.h"
@@ -312,6 +313,23 @@ class Greedy : public GreedyPolicy {
     if (time_feature_) input_[env_dim_] = TimeFeature(elapsed_++, time_limit_);
     model_.Act(input_.data(), 1, /*greedy=*/true, &rng_, &scratch_, &act_);
     *env_action = act_.env_actions;
+    return absl::OkStatus();
+  }
+
+  // One batched forward pass when the model takes the observations as they
+  // are (multi-agent envs: no normalisation, no time feature).
+  absl::Status ActBatch(absl::Span<const float> observations, int64_t count, bool episode_start,
+                        std::vector<float>* env_actions) override {
+    if (config_.normalize_observations || time_feature_) {
+      return GreedyPolicy::ActBatch(observations, count, episode_start, env_actions);
+    }
+    if (count < 1 || static_cast<int64_t>(observations.size()) != count * model_.obs_dim()) {
+      return absl::InvalidArgumentError(absl::StrCat("ActBatch: expected ", count, " x ",
+                                                     model_.obs_dim(), " observation values, got ",
+                                                     observations.size()));
+    }
+    model_.Act(observations.data(), count, /*greedy=*/true, &rng_, &scratch_, &act_);
+    *env_actions = act_.env_actions;
     return absl::OkStatus();
   }
 
