@@ -123,6 +123,7 @@ class Worker : public ActorWorker {
         metadata.set_episode_id(unroll_episode_[e]);
         metadata.set_step_index(unroll_step_[e]);
         metadata.set_policy_version(unroll_version_);
+        metadata.set_agent_id(static_cast<int32_t>(a));
         metadata.set_sequence(sequence_[e] * agents_ + a);
         items->push_back(ppo::EncodeUnroll(u, metadata));
       }

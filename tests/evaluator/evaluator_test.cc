@@ -16,6 +16,8 @@
 #include "core/file_util.h"
 #include "core/server.h"
 #include "evaluator/greedy_evaluation.h"
+#include "algorithms/registry.h"
+#include "prometheus/text_serializer.h"
 #include "algorithms/stream_x/learner.h"
 #include "core/state_dict.h"
 #include "algorithms/job_spec.h"
@@ -82,27 +84,36 @@ class FakeJobService final : public JobService::Service {
 // Publishes the given snapshots as versions, then ends the stream (job over).
 class FakeParameterService final : public ParameterService::Service {
  public:
-  explicit FakeParameterService(std::vector<std::pair<int64_t, PolicySnapshot>> versions)
+  explicit FakeParameterService(std::vector<std::pair<int64_t, StateDict>> versions)
       : versions_(std::move(versions)) {}
 
   grpc::Status WatchParameters(grpc::ServerContext*, const WatchParametersRequest* request,
                                grpc::ServerWriter<Parameters>* writer) override {
-    for (const auto& [version, snapshot] : versions_) {
+    for (const auto& [version, dict] : versions_) {
       if (version <= request->after_version()) continue;
       Parameters p;
       p.set_job_name(request->job_name());
       p.set_version(version);
-      StateDict dict;
-      SaveSnapshot(snapshot, &dict);
-      for (NamedTensor& t : dict) *p.add_tensors() = std::move(t);
+      for (const NamedTensor& t : dict) *p.add_tensors() = t;
       if (!writer->Write(p)) return grpc::Status::CANCELLED;
     }
     return grpc::Status::OK;
   }
 
  private:
-  std::vector<std::pair<int64_t, PolicySnapshot>> versions_;
+  std::vector<std::pair<int64_t, StateDict>> versions_;
 };
+
+std::vector<std::pair<int64_t, StateDict>> AsParameters(
+    const std::vector<std::pair<int64_t, PolicySnapshot>>& snapshots) {
+  std::vector<std::pair<int64_t, StateDict>> out;
+  for (const auto& [version, snapshot] : snapshots) {
+    StateDict dict;
+    SaveSnapshot(snapshot, &dict);
+    out.emplace_back(version, std::move(dict));
+  }
+  return out;
+}
 
 std::vector<std::pair<int64_t, PolicySnapshot>> LearnerSnapshots(const JobSpec& spec,
                                                                  std::vector<int64_t> versions) {
@@ -128,7 +139,9 @@ struct FakeLearner {
   int port = 0;
 
   FakeLearner(const JobSpec& spec, std::vector<int64_t> versions)
-      : jobs(spec), parameters(LearnerSnapshots(spec, std::move(versions))) {
+      : FakeLearner(spec, AsParameters(LearnerSnapshots(spec, std::move(versions)))) {}
+  FakeLearner(const JobSpec& spec, std::vector<std::pair<int64_t, StateDict>> versions)
+      : jobs(spec), parameters(std::move(versions)) {
     auto s = StartGrpcServer("127.0.0.1:0", {&jobs, &parameters}, &port);
     EXPECT_TRUE(s.ok()) << s.status();
     server = std::move(*s);
@@ -234,6 +247,91 @@ TEST(GreedyEvaluationTest, SameIndexRepeatsAndEpisodesUseDistinctSeeds) {
   EXPECT_NE(EvalEpisodeSeed(base, 0, 0), EvalEpisodeSeed(base, 0, 1));
   EXPECT_NE(EvalEpisodeSeed(base, 0, 0), EvalEpisodeSeed(base, 1, 0));
   EXPECT_EQ(base, 7u);
+}
+
+TEST(GreedyEvaluationTest, MultiAgentJobIsEvaluatedAtEveryAgentCountWithAPicture) {
+  JobSpec spec;
+  spec.set_name("swarm");
+  spec.set_algorithm("ppo");
+  spec.set_env("Navigation-v0");
+  spec.set_env_options("agents=4,episode_steps=60");
+  spec.mutable_ppo()->set_network("gnn");
+  spec.mutable_stop()->set_max_env_steps(10000);
+  spec.mutable_eval()->set_every_learner_steps(1000);
+  spec.mutable_eval()->add_agents(4);
+  spec.mutable_eval()->add_agents(12);
+  ASSERT_TRUE(ValidateJobSpec(&spec).ok()) << ValidateJobSpec(&spec);
+  auto algorithm = FindAlgorithm("ppo");
+  ASSERT_TRUE(algorithm.ok());
+  auto learner = (*algorithm)->make_learner(spec, LearnerContext());
+  ASSERT_TRUE(learner.ok()) << learner.status();
+  StateDict dict;
+  (*learner)->Parameters(&dict);
+  auto a = EvaluateGreedy(spec, dict, 0, 2);
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_EQ(a->swarm.size(), 2u);
+  EXPECT_EQ(a->swarm[0].agents, 4);
+  EXPECT_EQ(a->swarm[1].agents, 12);
+  EXPECT_EQ(a->returns.size(), 2u);  // the first N's episodes
+  // Every episode runs its 60 steps (nobody is home that early): 2 x (4 + 12) x 60.
+  EXPECT_EQ(a->env_steps, 2 * (4 + 12) * 60);
+  for (const SwarmFigures& f : a->swarm) {
+    EXPECT_GE(f.success_rate, 0.0);
+    EXPECT_LE(f.success_rate, 1.0);
+    EXPECT_GE(f.collisions_per_agent, 0.0);
+  }
+  EXPECT_TRUE(absl::StrContains(a->paths_svg, "<svg"));
+  EXPECT_TRUE(absl::StrContains(a->paths_svg, "N=4"));
+  auto b = EvaluateGreedy(spec, dict, 0, 2);
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(a->returns, b->returns);  // same evaluation index, same episodes
+}
+
+// The multi-agent figures per N reach /metrics (the deploy test's CartPole
+// topology has no multi-agent job, so this is where they are checked), and
+// the paths picture lands beside the curve.
+TEST(EvaluatorTest, MultiAgentJobExposesFiguresPerAgentCountAndWritesPaths) {
+  JobSpec spec;
+  spec.set_name("swarm_eval");
+  spec.set_algorithm("ppo");
+  spec.set_env("Navigation-v0");
+  spec.set_env_options("agents=4,episode_steps=40");
+  spec.mutable_ppo()->set_network("gnn");
+  spec.mutable_stop()->set_max_env_steps(10000);
+  spec.mutable_eval()->set_every_learner_steps(100);
+  spec.mutable_eval()->set_episodes(2);
+  spec.mutable_eval()->add_agents(4);
+  spec.mutable_eval()->add_agents(16);
+  ASSERT_TRUE(ValidateJobSpec(&spec).ok()) << ValidateJobSpec(&spec);
+  auto learner_made = (*FindAlgorithm("ppo"))->make_learner(spec, LearnerContext());
+  ASSERT_TRUE(learner_made.ok());
+  StateDict dict;
+  (*learner_made)->Parameters(&dict);
+  FakeLearner learner(spec, std::vector<std::pair<int64_t, StateDict>>{{100, dict}});
+  const std::string out_dir = MakeTempDir("evaluator_swarm_test");
+  prometheus::Registry registry;
+  EvaluatorOptions options;
+  options.out_dir = out_dir;
+  options.max_backoff = absl::Milliseconds(200);
+  auto evaluator = Evaluator::Create(learner.Channel(), options, &registry);
+  ASSERT_TRUE(evaluator.ok()) << evaluator.status();
+  std::thread runner([&] { (void)(*evaluator)->Run(); });
+  const bool done = WaitFor([&] { return learner.jobs.reports().size() >= 1; }, absl::Seconds(60));
+  (*evaluator)->Stop();
+  runner.join();
+  ASSERT_TRUE(done);
+  EXPECT_EQ(learner.jobs.reports()[0].returns_size(), 2);
+  const std::string text = prometheus::TextSerializer().Serialize(registry.Collect());
+  for (const char* name : {"rl_evaluator_swarm_success_ratio", "rl_evaluator_swarm_collisions_per_agent",
+                           "rl_evaluator_swarm_time_to_goal_seconds"}) {
+    for (const char* n : {"4", "16"}) {
+      EXPECT_TRUE(absl::StrContains(text, absl::StrCat(name, "{agents=\"", n, "\"}")))
+          << name << " N=" << n << " missing from\n" << text;
+    }
+  }
+  auto svg = ReadFileToString(out_dir + "/swarm_eval/paths.svg");
+  ASSERT_TRUE(svg.ok()) << svg.status();
+  EXPECT_TRUE(absl::StrContains(*svg, "N=4"));
 }
 
 TEST(EvaluatorProcessTest, ServesMetricsAndExitsCleanlyOnSigterm) {
