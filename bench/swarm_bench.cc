@@ -5,6 +5,9 @@
 //   --section=baselines  the hand-written controllers' success, collisions and
 //                        time to goal at several N (go-to-goal, and go-to-goal
 //                        plus repulsion at the --gains given)
+//   --section=policy     greedy policy inference agent-steps/s against N (one
+//                        batched forward pass per step for all agents; the
+//                        GNN and the K-nearest MLP), and env + policy together
 #include <chrono>
 #include <cstdio>
 #include <random>
@@ -19,8 +22,10 @@
 #include "envs/navigation.h"
 #include "envs/navigation_controllers.h"
 #include "envs/navigation_eval.h"
+#include "algorithms/job_spec.h"
+#include "algorithms/swarm/swarm_trainer.h"
 
-ABSL_FLAG(std::string, section, "env", "env | baselines");
+ABSL_FLAG(std::string, section, "env", "env | baselines | policy");
 ABSL_FLAG(std::string, agents, "8,16,32,64,128,256,512,1024", "N values (comma-separated)");
 ABSL_FLAG(bool, obstacles, false, "with obstacles (8 per 4 x 4)");
 ABSL_FLAG(std::string, scenario, "random", "random | swap | circle");
@@ -115,6 +120,56 @@ int BaselinesSection() {
   return 0;
 }
 
+int PolicySection() {
+  std::printf("# Greedy policy inference, one core, batched over all N agents (obstacles %s)\n",
+              absl::GetFlag(FLAGS_obstacles) ? "on" : "off");
+  std::printf("%-5s %6s %16s %16s\n", "net", "N", "forward agent/s", "env+policy agent/s");
+  for (const char* network : {"gnn", "mlp"}) {
+    for (double nd : ParseList(absl::GetFlag(FLAGS_agents))) {
+      const int n = static_cast<int>(nd);
+      std::unique_ptr<NavigationEnv> env = *NavigationEnv::Create(Config(n));
+      ppo::PpoConfig config = swarm::NavigationPpoDefaults();
+      config.network = network;
+      const ProblemSpec problem = ProblemFromMultiAgentSpec(env->spec());
+      ppo::PpoModel model(problem, config, 1);
+      std::vector<float> obs;
+      env->Reset(1, &obs);
+      ppo::ActScratch scratch;
+      ppo::ActOutput out;
+      // Forward passes alone, on one state's observations.
+      int64_t passes = 0;
+      auto start = std::chrono::steady_clock::now();
+      double elapsed = 0;
+      while (elapsed < absl::GetFlag(FLAGS_seconds)) {
+        for (int k = 0; k < 16; ++k) model.Act(obs.data(), n, true, nullptr, &scratch, &out);
+        passes += 16;
+        elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      }
+      const double forward = passes * static_cast<double>(n) / elapsed;
+      // Env and policy together (an actor's loop without the learner).
+      const NavigationPolicy policy = swarm::GreedyNavigationPolicy(model);
+      MultiAgentStepResult r;
+      std::vector<float> u;
+      int64_t steps = 0;
+      uint64_t seed = 1;
+      start = std::chrono::steady_clock::now();
+      elapsed = 0;
+      while (elapsed < absl::GetFlag(FLAGS_seconds)) {
+        for (int k = 0; k < 16; ++k) {
+          if (!policy(*env, obs, &u).ok() || !env->Step(u, &r).ok()) return 1;
+          obs.swap(r.observations);
+          if (r.done()) env->Reset(++seed, &obs);
+        }
+        steps += 16;
+        elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      }
+      std::printf("%-5s %6d %16.0f %16.0f\n", network, n, forward, steps * static_cast<double>(n) / elapsed);
+      std::fflush(stdout);
+    }
+  }
+  return 0;
+}
+
 }  // namespace
 }  // namespace rlx
 
@@ -124,6 +179,7 @@ int main(int argc, char** argv) {
   const std::string section = absl::GetFlag(FLAGS_section);
   if (section == "env") return rlx::EnvSection();
   if (section == "baselines") return rlx::BaselinesSection();
-  std::fprintf(stderr, "unknown --section=%s (env | baselines)\n", section.c_str());
+  if (section == "policy") return rlx::PolicySection();
+  std::fprintf(stderr, "unknown --section=%s (env | baselines | policy)\n", section.c_str());
   return 2;
 }

@@ -29,18 +29,16 @@ class SpatialGrid {
   void ForEachWithin(float x, float y, int self, Visit&& visit) const {
     const int cx = CellX(x), cy = CellY(y);
     const float r2 = radius2_;
+    // The three cells of a row are adjacent in cell order, so their points
+    // are one range of the sorted arrays.
+    const int x0 = cx > 0 ? cx - 1 : 0, x1 = cx + 1 < cells_x_ ? cx + 1 : cells_x_ - 1;
     for (int gy = cy - 1; gy <= cy + 1; ++gy) {
       if (gy < 0 || gy >= cells_y_) continue;
-      for (int gx = cx - 1; gx <= cx + 1; ++gx) {
-        if (gx < 0 || gx >= cells_x_) continue;
-        const int cell = gy * cells_x_ + gx;
-        for (int k = starts_[cell]; k < starts_[cell + 1]; ++k) {
-          const int j = order_[k];
-          if (j == self) continue;
-          const float dx = sorted_xy_[2 * k] - x, dy = sorted_xy_[2 * k + 1] - y;
-          const float d2 = dx * dx + dy * dy;
-          if (d2 < r2) visit(j, dx, dy, d2);
-        }
+      const int end = starts_[gy * cells_x_ + x1 + 1];
+      for (int k = starts_[gy * cells_x_ + x0]; k < end; ++k) {
+        const float dx = sorted_xy_[2 * k] - x, dy = sorted_xy_[2 * k + 1] - y;
+        const float d2 = dx * dx + dy * dy;
+        if (d2 < r2 && order_[k] != self) visit(order_[k], dx, dy, d2);
       }
     }
   }

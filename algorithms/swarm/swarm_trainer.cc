@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "algorithms/job_spec.h"
 #include "algorithms/ppo/normalization.h"
 
 namespace rlx::swarm {
@@ -23,18 +24,6 @@ ppo::PpoConfig NavigationPpoDefaults() {
   c.hidden = {64, 64};
   c.network = "gnn";
   return c;
-}
-
-ProblemSpec ProblemFromMultiAgentSpec(const MultiAgentSpec& spec) {
-  ProblemSpec p;
-  p.observation_dim = spec.graph_layout.width();
-  p.discrete = false;
-  p.action_dim = spec.action_space.flat_size();
-  p.action_low = spec.action_space.low;
-  p.action_high = spec.action_space.high;
-  p.time_limit = spec.max_episode_steps;
-  p.graph = spec.graph_layout;
-  return p;
 }
 
 absl::StatusOr<SwarmTrainResult> RunSwarmTraining(const SwarmTrainOptions& options) {

@@ -30,10 +30,6 @@ namespace rlx::swarm {
 // with hidden {64, 64}.
 ppo::PpoConfig NavigationPpoDefaults();
 
-// The learner's problem for an env: its per-agent observation width and
-// graph layout, the action box and the step limit.
-ProblemSpec ProblemFromMultiAgentSpec(const MultiAgentSpec& spec);
-
 struct SwarmTrainOptions {
   NavigationConfig env;
   ppo::PpoConfig config = NavigationPpoDefaults();  // total_env_steps set from agent_steps when 0
