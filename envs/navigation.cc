@@ -77,8 +77,9 @@ absl::StatusOr<NavigationScenario> ParseNavigationScenario(absl::string_view nam
   if (name == "random") return NavigationScenario::kRandom;
   if (name == "swap") return NavigationScenario::kSwap;
   if (name == "circle") return NavigationScenario::kCircle;
-  return absl::InvalidArgumentError(
-      absl::StrCat("unknown navigation scenario \"", name, "\"; known: random, swap, circle"));
+  if (name == "mixed") return NavigationScenario::kMixed;
+  return absl::InvalidArgumentError(absl::StrCat("unknown navigation scenario \"", name,
+                                                 "\"; known: random, swap, circle, mixed"));
 }
 
 const char* NavigationScenarioName(NavigationScenario scenario) {
@@ -86,6 +87,7 @@ const char* NavigationScenarioName(NavigationScenario scenario) {
     case NavigationScenario::kRandom: return "random";
     case NavigationScenario::kSwap: return "swap";
     case NavigationScenario::kCircle: return "circle";
+    case NavigationScenario::kMixed: return "mixed";
   }
   return "?";
 }
@@ -201,7 +203,15 @@ void NavigationEnv::PlaceObstacles() {
 }
 
 void NavigationEnv::PlaceAgents() {
-  switch (config_.scenario) {
+  NavigationScenario scenario = config_.scenario;
+  if (scenario == NavigationScenario::kMixed) {
+    // Half the episodes random, a quarter each swap and circle.
+    const uint64_t pick = rng_() % 4;
+    scenario = pick < 2 ? NavigationScenario::kRandom
+                        : (pick == 2 ? NavigationScenario::kSwap : NavigationScenario::kCircle);
+  }
+  switch (scenario) {
+    case NavigationScenario::kMixed:  // resolved above
     case NavigationScenario::kRandom: {
       PointSampler starts(side_, &obstacles_), goals(side_, &obstacles_);
       for (int i = 0; i < n_; ++i) std::tie(pos_[2 * i], pos_[2 * i + 1]) = starts.Draw(&rng_);

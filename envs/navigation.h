@@ -61,7 +61,9 @@ inline constexpr int64_t kEgoDim = 5;
 inline constexpr int64_t kEdgeDim = 6;
 }  // namespace nav
 
-enum class NavigationScenario { kRandom, kSwap, kCircle };
+// kMixed: each episode draws its scenario (random half of the time, swap
+// and circle a quarter each), for training.
+enum class NavigationScenario { kRandom, kSwap, kCircle, kMixed };
 absl::StatusOr<NavigationScenario> ParseNavigationScenario(absl::string_view name);
 const char* NavigationScenarioName(NavigationScenario scenario);
 
@@ -167,7 +169,7 @@ class NavigationEnv : public MultiAgentEnv {
 };
 
 // Makes "Navigation-v0" from settings as key=value pairs (used by jobs and
-// tools): agents, scenario (random|swap|circle), obstacles (0|1), neighbors,
+// tools): agents, scenario (random|swap|circle|mixed), obstacles (0|1), neighbors,
 // episode_steps, progress_reward, collision_penalty, action_cost,
 // goal_bonus. INVALID_ARGUMENT naming an unknown key or a bad value.
 absl::StatusOr<NavigationConfig> ParseNavigationConfig(absl::string_view settings);

@@ -25,7 +25,7 @@
 
 ABSL_FLAG(int, agents, 8, "Agents per env while training.");
 ABSL_FLAG(bool, obstacles, false, "Obstacles (8 per 4 x 4).");
-ABSL_FLAG(std::string, scenario, "random", "Training scenario: random | swap | circle.");
+ABSL_FLAG(std::string, scenario, "random", "Training scenario: random | swap | circle | mixed (evaluation: random).");
 ABSL_FLAG(std::string, network, "gnn", "gnn | mlp (the K-nearest baseline).");
 ABSL_FLAG(int64_t, agent_steps, 20000000, "Agent steps (rounded up to whole rollouts).");
 ABSL_FLAG(double, max_minutes, 30, "Stop training after this many minutes (0: no limit).");
@@ -42,6 +42,7 @@ ABSL_FLAG(bool, normalize_rewards, false, "Scale rewards by the return's std.");
 ABSL_FLAG(std::string, hidden, "64,64", "Hidden sizes.");
 ABSL_FLAG(double, collision_penalty, -1, "Per step in collision (-1: env default).");
 ABSL_FLAG(double, progress_reward, -1, "Per unit of distance closed (-1: env default).");
+ABSL_FLAG(std::string, eval_scenario, "random", "Evaluation scenario: random | swap | circle.");
 ABSL_FLAG(std::string, eval_agents, "8,16,32,64,128", "N values to evaluate at.");
 ABSL_FLAG(int, eval_episodes, 10, "Evaluation episodes per N.");
 ABSL_FLAG(std::string, curve, "", "Write 'agent_step,success_rate,collisions,return' here.");
@@ -131,6 +132,13 @@ int Main() {
     if (!absl::SimpleAtoi(part, &agents) || agents < 1) continue;
     NavigationConfig ec = o.env;
     ec.num_agents = agents;
+    absl::StatusOr<NavigationScenario> eval_scenario =
+        ParseNavigationScenario(absl::GetFlag(FLAGS_eval_scenario));
+    if (!eval_scenario.ok()) {
+      std::fprintf(stderr, "swarm_train: %s\n", eval_scenario.status().ToString().c_str());
+      return 2;
+    }
+    ec.scenario = *eval_scenario;
     const int episodes = absl::GetFlag(FLAGS_eval_episodes);
     const uint64_t eval_seed = 1'000'000;
     NavigationPathRecorder recorder;
