@@ -144,7 +144,7 @@ absl::StatusOr<std::unique_ptr<NavigationEnv>> NavigationEnv::Create(
         absl::StrCat("navigation: episode_steps must be >= 0, got ", config.episode_steps));
   }
   for (double v : {config.progress_reward, config.collision_penalty, config.action_cost,
-                   config.goal_bonus}) {
+                   config.goal_bonus, config.proximity_penalty}) {
     if (!std::isfinite(v)) return absl::InvalidArgumentError("navigation: rewards must be finite");
   }
   return std::unique_ptr<NavigationEnv>(new NavigationEnv(config));
@@ -173,6 +173,7 @@ NavigationEnv::NavigationEnv(const NavigationConfig& config)
   goal_.assign(2 * n_, 0.0f);
   dist_.assign(n_, 0.0f);
   contact_.assign(n_, 0);
+  clearance_.assign(n_, 0.1f);
   stats_.assign(n_, NavigationAgentStats());
   for (int r = 0; r < nav::kLidarRays; ++r) {
     // GCBF+'s beam angles: linspace(-pi, pi - 2 pi / rays, rays).
@@ -341,20 +342,26 @@ void NavigationEnv::Sense() {
   for (int i = 0; i < n_; ++i) {
     const float x = pos_[2 * i], y = pos_[2 * i + 1];
     bool touching = false;
+    float nearest2 = kInf;
     grid_.ForEachWithin(x, y, i, [&](int j, float, float, float d2) {
       graph_.neighbors.push_back(j);
       graph_d2_.push_back(d2);
       touching |= d2 < collide2;
+      nearest2 = std::min(nearest2, d2);
     });
     graph_.offsets[i + 1] = static_cast<int32_t>(graph_.neighbors.size());
-    if (!touching && !obstacles_.empty()) {
+    // Clearance to the nearest surface, capped at 0.1 (0 or less: contact).
+    float clearance = std::sqrt(nearest2) - static_cast<float>(nav::kCollisionDistance);
+    if (!obstacles_.empty()) {
       const int cell = grid_.CellY(y) * grid_.cells_x() + grid_.CellX(x);
-      for (int k = obstacle_cell_offsets_[cell]; k < obstacle_cell_offsets_[cell + 1] && !touching;
-           ++k) {
-        touching = ObstacleSignedDistance(obstacles_[obstacle_cell_items_[k]], x, y) <
-                   static_cast<float>(nav::kAgentRadius);
+      for (int k = obstacle_cell_offsets_[cell]; k < obstacle_cell_offsets_[cell + 1]; ++k) {
+        const float sd = ObstacleSignedDistance(obstacles_[obstacle_cell_items_[k]], x, y) -
+                         static_cast<float>(nav::kAgentRadius);
+        touching |= sd < 0;
+        clearance = std::min(clearance, sd);
       }
     }
+    clearance_[i] = std::min(clearance, 0.1f);
     if (touching && !contact_[i]) {
       stats_[i].collided = true;
       ++stats_[i].collisions;
@@ -480,6 +487,9 @@ absl::Status NavigationEnv::Step(absl::Span<const float> actions, MultiAgentStep
     const float ux = actions[2 * i], uy = actions[2 * i + 1];
     double r = config_.progress_reward * (dist_[i] - d) - config_.action_cost * (ux * ux + uy * uy);
     if (contact_[i]) r -= config_.collision_penalty;
+    if (clearance_[i] < 0.1f) {
+      r -= config_.proximity_penalty * std::min(1.0, 1.0 - clearance_[i] / 0.1);
+    }
     if (d < goal_r && !stats_[i].reached) {
       stats_[i].reached = true;
       stats_[i].reach_step = elapsed_;
@@ -524,17 +534,18 @@ absl::StatusOr<NavigationConfig> ParseNavigationConfig(absl::string_view setting
       if (!s.ok()) return s.status();
       c.scenario = *s;
     } else if (key == "progress_reward" || key == "collision_penalty" || key == "action_cost" ||
-               key == "goal_bonus") {
+               key == "goal_bonus" || key == "proximity_penalty") {
       if (!absl::SimpleAtod(value, &d) || !std::isfinite(d)) return bad();
       if (key == "progress_reward") c.progress_reward = d;
       if (key == "collision_penalty") c.collision_penalty = d;
       if (key == "action_cost") c.action_cost = d;
       if (key == "goal_bonus") c.goal_bonus = d;
+      if (key == "proximity_penalty") c.proximity_penalty = d;
     } else {
       return absl::InvalidArgumentError(absl::StrCat(
           "unknown navigation setting \"", key,
           "\"; known: agents, scenario, obstacles, neighbors, episode_steps, progress_reward, "
-          "collision_penalty, action_cost, goal_bonus"));
+          "collision_penalty, action_cost, goal_bonus, proximity_penalty"));
     }
   }
   if (c.num_agents < 1 || c.num_agents > 65536) {

@@ -77,6 +77,11 @@ struct NavigationConfig {
   double collision_penalty = 0.5;
   double action_cost = 0.01;
   double goal_bonus = 1.0;
+  // Near misses: proximity_penalty x (1 - clearance / 0.1) per step while
+  // the clearance (distance to the nearest agent's or obstacle's surface)
+  // is under 0.1, i.e. a ramp from 0 at twice the contact distance to the
+  // full penalty at contact. A denser signal than collisions alone.
+  double proximity_penalty = 0.0;
 };
 
 // Side of the square area for n agents at the fixed density, and the step
@@ -156,6 +161,7 @@ class NavigationEnv : public MultiAgentEnv {
   std::vector<Obstacle> obstacles_;
   std::vector<NavigationAgentStats> stats_;
   std::vector<uint8_t> contact_;
+  std::vector<float> clearance_;  // to the nearest agent or obstacle surface (capped at 0.1)
   int elapsed_ = 0;
   bool needs_reset_ = true;
   SpatialGrid grid_;
@@ -171,7 +177,7 @@ class NavigationEnv : public MultiAgentEnv {
 // Makes "Navigation-v0" from settings as key=value pairs (used by jobs and
 // tools): agents, scenario (random|swap|circle|mixed), obstacles (0|1), neighbors,
 // episode_steps, progress_reward, collision_penalty, action_cost,
-// goal_bonus. INVALID_ARGUMENT naming an unknown key or a bad value.
+// goal_bonus, proximity_penalty. INVALID_ARGUMENT naming an unknown key or a bad value.
 absl::StatusOr<NavigationConfig> ParseNavigationConfig(absl::string_view settings);
 
 }  // namespace rlx

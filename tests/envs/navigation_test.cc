@@ -111,6 +111,24 @@ TEST(NavigationTest, CollisionIsADistanceUnderTwoRadiiCountedOncePerContact) {
   EXPECT_NEAR(r.rewards[2], 0.0, 1e-6);
 }
 
+TEST(NavigationTest, NearMissesPayTheProximityRampBeforeContact) {
+  NavigationConfig c;
+  c.num_agents = 3;
+  c.proximity_penalty = 2.0;
+  std::unique_ptr<NavigationEnv> env = *NavigationEnv::Create(c);
+  // Agents 0 and 1 are 0.15 apart (clearance 0.05: half the ramp); agent 2
+  // is 0.3 from agent 1 (clearance 0.2: nothing).
+  ASSERT_TRUE(env->SetState({1.0f, 1.0f, 1.15f, 1.0f, 1.45f, 1.0f}, std::vector<float>(6, 0.0f),
+                            {3, 3, 3, 2, 2, 3}, {})
+                  .ok());
+  MultiAgentStepResult r;
+  ASSERT_TRUE(env->Step(std::vector<float>(6, 0.0f), &r).ok());
+  EXPECT_NEAR(r.rewards[0], -1.0, 1e-4);
+  EXPECT_NEAR(r.rewards[1], -1.0, 1e-4);
+  EXPECT_NEAR(r.rewards[2], 0.0, 1e-6);
+  EXPECT_FALSE(env->stats()[0].collided);
+}
+
 TEST(NavigationTest, ReachingTheGoalIsRecordedWithItsStepAndBonus) {
   std::unique_ptr<NavigationEnv> env = MakeNav(2);
   // Agent 0 is 0.105 from its goal moving towards it at 0.5; agent 1 is far.
@@ -306,11 +324,13 @@ TEST(NavigationControllerTest, RepulsionKeepsTwoAgentsSwappingPlacesApart) {
 }
 
 TEST(NavigationConfigTest, ParsesSettingsAndNamesBadOnes) {
-  absl::StatusOr<NavigationConfig> c = ParseNavigationConfig("agents=32,scenario=circle obstacles=1");
+  absl::StatusOr<NavigationConfig> c =
+      ParseNavigationConfig("agents=32,scenario=circle obstacles=1,proximity_penalty=0.5");
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->num_agents, 32);
   EXPECT_EQ(c->scenario, NavigationScenario::kCircle);
   EXPECT_TRUE(c->obstacles);
+  EXPECT_EQ(c->proximity_penalty, 0.5);
   EXPECT_THAT(std::string(ParseNavigationConfig("agent=3").status().message()),
               testing::HasSubstr("unknown navigation setting \"agent\""));
   EXPECT_FALSE(ParseNavigationConfig("agents=0").ok());
