@@ -24,6 +24,8 @@ absl::StatusOr<EvaluationResult> EvaluateSwarm(const JobSpec& spec, GreedyPolicy
                                                int64_t eval_index, int episodes,
                                                const std::atomic<bool>* stop) {
   ASSIGN_OR_RETURN(NavigationConfig config, ParseNavigationConfig(spec.env_options()));
+  // "mixed" is a training distribution; evaluations use random starts and goals.
+  if (config.scenario == NavigationScenario::kMixed) config.scenario = NavigationScenario::kRandom;
   std::vector<int> sizes(spec.eval().agents().begin(), spec.eval().agents().end());
   if (sizes.empty()) sizes.push_back(config.num_agents);
   const uint64_t seed = EvalEpisodeSeed(EvalSeedBase(spec), eval_index, 0);
