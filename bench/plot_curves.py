@@ -69,7 +69,8 @@ def main():
         svg.append(f'<line x1="{L}" y1="{Y(a.target)}" x2="{W-R}" y2="{Y(a.target)}" '
                    f'stroke="gray" stroke-dasharray="4"/>')
     for i, (s, r) in enumerate(curves):
-        pts = " ".join(f"{X(x):.1f},{Y(y):.1f}" for x, y in zip(s, r))
+        keep = max(1, len(s) // 400)  # at most ~400 points per line
+        pts = " ".join(f"{X(x):.1f},{Y(y):.1f}" for x, y in list(zip(s, r))[::keep])
         svg.append(f'<polyline fill="none" stroke="{colors[i % len(colors)]}" '
                    f'stroke-width="1.5" points="{pts}"/>')
     svg.append("</svg>")
