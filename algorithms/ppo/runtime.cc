@@ -109,11 +109,15 @@ class Learner : public JobLearner {
   PpoUpdateInfo info_;
 };
 
+}  // namespace
+
 absl::Status LoadParameters(const StateDict& dict, PpoModel* model) {
   std::vector<float> flat;
   RETURN_IF_ERROR(GetFloats(dict, kParameters, model->num_parameters(), &flat));
   return model->SetParameters(flat);
 }
+
+namespace {
 
 class Worker : public ActorWorker {
  public:

@@ -41,6 +41,10 @@ absl::StatusOr<std::unique_ptr<ActorWorker>> MakeWorker(const JobSpec& spec,
                                                         const WorkerOptions& options);
 absl::StatusOr<std::unique_ptr<GreedyPolicy>> MakeGreedyPolicy(const JobSpec& spec);
 
+// Loads the parameters a PPO learner publishes (Parameters()) into `model`
+// (INVALID_ARGUMENT when missing or of another size).
+absl::Status LoadParameters(const StateDict& dict, PpoModel* model);
+
 // The acting generator's and the envs' base seed for an actor whose first
 // stream is first_stream (the job's seed for stream 0, as ppo_train).
 uint64_t WorkerSeed(uint64_t job_seed, int64_t first_stream);

@@ -16,8 +16,6 @@
 namespace rlx::swarm {
 namespace {
 
-constexpr char kParameters[] = "ppo/parameters";
-
 class Worker : public ActorWorker {
  public:
   Worker(const JobSpec& spec, const WorkerOptions& options, const ProblemSpec& problem,
@@ -53,9 +51,7 @@ class Worker : public ActorWorker {
   int num_groups() const override { return 1; }
 
   absl::Status SetParameters(const StateDict& parameters, int64_t version) override {
-    std::vector<float> flat;
-    RETURN_IF_ERROR(GetFloats(parameters, kParameters, model_.num_parameters(), &flat));
-    RETURN_IF_ERROR(model_.SetParameters(flat));
+    RETURN_IF_ERROR(ppo::LoadParameters(parameters, &model_));
     version_ = version;
     return absl::OkStatus();
   }
