@@ -58,15 +58,12 @@ int main(int argc, char** argv) {
   if (double v = absl::GetFlag(FLAGS_ent_coef); v >= 0) c.ent_coef = v;
   c.vtrace = absl::GetFlag(FLAGS_vtrace);
   c.bootstrap_on_truncation = absl::GetFlag(FLAGS_bootstrap_on_truncation);
-  c.hidden.clear();
-  for (absl::string_view h : absl::StrSplit(absl::GetFlag(FLAGS_hidden), ',', absl::SkipEmpty())) {
-    int64_t v = 0;
-    if (!absl::SimpleAtoi(h, &v)) {
-      std::fprintf(stderr, "ppo_train: --hidden: '%s' is not a number\n", std::string(h).c_str());
-      return 2;
-    }
-    c.hidden.push_back(v);
+  absl::StatusOr<std::vector<int64_t>> hidden = rlx::ParseHiddenSizes(absl::GetFlag(FLAGS_hidden));
+  if (!hidden.ok()) {
+    std::fprintf(stderr, "ppo_train: %s\n", std::string(hidden.status().message()).c_str());
+    return 2;
   }
+  c.hidden = *hidden;
   double threshold = absl::GetFlag(FLAGS_threshold);
   if (std::isnan(threshold)) {
     auto env = rlx::MakeEnv(options.env_name);

@@ -4,10 +4,24 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "models/backends.h"
 
 namespace rlx {
+
+absl::StatusOr<std::vector<int64_t>> ParseHiddenSizes(absl::string_view text) {
+  std::vector<int64_t> sizes;
+  for (absl::string_view part : absl::StrSplit(text, ',', absl::SkipEmpty())) {
+    int64_t h = 0;
+    if (!absl::SimpleAtoi(part, &h)) {
+      return absl::InvalidArgumentError(absl::StrCat("--hidden: '", part, "' is not an integer"));
+    }
+    sizes.push_back(h);
+  }
+  return sizes;
+}
 
 absl::StatusOr<StreamAlgorithm> ParseStreamAlgorithm(absl::string_view name) {
   if (name == "stream_ac") return StreamAlgorithm::kStreamAC;

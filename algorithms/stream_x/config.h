@@ -25,6 +25,10 @@ enum class StreamAlgorithm { kStreamAC, kStreamQ, kStreamTD };
 absl::StatusOr<StreamAlgorithm> ParseStreamAlgorithm(absl::string_view name);  // stream_ac, ...
 absl::string_view StreamAlgorithmName(StreamAlgorithm algorithm);
 
+// "64,64" -> {64, 64} (the tools' --hidden flags); INVALID_ARGUMENT naming
+// a part that is not an integer. Sizes are checked where they are used.
+absl::StatusOr<std::vector<int64_t>> ParseHiddenSizes(absl::string_view text);
+
 struct ProblemSpec {
   int64_t observation_dim = 0;
   bool discrete = true;

@@ -76,15 +76,12 @@ int Run() {
   c.kappa_value = absl::GetFlag(FLAGS_kappa_value);
   c.kappa_policy = absl::GetFlag(FLAGS_kappa_policy);
   c.entropy_coef = absl::GetFlag(FLAGS_entropy_coef);
-  c.hidden.clear();
-  for (absl::string_view part : absl::StrSplit(absl::GetFlag(FLAGS_hidden), ',', absl::SkipEmpty())) {
-    int64_t h = 0;
-    if (!absl::SimpleAtoi(part, &h)) {
-      std::fprintf(stderr, "--hidden: '%s' is not an integer\n", std::string(part).c_str());
-      return 2;
-    }
-    c.hidden.push_back(h);
+  absl::StatusOr<std::vector<int64_t>> hidden = rlx::ParseHiddenSizes(absl::GetFlag(FLAGS_hidden));
+  if (!hidden.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(hidden.status().message()).c_str());
+    return 2;
   }
+  c.hidden = *hidden;
   c.sparsity = absl::GetFlag(FLAGS_sparsity);
   c.time_feature = absl::GetFlag(FLAGS_time_feature);
   c.normalize_observations = absl::GetFlag(FLAGS_normalize_observations);

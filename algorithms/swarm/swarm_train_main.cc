@@ -80,15 +80,12 @@ int Main() {
   if (double v = absl::GetFlag(FLAGS_gamma); v > 0) c.gamma = v;
   if (double v = absl::GetFlag(FLAGS_init_log_std); v <= 0) c.init_log_std = v;
   c.normalize_rewards = absl::GetFlag(FLAGS_normalize_rewards);
-  c.hidden.clear();
-  for (absl::string_view h : absl::StrSplit(absl::GetFlag(FLAGS_hidden), ',', absl::SkipEmpty())) {
-    int64_t v = 0;
-    if (!absl::SimpleAtoi(h, &v)) {
-      std::fprintf(stderr, "swarm_train: --hidden: '%s' is not a number\n", std::string(h).c_str());
-      return 2;
-    }
-    c.hidden.push_back(v);
+  absl::StatusOr<std::vector<int64_t>> hidden = ParseHiddenSizes(absl::GetFlag(FLAGS_hidden));
+  if (!hidden.ok()) {
+    std::fprintf(stderr, "swarm_train: %s\n", std::string(hidden.status().message()).c_str());
+    return 2;
   }
+  c.hidden = *hidden;
   const bool quiet = absl::GetFlag(FLAGS_quiet);
   int64_t updates = 0;
   o.on_update = [&](int64_t steps, const ppo::PpoUpdateInfo& info) {
