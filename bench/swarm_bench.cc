@@ -28,6 +28,7 @@
 ABSL_FLAG(std::string, section, "env", "env | baselines | policy");
 ABSL_FLAG(std::string, agents, "8,16,32,64,128,256,512,1024", "N values (comma-separated)");
 ABSL_FLAG(bool, obstacles, false, "with obstacles (8 per 4 x 4)");
+ABSL_FLAG(bool, geodesic, true, "with obstacles: progress along the shortest path around them");
 ABSL_FLAG(std::string, scenario, "random", "random | swap | circle");
 ABSL_FLAG(double, seconds, 1.0, "env section: seconds of stepping per N");
 ABSL_FLAG(int, episodes, 20, "baselines section: episodes per N");
@@ -50,13 +51,16 @@ NavigationConfig Config(int agents) {
   NavigationConfig c;
   c.num_agents = agents;
   c.obstacles = absl::GetFlag(FLAGS_obstacles);
+  c.geodesic_progress = absl::GetFlag(FLAGS_geodesic);
   c.scenario = *ParseNavigationScenario(absl::GetFlag(FLAGS_scenario));
   return c;
 }
 
 int EnvSection() {
-  std::printf("# Navigation-v0 env stepping, one core, uniform random forces (%s, obstacles %s)\n",
-              absl::GetFlag(FLAGS_scenario).c_str(), absl::GetFlag(FLAGS_obstacles) ? "on" : "off");
+  std::printf("# Navigation-v0 env stepping, one core, uniform random forces (%s, obstacles %s%s)\n",
+              absl::GetFlag(FLAGS_scenario).c_str(), absl::GetFlag(FLAGS_obstacles) ? "on" : "off",
+              absl::GetFlag(FLAGS_obstacles) && absl::GetFlag(FLAGS_geodesic) ? ", geodesic progress"
+                                                                               : "");
   std::printf("%6s %12s %14s %10s\n", "N", "steps/s", "agent-steps/s", "ns/agent");
   for (double nd : ParseList(absl::GetFlag(FLAGS_agents))) {
     const int n = static_cast<int>(nd);

@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "envs/navigation_routes.h"
 
 namespace rlx {
 namespace {
@@ -175,6 +176,7 @@ NavigationEnv::NavigationEnv(const NavigationConfig& config)
   contact_.assign(n_, 0);
   clearance_.assign(n_, 0.1f);
   stats_.assign(n_, NavigationAgentStats());
+  routes_ = std::make_unique<ObstacleRoutes>(static_cast<float>(nav::kAgentRadius));
   for (int r = 0; r < nav::kLidarRays; ++r) {
     // GCBF+'s beam angles: linspace(-pi, pi - 2 pi / rays, rays).
     const double theta = -kPi + 2 * kPi * r / nav::kLidarRays;
@@ -182,6 +184,8 @@ NavigationEnv::NavigationEnv(const NavigationConfig& config)
     ray_sin_.push_back(static_cast<float>(std::sin(theta)));
   }
 }
+
+NavigationEnv::~NavigationEnv() = default;
 
 void NavigationEnv::PlaceObstacles() {
   obstacles_.clear();
@@ -297,9 +301,15 @@ void NavigationEnv::StartEpisode() {
   stats_.assign(n_, NavigationAgentStats());
   std::fill(contact_.begin(), contact_.end(), 0);
   elapsed_ = 0;
+  routes_on_ = config_.geodesic_progress && !obstacles_.empty();
+  if (routes_on_) {
+    routes_->Build(obstacles_);
+    routes_->SetGoals(goal_);
+  }
   for (int i = 0; i < n_; ++i) {
-    dist_[i] = std::hypot(goal_[2 * i] - pos_[2 * i], goal_[2 * i + 1] - pos_[2 * i + 1]);
-    if (dist_[i] < nav::kGoalRadius) {
+    const float d = std::hypot(goal_[2 * i] - pos_[2 * i], goal_[2 * i + 1] - pos_[2 * i + 1]);
+    dist_[i] = routes_on_ ? routes_->Distance(i, pos_[2 * i], pos_[2 * i + 1]) : d;
+    if (d < nav::kGoalRadius) {
       stats_[i].reached = true;
       stats_[i].reach_step = 0;
     }
@@ -485,7 +495,9 @@ absl::Status NavigationEnv::Step(absl::Span<const float> actions, MultiAgentStep
     const float gx = goal_[2 * i] - pos_[2 * i], gy = goal_[2 * i + 1] - pos_[2 * i + 1];
     const float d = std::sqrt(gx * gx + gy * gy);
     const float ux = actions[2 * i], uy = actions[2 * i + 1];
-    double r = config_.progress_reward * (dist_[i] - d) - config_.action_cost * (ux * ux + uy * uy);
+    const float potential = routes_on_ ? routes_->Distance(i, pos_[2 * i], pos_[2 * i + 1]) : d;
+    double r = config_.progress_reward * (dist_[i] - potential) -
+               config_.action_cost * (ux * ux + uy * uy);
     if (contact_[i]) r -= config_.collision_penalty;
     if (clearance_[i] < 0.1f) {
       r -= config_.proximity_penalty * std::min(1.0, 1.0 - clearance_[i] / 0.1);
@@ -496,7 +508,7 @@ absl::Status NavigationEnv::Step(absl::Span<const float> actions, MultiAgentStep
       r += config_.goal_bonus;
     }
     all_home &= d < goal_r;
-    dist_[i] = d;
+    dist_[i] = potential;
     result->rewards[i] = static_cast<float>(r);
   }
   if (all_home) {
@@ -520,14 +532,15 @@ absl::StatusOr<NavigationConfig> ParseNavigationConfig(absl::string_view setting
     };
     int i = 0;
     double d = 0;
-    if (key == "agents" || key == "neighbors" || key == "episode_steps" || key == "obstacles") {
+    if (key == "agents" || key == "neighbors" || key == "episode_steps" || key == "obstacles" ||
+        key == "geodesic") {
       if (!absl::SimpleAtoi(value, &i)) return bad();
       if (key == "agents") c.num_agents = i;
       if (key == "neighbors") c.max_agent_neighbors = i;
       if (key == "episode_steps") c.episode_steps = i;
-      if (key == "obstacles") {
+      if (key == "obstacles" || key == "geodesic") {
         if (i != 0 && i != 1) return bad();
-        c.obstacles = i == 1;
+        (key == "obstacles" ? c.obstacles : c.geodesic_progress) = i == 1;
       }
     } else if (key == "scenario") {
       absl::StatusOr<NavigationScenario> s = ParseNavigationScenario(value);
@@ -544,7 +557,7 @@ absl::StatusOr<NavigationConfig> ParseNavigationConfig(absl::string_view setting
     } else {
       return absl::InvalidArgumentError(absl::StrCat(
           "unknown navigation setting \"", key,
-          "\"; known: agents, scenario, obstacles, neighbors, episode_steps, progress_reward, "
+          "\"; known: agents, scenario, obstacles, geodesic, neighbors, episode_steps, progress_reward, "
           "collision_penalty, action_cost, goal_bonus, proximity_penalty"));
     }
   }

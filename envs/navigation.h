@@ -82,6 +82,11 @@ struct NavigationConfig {
   // is under 0.1, i.e. a ramp from 0 at twice the contact distance to the
   // full penalty at contact. A denser signal than collisions alone.
   double proximity_penalty = 0.0;
+  // With obstacles: progress is measured along the shortest path around
+  // them (envs/navigation_routes.h), so that going round an obstacle pays
+  // and pressing against its far side does not. false: the straight
+  // distance (which has local minima behind obstacles).
+  bool geodesic_progress = true;
 };
 
 // Side of the square area for n agents at the fixed density, and the step
@@ -101,6 +106,8 @@ float ObstacleSignedDistance(const Obstacle& o, float x, float y);
 float RayObstacleHit(const Obstacle& o, float ox, float oy, float dx, float dy, float range);
 
 // One agent's episode so far.
+class ObstacleRoutes;  // envs/navigation_routes.h
+
 struct NavigationAgentStats {
   bool reached = false;  // came within kGoalRadius of its goal
   int reach_step = -1;   // steps taken when it first did
@@ -111,6 +118,7 @@ struct NavigationAgentStats {
 
 class NavigationEnv : public MultiAgentEnv {
  public:
+  ~NavigationEnv() override;
   static constexpr char kName[] = "Navigation-v0";
   static absl::StatusOr<std::unique_ptr<NavigationEnv>> Create(const NavigationConfig& config);
 
@@ -157,7 +165,10 @@ class NavigationEnv : public MultiAgentEnv {
   int n_;
   double side_;
   std::mt19937_64 rng_;
-  std::vector<float> pos_, vel_, goal_, dist_;
+  std::vector<float> pos_, vel_, goal_;
+  std::vector<float> dist_;  // the progress potential: distance to the goal (geodesic or straight)
+  bool routes_on_ = false;   // geodesic progress in this episode
+  std::unique_ptr<ObstacleRoutes> routes_;
   std::vector<Obstacle> obstacles_;
   std::vector<NavigationAgentStats> stats_;
   std::vector<uint8_t> contact_;

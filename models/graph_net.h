@@ -7,10 +7,17 @@
 // features (ego_dim), then max_edges slots of [valid, edge features
 // (edge_dim)]. For every valid slot j of row i:
 //   message m_ij = MLP_msg([e_ij, x_i])                (message_dim)
-//   gate    g_ij = w . m_ij + b                        (a linear layer)
-//   a_ij    = softmax of g_i. over row i's valid slots
-//   h_i     = sum_j a_ij m_ij                          (0 with no valid slot)
-//   output  = MLP_update([x_i, h_i])                   (output_dim)
+//   gate    g_ij = W m_ij + b                          (a linear layer, `heads` outputs)
+//   a_ij    = softmax of g_i. over row i's valid slots (per head)
+//   h_i     = sum_j a_ij m_ij                          (0 with no valid slot;
+//             head t weighs components [t, t + 1) x message_dim / heads)
+//   p_i     = max_j m_ij, per component                (max_pool only; 0 with
+//                                                       no valid slot)
+//   output  = MLP_update([x_i, h_i (, p_i)])           (output_dim)
+// The attention average is blind to how many neighbours there are and how
+// extreme the nearest one is; the max-pool channel keeps the per-feature
+// extreme (the most crowded direction, the nearest hit), still independent
+// of the slot order and of the number of slots.
 // The same weights serve every row, so the output is invariant to the order
 // of a row's slots, rows are independent (permuting agents permutes the
 // outputs), and any number of valid slots up to max_edges works: the
@@ -42,6 +49,9 @@ struct GraphNetSpec {
   int64_t message_dim = 64;
   std::vector<int64_t> update_hidden = {64};
   int64_t output_dim = 0;
+  int64_t heads = 1;      // attention heads; must divide message_dim
+  bool max_pool = false;  // add the max-pool channel p_i to the update's input
+  int64_t aggregate_dim() const { return max_pool ? 2 * message_dim : message_dim; }
   int64_t input_dim() const { return ego_dim + max_edges * (1 + edge_dim); }
 };
 
@@ -52,8 +62,9 @@ struct GraphNetCache : BatchCache {
   int64_t batch = 0;
   std::vector<int64_t> offsets;   // batch + 1: row i's edges are [offsets[i], offsets[i+1])
   std::vector<float> edge_in;     // E x (edge_dim + ego_dim)
-  std::vector<float> alpha;       // E
-  std::vector<float> update_in;   // batch x (ego_dim + message_dim)
+  std::vector<float> alpha;       // E x heads
+  std::vector<int32_t> argmax;    // batch x message_dim (max_pool): the winning edge, -1 if none
+  std::vector<float> update_in;   // batch x (ego_dim + aggregate_dim)
   std::vector<float> grad_update_in, grad_messages, grad_gate, grad_from_gate;
   DenseMlpCache message, gate, update;
 };

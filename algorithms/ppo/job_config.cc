@@ -40,6 +40,7 @@ void CompletePpoConfig(const JobSpec& spec, bool vtrace, PpoJobConfig* p) {
   if (!p->has_bootstrap_on_truncation()) p->set_bootstrap_on_truncation(d.bootstrap_on_truncation);
   if (!p->has_vtrace()) p->set_vtrace(vtrace);
   if (p->network().empty()) p->set_network(d.network);
+  if (!p->has_gnn_heads()) p->set_gnn_heads(d.gnn_heads);
 }
 
 namespace {
@@ -89,6 +90,7 @@ PpoConfig PpoConfigFrom(const PpoJobConfig& p, const JobSpec& spec) {
   c.bootstrap_on_truncation = p.bootstrap_on_truncation();
   c.vtrace = p.vtrace();
   c.network = p.network();
+  c.gnn_heads = p.gnn_heads();
   c.total_env_steps = spec.stop().max_env_steps();
   return c;
 }

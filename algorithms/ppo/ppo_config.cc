@@ -56,12 +56,19 @@ std::vector<std::string> PpoConfigErrors(const ProblemSpec& problem, const PpoCo
   for (size_t i = 0; i < c.hidden.size(); ++i) {
     if (c.hidden[i] <= 0) bad(absl::StrCat("hidden[", i, "]"), "must be > 0", static_cast<double>(c.hidden[i]));
   }
-  if (c.network != "mlp" && c.network != "gnn") {
-    errors.push_back(absl::StrCat("network: must be \"mlp\" or \"gnn\", got \"", c.network, "\""));
-  } else if (c.network == "gnn" && problem.graph.empty()) {
-    errors.push_back("network: \"gnn\" needs an env with graph observations (a multi-agent env)");
-  } else if (c.network == "gnn" && c.hidden.empty()) {
-    errors.push_back("hidden: \"gnn\" needs at least one hidden size (the message width)");
+  const bool graph = c.network == "gnn" || c.network == "gnn_max";
+  if (c.network != "mlp" && !graph) {
+    errors.push_back(absl::StrCat("network: must be \"mlp\", \"gnn\" or \"gnn_max\", got \"",
+                                  c.network, "\""));
+  } else if (graph && problem.graph.empty()) {
+    errors.push_back(absl::StrCat("network: \"", c.network,
+                                  "\" needs an env with graph observations (a multi-agent env)"));
+  } else if (graph && c.hidden.empty()) {
+    errors.push_back(absl::StrCat("hidden: \"", c.network,
+                                  "\" needs at least one hidden size (the message width)"));
+  } else if (graph && (c.gnn_heads < 1 || c.hidden.back() % c.gnn_heads != 0)) {
+    errors.push_back(absl::StrCat("gnn_heads: must be >= 1 and divide the message width hidden.back() = ",
+                                  c.hidden.back(), ", got ", c.gnn_heads));
   }
   if (c.anneal_lr && c.total_env_steps <= 0) {
     errors.push_back("total_env_steps: anneal_lr needs the job's length (stop.max_env_steps)");

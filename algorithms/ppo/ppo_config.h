@@ -33,8 +33,10 @@ struct PpoConfig {
   // "mlp": DenseMlp actor and critic over the flat observation. "gnn": a
   // GraphNet each (models/graph_net.h) over the problem's graph layout: the
   // message MLP has hidden[0..n-2] hidden layers and hidden.back() outputs,
-  // the update MLP has `hidden` hidden layers.
+  // the update MLP has `hidden` hidden layers. "gnn_max": the same with a
+  // max-pool channel beside the attention average (GraphNetSpec::max_pool).
   std::string network = "mlp";
+  int gnn_heads = 1;  // graph networks: attention heads (GraphNetSpec::heads)
   double init_log_std = 0.0;  // Gaussian policies: state-independent log std
   // Running mean/var normalisation of observations (clipped to +-10) and
   // scaling of rewards by the std of the discounted return (clipped to

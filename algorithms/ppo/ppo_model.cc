@@ -15,8 +15,10 @@ constexpr double kHalfLog2Pi = 0.91893853320467274178;  // 0.5 * log(2 pi)
 
 std::unique_ptr<BatchFunction> MakeNetwork(const ProblemSpec& p, const PpoConfig& c,
                                            int64_t outputs) {
-  if (c.network == "gnn") {
+  if (c.network == "gnn" || c.network == "gnn_max") {
     GraphNetSpec s;
+    s.max_pool = c.network == "gnn_max";
+    s.heads = c.gnn_heads;
     s.ego_dim = p.graph.ego_dim;
     s.edge_dim = p.graph.edge_dim;
     s.max_edges = p.graph.max_edges;

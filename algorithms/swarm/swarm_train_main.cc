@@ -25,8 +25,11 @@
 
 ABSL_FLAG(int, agents, 8, "Agents per env while training.");
 ABSL_FLAG(bool, obstacles, false, "Obstacles (8 per 4 x 4).");
+ABSL_FLAG(bool, geodesic, true,
+          "With obstacles: progress along the shortest path around them (false: straight distance).");
 ABSL_FLAG(std::string, scenario, "random", "Training scenario: random | swap | circle | mixed (evaluation: random).");
-ABSL_FLAG(std::string, network, "gnn", "gnn | mlp (the K-nearest baseline).");
+ABSL_FLAG(std::string, network, "gnn", "gnn | gnn_max (attention and max-pool) | mlp (the K-nearest baseline).");
+ABSL_FLAG(int32_t, gnn_heads, 1, "attention heads of gnn / gnn_max (must divide the last --hidden size)");
 ABSL_FLAG(int64_t, agent_steps, 20000000, "Agent steps (rounded up to whole rollouts).");
 ABSL_FLAG(double, max_minutes, 30, "Stop training after this many minutes (0: no limit).");
 ABSL_FLAG(uint64_t, seed, 1, "Seed.");
@@ -57,6 +60,7 @@ int Main() {
   SwarmTrainOptions o;
   o.env.num_agents = absl::GetFlag(FLAGS_agents);
   o.env.obstacles = absl::GetFlag(FLAGS_obstacles);
+  o.env.geodesic_progress = absl::GetFlag(FLAGS_geodesic);
   absl::StatusOr<NavigationScenario> scenario = ParseNavigationScenario(absl::GetFlag(FLAGS_scenario));
   if (!scenario.ok()) {
     std::fprintf(stderr, "swarm_train: %s\n", scenario.status().ToString().c_str());
@@ -71,6 +75,7 @@ int Main() {
   o.seed = absl::GetFlag(FLAGS_seed);
   ppo::PpoConfig& c = o.config;
   c.network = absl::GetFlag(FLAGS_network);
+  c.gnn_heads = absl::GetFlag(FLAGS_gnn_heads);
   if (int v = absl::GetFlag(FLAGS_num_envs); v > 0) c.num_envs = v;
   if (int v = absl::GetFlag(FLAGS_num_steps); v > 0) c.num_steps = v;
   if (int v = absl::GetFlag(FLAGS_num_minibatches); v > 0) c.num_minibatches = v;

@@ -325,11 +325,14 @@ TEST(NavigationControllerTest, RepulsionKeepsTwoAgentsSwappingPlacesApart) {
 
 TEST(NavigationConfigTest, ParsesSettingsAndNamesBadOnes) {
   absl::StatusOr<NavigationConfig> c =
-      ParseNavigationConfig("agents=32,scenario=circle obstacles=1,proximity_penalty=0.5");
+      ParseNavigationConfig("agents=32,scenario=circle obstacles=1,proximity_penalty=0.5,geodesic=0");
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->num_agents, 32);
   EXPECT_EQ(c->scenario, NavigationScenario::kCircle);
   EXPECT_TRUE(c->obstacles);
+  EXPECT_FALSE(c->geodesic_progress);
+  EXPECT_TRUE(ParseNavigationConfig("obstacles=1")->geodesic_progress);  // the default
+  EXPECT_FALSE(ParseNavigationConfig("geodesic=yes").ok());
   EXPECT_EQ(c->proximity_penalty, 0.5);
   EXPECT_THAT(std::string(ParseNavigationConfig("agent=3").status().message()),
               testing::HasSubstr("unknown navigation setting \"agent\""));

@@ -6,12 +6,20 @@
 #include <cmath>
 #include <numeric>
 #include <random>
+#include <tuple>
+
+#include "absl/strings/str_cat.h"
 
 namespace rlx {
 namespace {
 
-GraphNetSpec SmallSpec(int64_t max_edges = 5) {
+// (max_pool, heads)
+using Aggregation = std::tuple<bool, int>;
+
+GraphNetSpec SmallSpec(Aggregation aggregation, int64_t max_edges = 5) {
   GraphNetSpec s;
+  s.max_pool = std::get<0>(aggregation);
+  s.heads = std::get<1>(aggregation);
   s.ego_dim = 3;
   s.edge_dim = 4;
   s.max_edges = max_edges;
@@ -44,8 +52,11 @@ std::vector<float> RandomRows(const GraphNetSpec& s, int64_t batch, std::mt19937
   return x;
 }
 
-TEST(GraphNetTest, GradientMatchesFiniteDifferences) {
-  const GraphNetSpec spec = SmallSpec();
+// Without and with the max-pool channel, one head and three.
+class GraphNetTest : public testing::TestWithParam<Aggregation> {};
+
+TEST_P(GraphNetTest, GradientMatchesFiniteDifferences) {
+  const GraphNetSpec spec = SmallSpec(GetParam());
   ASSERT_TRUE(ValidateGraphNetSpec(spec).ok());
   GraphNet net(spec);
   net.Initialize(std::sqrt(2.0), 1.0, 5);
@@ -71,7 +82,8 @@ TEST(GraphNetTest, GradientMatchesFiniteDifferences) {
   GetBatchFunctionParameters(net, &params);
   int checked = 0;
   for (size_t p = 0; p < params.size(); p += 3) {
-    const double eps = 1e-2;
+    // Small enough that no max-pool winner changes between the two sides.
+    const double eps = 2e-3;
     std::vector<float> plus = params, minus = params;
     plus[p] += eps;
     minus[p] -= eps;
@@ -87,8 +99,8 @@ TEST(GraphNetTest, GradientMatchesFiniteDifferences) {
   EXPECT_GT(checked, 50);
 }
 
-TEST(GraphNetTest, OutputIgnoresSlotOrderAndPermutingRowsPermutesOutputs) {
-  const GraphNetSpec spec = SmallSpec(6);
+TEST_P(GraphNetTest, OutputIgnoresSlotOrderAndPermutingRowsPermutesOutputs) {
+  const GraphNetSpec spec = SmallSpec(GetParam(), 6);
   GraphNet net(spec);
   net.Initialize(std::sqrt(2.0), 1.0, 9);
   std::mt19937_64 rng(2);
@@ -122,8 +134,8 @@ TEST(GraphNetTest, OutputIgnoresSlotOrderAndPermutingRowsPermutesOutputs) {
   }
 }
 
-TEST(GraphNetTest, RowWithoutNeighboursDependsOnItsEgoFeaturesOnly) {
-  const GraphNetSpec spec = SmallSpec();
+TEST_P(GraphNetTest, RowWithoutNeighboursDependsOnItsEgoFeaturesOnly) {
+  const GraphNetSpec spec = SmallSpec(GetParam());
   GraphNet net(spec);
   net.Initialize(std::sqrt(2.0), 1.0, 3);
   std::vector<float> x(2 * spec.input_dim(), 0.0f);
@@ -145,8 +157,8 @@ TEST(GraphNetTest, RowWithoutNeighboursDependsOnItsEgoFeaturesOnly) {
   EXPECT_TRUE(std::any_of(grad.end() - update_params, grad.end(), [](float v) { return v != 0.0f; }));
 }
 
-TEST(GraphNetTest, SameParametersRunWithAWiderLayout) {
-  GraphNetSpec narrow = SmallSpec(3), wide = SmallSpec(9);
+TEST_P(GraphNetTest, SameParametersRunWithAWiderLayout) {
+  GraphNetSpec narrow = SmallSpec(GetParam(), 3), wide = SmallSpec(GetParam(), 9);
   ASSERT_EQ(GraphNetNumParameters(narrow), GraphNetNumParameters(wide));
   GraphNet a(narrow), b(wide);
   a.Initialize(std::sqrt(2.0), 1.0, 4);
@@ -163,6 +175,22 @@ TEST(GraphNetTest, SameParametersRunWithAWiderLayout) {
   const absl::Span<const float> ya = a.Forward(x.data(), 5, ca.get());
   const absl::Span<const float> yb = b.Forward(xw.data(), 5, cb.get());
   for (size_t i = 0; i < ya.size(); ++i) EXPECT_EQ(ya[i], yb[i]);
+}
+
+INSTANTIATE_TEST_SUITE_P(Aggregation, GraphNetTest,
+                         testing::Combine(testing::Bool(), testing::Values(1, 3)),
+                         [](const testing::TestParamInfo<Aggregation>& info) {
+                           return absl::StrCat(std::get<0>(info.param) ? "AttentionAndMax" : "Attention",
+                                               std::get<1>(info.param), "Heads");
+                         });
+
+TEST(GraphNetSpecTest, HeadsMustDivideTheMessageWidth) {
+  GraphNetSpec s = SmallSpec({false, 4});
+  EXPECT_FALSE(ValidateGraphNetSpec(s).ok());
+  s.heads = 0;
+  EXPECT_FALSE(ValidateGraphNetSpec(s).ok());
+  s.heads = 2;
+  EXPECT_TRUE(ValidateGraphNetSpec(s).ok());
 }
 
 }  // namespace

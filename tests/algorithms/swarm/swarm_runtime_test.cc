@@ -194,7 +194,12 @@ TEST(SwarmJobSpecTest, MultiAgentSettingsAreCheckedFieldByField) {
   EXPECT_THAT(errors(gnn_on_cartpole), testing::HasSubstr("needs an env with graph observations"));
   JobSpec typo = SwarmJob();
   typo.mutable_ppo()->set_network("transformer");
-  EXPECT_THAT(errors(typo), testing::HasSubstr("network: must be \"mlp\" or \"gnn\""));
+  EXPECT_THAT(errors(typo), testing::HasSubstr("network: must be \"mlp\", \"gnn\" or \"gnn_max\""));
+  JobSpec heads = SwarmJob();
+  heads.mutable_ppo()->set_gnn_heads(3);  // the message width is 64
+  EXPECT_THAT(errors(heads), testing::HasSubstr("ppo.gnn_heads: must be >= 1 and divide"));
+  heads.mutable_ppo()->set_gnn_heads(4);
+  EXPECT_EQ(errors(heads), "");
 }
 
 }  // namespace
