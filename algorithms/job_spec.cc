@@ -151,7 +151,14 @@ absl::Status ValidateJobSpec(JobSpec* spec) {
     bad("eval.agents", absl::StrCat("at most 8 agent counts, got ", spec->eval().agents_size()));
   } else {
     for (int i = 0; i < spec->eval().agents_size(); ++i) {
-      in_range(absl::StrCat("eval.agents[", i, "]"), spec->eval().agents(i), 1, 1024);
+      const std::string field = absl::StrCat("eval.agents[", i, "]");
+      if (!in_range(field, spec->eval().agents(i), 1, 1024) || !env.ok()) continue;
+      // The evaluator makes the env with the job's settings at this size.
+      absl::Status sized = MakeMultiAgentEnv(
+          spec->env(), absl::StrCat(spec->env_options(), ",agents=", spec->eval().agents(i))).status();
+      // The options passed at the job's own size, so what fails here is the
+      // size (a bounded message, not the user's text): shown whole.
+      if (!sized.ok()) bad(field, std::string(sized.message()));
     }
   }
   const StopRule& stop = spec->stop();

@@ -28,7 +28,7 @@
 ABSL_FLAG(std::string, section, "env", "env | baselines | policy");
 ABSL_FLAG(std::string, agents, "8,16,32,64,128,256,512,1024", "N values (comma-separated)");
 ABSL_FLAG(bool, obstacles, false, "with obstacles (8 per 4 x 4)");
-ABSL_FLAG(bool, geodesic, true, "with obstacles: progress along the shortest path around them");
+ABSL_FLAG(bool, geodesic, false, "with obstacles: progress along the shortest path around them");
 ABSL_FLAG(std::string, scenario, "random", "random | swap | circle");
 ABSL_FLAG(double, seconds, 1.0, "env section: seconds of stepping per N");
 ABSL_FLAG(int, episodes, 20, "baselines section: episodes per N");

@@ -140,6 +140,11 @@ absl::StatusOr<std::unique_ptr<NavigationEnv>> NavigationEnv::Create(
     return absl::InvalidArgumentError(absl::StrCat(
         "navigation: neighbors must be in [0, 64], got ", config.max_agent_neighbors));
   }
+  if (config.geodesic_progress && config.obstacles && config.num_agents > nav::kMaxGeodesicAgents) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "navigation: geodesic=1 with obstacles takes at most ", nav::kMaxGeodesicAgents,
+        " agents, got ", config.num_agents));
+  }
   if (config.episode_steps < 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("navigation: episode_steps must be >= 0, got ", config.episode_steps));

@@ -58,6 +58,7 @@ inline constexpr double kObstaclesPer16 = 8;  // obstacles per 4 x 4 of area
 inline constexpr double kObstacleSideMin = 0.1, kObstacleSideMax = 0.5;
 inline constexpr double kMinSeparation = 4 * kAgentRadius;  // between starts, between goals
 inline constexpr int64_t kEgoDim = 5;
+inline constexpr int kMaxGeodesicAgents = 128;
 inline constexpr int64_t kEdgeDim = 6;
 }  // namespace nav
 
@@ -84,9 +85,11 @@ struct NavigationConfig {
   double proximity_penalty = 0.0;
   // With obstacles: progress is measured along the shortest path around
   // them (envs/navigation_routes.h), so that going round an obstacle pays
-  // and pressing against its far side does not. false: the straight
-  // distance (which has local minima behind obstacles).
-  bool geodesic_progress = true;
+  // and pressing against its far side does not; false: the straight
+  // distance (which has local minima behind obstacles). A training-time
+  // shaping: its corner graph costs O(M^3) per reset for M obstacles, so
+  // Create refuses it above kMaxGeodesicAgents agents.
+  bool geodesic_progress = false;
 };
 
 // Side of the square area for n agents at the fixed density, and the step

@@ -4,6 +4,7 @@
 //   swarm_train --agents=8 --agent_steps=20000000 --max_minutes=30 --seed=1
 //   swarm_train --network=mlp ...       # the K-nearest MLP baseline
 //   swarm_train --obstacles ...         # 8 obstacles per 4 x 4
+//   swarm_train --save_params=p.bin ... ; swarm_train --load_params=p.bin --eval_agents=8,512
 //
 // Prints a progress line per 10 updates (mean success rate and return of
 // the last 20 training episodes), then one evaluation line per N in
@@ -12,6 +13,9 @@
 // the curve (--curve, CSV) and a picture of one episode's paths (--svg).
 #include <cstdio>
 #include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -19,16 +23,22 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "algorithms/job_spec.h"
 #include "algorithms/swarm/swarm_trainer.h"
 #include "envs/navigation_controllers.h"
 #include "envs/navigation_svg.h"
 
 ABSL_FLAG(int, agents, 8, "Agents per env while training.");
 ABSL_FLAG(bool, obstacles, false, "Obstacles (8 per 4 x 4).");
-ABSL_FLAG(bool, geodesic, true,
+ABSL_FLAG(bool, geodesic, false,
           "With obstacles: progress along the shortest path around them (false: straight distance).");
 ABSL_FLAG(std::string, scenario, "random", "Training scenario: random | swap | circle | mixed (evaluation: random).");
 ABSL_FLAG(std::string, network, "gnn", "gnn | gnn_max (attention and max-pool) | mlp (the K-nearest baseline).");
+ABSL_FLAG(std::string, save_params, "",
+          "After training, write the policy's parameters here (float32, as PpoModel::GetParameters).");
+ABSL_FLAG(std::string, load_params, "",
+          "Skip training: evaluate parameters written by --save_params (same --network, --hidden, "
+          "--gnn_heads and --obstacles).");
 ABSL_FLAG(int32_t, gnn_heads, 1, "attention heads of gnn / gnn_max (must divide the last --hidden size)");
 ABSL_FLAG(int64_t, agent_steps, 20000000, "Agent steps (rounded up to whole rollouts).");
 ABSL_FLAG(double, max_minutes, 30, "Stop training after this many minutes (0: no limit).");
@@ -55,6 +65,52 @@ ABSL_FLAG(bool, quiet, false, "Only the summary lines.");
 
 namespace rlx::swarm {
 namespace {
+
+absl::StatusOr<std::unique_ptr<ppo::PpoModel>> LoadModel(const SwarmTrainOptions& o,
+                                                         const std::string& path) {
+  absl::StatusOr<std::unique_ptr<NavigationEnv>> env = NavigationEnv::Create(o.env);
+  if (!env.ok()) return env.status();
+  auto model = std::make_unique<ppo::PpoModel>(ProblemFromMultiAgentSpec((*env)->spec()), o.config,
+                                               o.seed);
+  std::ifstream in(path, std::ios::binary);
+  std::vector<float> params(model->num_parameters());
+  in.read(reinterpret_cast<char*>(params.data()),
+          static_cast<std::streamsize>(params.size() * sizeof(float)));
+  if (!in || in.peek() != std::char_traits<char>::eof()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ": cannot read ", params.size(),
+        " float32 parameters (missing, or written for another --network / --hidden / --obstacles)"));
+  }
+  if (absl::Status s = model->SetParameters(params); !s.ok()) return s;
+  return model;
+}
+
+void ReportTraining(const SwarmTrainOptions& o, const SwarmTrainResult& r) {
+  const ppo::PpoConfig& c = o.config;
+  const std::vector<SwarmEpisodeRecord>& eps = r.episodes;
+  if (const std::string path = absl::GetFlag(FLAGS_curve); !path.empty()) {
+    std::ofstream out(path);
+    out << "agent_step,success_rate,collisions_per_agent,mean_return\n";
+    for (const SwarmEpisodeRecord& e : eps) {
+      out << e.agent_step << "," << e.success_rate << "," << e.collisions_per_agent << ","
+          << e.mean_return << "\n";
+    }
+  }
+  double last_success = 0, last_return = 0;
+  const size_t n = eps.size(), window = std::min<size_t>(n, 20);
+  for (size_t i = n - window; i < n; ++i) {
+    last_success += eps[i].success_rate / window;
+    last_return += eps[i].mean_return / window;
+  }
+  std::printf(
+      "swarm_train %s N=%d obstacles=%d seed %llu: %lld agent steps in %.1f s (%.0f agent-steps/s, "
+      "%.0f%% in updates), %zu episodes, last-20 training success %.1f%% return %.2f\n",
+      c.network.c_str(), o.env.num_agents, o.env.obstacles ? 1 : 0,
+      static_cast<unsigned long long>(o.seed), static_cast<long long>(r.agent_steps), r.seconds,
+      r.agent_steps / r.seconds, 100 * r.update_seconds / r.seconds, n, 100 * last_success,
+      last_return);
+  std::fflush(stdout);
+}
 
 int Main() {
   SwarmTrainOptions o;
@@ -99,35 +155,35 @@ int Main() {
                  static_cast<long long>(steps), info.policy_loss, info.value_loss, info.entropy,
                  info.approx_kl, info.explained_variance);
   };
-  absl::StatusOr<SwarmTrainResult> result = RunSwarmTraining(o);
-  if (!result.ok()) {
-    std::fprintf(stderr, "swarm_train: %s\n", result.status().ToString().c_str());
-    return 1;
-  }
-  const std::vector<SwarmEpisodeRecord>& eps = result->episodes;
-  if (const std::string path = absl::GetFlag(FLAGS_curve); !path.empty()) {
-    std::ofstream out(path);
-    out << "agent_step,success_rate,collisions_per_agent,mean_return\n";
-    for (const SwarmEpisodeRecord& e : eps) {
-      out << e.agent_step << "," << e.success_rate << "," << e.collisions_per_agent << ","
-          << e.mean_return << "\n";
+  std::unique_ptr<ppo::PpoModel> loaded;
+  absl::StatusOr<SwarmTrainResult> result;
+  if (const std::string path = absl::GetFlag(FLAGS_load_params); !path.empty()) {
+    absl::StatusOr<std::unique_ptr<ppo::PpoModel>> model = LoadModel(o, path);
+    if (!model.ok()) {
+      std::fprintf(stderr, "swarm_train: %s\n", model.status().ToString().c_str());
+      return 1;
+    }
+    loaded = std::move(*model);
+  } else {
+    result = RunSwarmTraining(o);
+    if (!result.ok()) {
+      std::fprintf(stderr, "swarm_train: %s\n", result.status().ToString().c_str());
+      return 1;
+    }
+    ReportTraining(o, *result);
+    if (const std::string path = absl::GetFlag(FLAGS_save_params); !path.empty()) {
+      const std::vector<float> params = result->learner->model().GetParameters();
+      std::ofstream out(path, std::ios::binary);
+      out.write(reinterpret_cast<const char*>(params.data()),
+                static_cast<std::streamsize>(params.size() * sizeof(float)));
+      if (!out) {
+        std::fprintf(stderr, "swarm_train: cannot write %s\n", path.c_str());
+        return 1;
+      }
     }
   }
-  double last_success = 0, last_return = 0;
-  const size_t n = eps.size(), window = std::min<size_t>(n, 20);
-  for (size_t i = n - window; i < n; ++i) {
-    last_success += eps[i].success_rate / window;
-    last_return += eps[i].mean_return / window;
-  }
-  std::printf(
-      "swarm_train %s N=%d obstacles=%d seed %llu: %lld agent steps in %.1f s (%.0f agent-steps/s, "
-      "%.0f%% in updates), %zu episodes, last-20 training success %.1f%% return %.2f\n",
-      c.network.c_str(), o.env.num_agents, o.env.obstacles ? 1 : 0,
-      static_cast<unsigned long long>(o.seed), static_cast<long long>(result->agent_steps),
-      result->seconds, result->agent_steps / result->seconds,
-      100 * result->update_seconds / result->seconds, n, 100 * last_success, last_return);
-  std::fflush(stdout);
-  const NavigationPolicy policy = GreedyNavigationPolicy(result->learner->model());
+  const ppo::PpoModel& model = loaded ? *loaded : result->learner->model();
+  const NavigationPolicy policy = GreedyNavigationPolicy(model);
   NavigationController go_to_goal;
   bool first = true;
   for (absl::string_view part :

@@ -331,7 +331,12 @@ TEST(NavigationConfigTest, ParsesSettingsAndNamesBadOnes) {
   EXPECT_EQ(c->scenario, NavigationScenario::kCircle);
   EXPECT_TRUE(c->obstacles);
   EXPECT_FALSE(c->geodesic_progress);
-  EXPECT_TRUE(ParseNavigationConfig("obstacles=1")->geodesic_progress);  // the default
+  EXPECT_FALSE(ParseNavigationConfig("obstacles=1")->geodesic_progress);  // the default
+  NavigationConfig big = *ParseNavigationConfig("agents=129,obstacles=1,geodesic=1");
+  EXPECT_THAT(std::string(NavigationEnv::Create(big).status().message()),
+              testing::HasSubstr("geodesic=1 with obstacles takes at most 128 agents, got 129"));
+  big.obstacles = false;  // no obstacles, no routes
+  EXPECT_TRUE(NavigationEnv::Create(big).ok());
   EXPECT_FALSE(ParseNavigationConfig("geodesic=yes").ok());
   EXPECT_EQ(c->proximity_penalty, 0.5);
   EXPECT_THAT(std::string(ParseNavigationConfig("agent=3").status().message()),
