@@ -280,10 +280,14 @@ void NavigationEnv::PlaceAgents() {
 void NavigationEnv::IndexObstacles() {
   const int cells = grid_.cells_x() * grid_.cells_y();
   std::vector<std::vector<int32_t>> lists(cells);
+  // Each obstacle goes into every cell within reach of its bounding box:
+  // Sense() looks up only the agent's own cell for contacts and clearances
+  // (up to the agent radius + the 0.1 clearance cap away).
+  const float reach = static_cast<float>(nav::kAgentRadius) + 0.1f;
   for (size_t k = 0; k < obstacles_.size(); ++k) {
     const Obstacle& o = obstacles_[k];
-    const float ex = std::abs(o.c) * o.hw + std::abs(o.s) * o.hh;
-    const float ey = std::abs(o.s) * o.hw + std::abs(o.c) * o.hh;
+    const float ex = std::abs(o.c) * o.hw + std::abs(o.s) * o.hh + reach;
+    const float ey = std::abs(o.s) * o.hw + std::abs(o.c) * o.hh + reach;
     for (int gy = grid_.CellY(o.cy - ey); gy <= grid_.CellY(o.cy + ey); ++gy) {
       for (int gx = grid_.CellX(o.cx - ex); gx <= grid_.CellX(o.cx + ex); ++gx) {
         lists[gy * grid_.cells_x() + gx].push_back(static_cast<int32_t>(k));

@@ -253,6 +253,33 @@ TEST(NavigationTest, ObstacleDistanceRayHitsAndContact) {
                                  std::vector<float>{1, 0, 1, -0.7f, 0, 0, 0}));
 }
 
+TEST(NavigationTest, ContactAndClearanceSeeObstaclesAcrossGridCellBorders) {
+  // Grid cells are 0.5 wide from -0.25: [0.25, 0.75) and [0.75, 1.25). The
+  // box's left side is at x = 0.76, in the second cell; an agent at x = 0.73
+  // (first cell) is 0.03 from it: in contact. Another at x = 0.70 is 0.06
+  // away (0.01 clearance): near-miss penalty, no contact.
+  Obstacle o;
+  o.cx = 0.96f;
+  o.cy = 1.0f;
+  o.hw = 0.2f;
+  o.hh = 0.2f;
+  NavigationConfig c;
+  c.num_agents = 2;
+  c.obstacles = true;
+  c.proximity_penalty = 1.0;
+  c.action_cost = 0;
+  absl::StatusOr<std::unique_ptr<NavigationEnv>> env = NavigationEnv::Create(c);
+  ASSERT_TRUE(env.ok());
+  ASSERT_TRUE((*env)->SetState({0.73f, 1.0f, 0.70f, 1.6f}, {0, 0, 0, 0}, {0.73f, 3, 0.70f, 3}, {o}).ok());
+  EXPECT_TRUE((*env)->in_collision(0));
+  EXPECT_FALSE((*env)->in_collision(1));
+  ASSERT_TRUE((*env)->SetState({0.73f, 1.6f, 0.70f, 1.0f}, {0, 0, 0, 0}, {0.73f, 3, 0.70f, 3}, {o}).ok());
+  MultiAgentStepResult r;
+  ASSERT_TRUE((*env)->Step({0, 0, 0, 0}, &r).ok());
+  EXPECT_FALSE((*env)->in_collision(1));
+  EXPECT_NEAR(r.rewards[1], -1.0 * (1 - 0.01 / 0.1), 1e-4);  // the ramp at 0.01 clearance
+}
+
 TEST(NavigationTest, ResetIsDeterministicInTheSeedAndScenariosPlaceAsDocumented) {
   std::unique_ptr<NavigationEnv> a = MakeNav(16, true), b = MakeNav(16, true);
   std::vector<float> oa, ob;
