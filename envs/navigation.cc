@@ -145,6 +145,11 @@ absl::StatusOr<std::unique_ptr<NavigationEnv>> NavigationEnv::Create(
         "navigation: geodesic=1 with obstacles takes at most ", nav::kMaxGeodesicAgents,
         " agents, got ", config.num_agents));
   }
+  if (!(config.proximity_range > 0 && config.proximity_range <= nav::kLidarActiveRange)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "navigation: proximity_range must be in (0, ", nav::kLidarActiveRange, "], got ",
+        config.proximity_range));
+  }
   if (config.episode_steps < 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("navigation: episode_steps must be >= 0, got ", config.episode_steps));
@@ -179,7 +184,7 @@ NavigationEnv::NavigationEnv(const NavigationConfig& config)
   goal_.assign(2 * n_, 0.0f);
   dist_.assign(n_, 0.0f);
   contact_.assign(n_, 0);
-  clearance_.assign(n_, 0.1f);
+  clearance_.assign(n_, static_cast<float>(config.proximity_range));
   stats_.assign(n_, NavigationAgentStats());
   routes_ = std::make_unique<ObstacleRoutes>(static_cast<float>(nav::kAgentRadius));
   for (int r = 0; r < nav::kLidarRays; ++r) {
@@ -282,8 +287,8 @@ void NavigationEnv::IndexObstacles() {
   std::vector<std::vector<int32_t>> lists(cells);
   // Each obstacle goes into every cell within reach of its bounding box:
   // Sense() looks up only the agent's own cell for contacts and clearances
-  // (up to the agent radius + the 0.1 clearance cap away).
-  const float reach = static_cast<float>(nav::kAgentRadius) + 0.1f;
+  // (up to the agent radius + proximity_range away).
+  const float reach = static_cast<float>(nav::kAgentRadius + config_.proximity_range);
   for (size_t k = 0; k < obstacles_.size(); ++k) {
     const Obstacle& o = obstacles_[k];
     const float ex = std::abs(o.c) * o.hw + std::abs(o.s) * o.hh + reach;
@@ -380,7 +385,7 @@ void NavigationEnv::Sense() {
         clearance = std::min(clearance, sd);
       }
     }
-    clearance_[i] = std::min(clearance, 0.1f);
+    clearance_[i] = std::min(clearance, static_cast<float>(config_.proximity_range));
     if (touching && !contact_[i]) {
       stats_[i].collided = true;
       ++stats_[i].collisions;
@@ -508,8 +513,8 @@ absl::Status NavigationEnv::Step(absl::Span<const float> actions, MultiAgentStep
     double r = config_.progress_reward * (dist_[i] - potential) -
                config_.action_cost * (ux * ux + uy * uy);
     if (contact_[i]) r -= config_.collision_penalty;
-    if (clearance_[i] < 0.1f) {
-      r -= config_.proximity_penalty * std::min(1.0, 1.0 - clearance_[i] / 0.1);
+    if (clearance_[i] < config_.proximity_range) {
+      r -= config_.proximity_penalty * std::min(1.0, 1.0 - clearance_[i] / config_.proximity_range);
     }
     if (d < goal_r && !stats_[i].reached) {
       stats_[i].reached = true;
@@ -556,18 +561,19 @@ absl::StatusOr<NavigationConfig> ParseNavigationConfig(absl::string_view setting
       if (!s.ok()) return s.status();
       c.scenario = *s;
     } else if (key == "progress_reward" || key == "collision_penalty" || key == "action_cost" ||
-               key == "goal_bonus" || key == "proximity_penalty") {
+               key == "goal_bonus" || key == "proximity_penalty" || key == "proximity_range") {
       if (!absl::SimpleAtod(value, &d) || !std::isfinite(d)) return bad();
       if (key == "progress_reward") c.progress_reward = d;
       if (key == "collision_penalty") c.collision_penalty = d;
       if (key == "action_cost") c.action_cost = d;
       if (key == "goal_bonus") c.goal_bonus = d;
       if (key == "proximity_penalty") c.proximity_penalty = d;
+      if (key == "proximity_range") c.proximity_range = d;
     } else {
       return absl::InvalidArgumentError(absl::StrCat(
           "unknown navigation setting \"", key,
           "\"; known: agents, scenario, obstacles, geodesic, neighbors, episode_steps, progress_reward, "
-          "collision_penalty, action_cost, goal_bonus, proximity_penalty"));
+          "collision_penalty, action_cost, goal_bonus, proximity_penalty, proximity_range"));
     }
   }
   if (c.num_agents < 1 || c.num_agents > 65536) {

@@ -78,11 +78,13 @@ struct NavigationConfig {
   double collision_penalty = 0.5;
   double action_cost = 0.01;
   double goal_bonus = 1.0;
-  // Near misses: proximity_penalty x (1 - clearance / 0.1) per step while
-  // the clearance (distance to the nearest agent's or obstacle's surface)
-  // is under 0.1, i.e. a ramp from 0 at twice the contact distance to the
-  // full penalty at contact. A denser signal than collisions alone.
+  // Near misses: proximity_penalty x (1 - clearance / proximity_range) per
+  // step while the clearance (distance to the nearest agent's or obstacle's
+  // surface) is under proximity_range (in (0, 0.4]), i.e. a ramp from 0 at
+  // that clearance to the full penalty at contact. A denser signal than
+  // collisions alone.
   double proximity_penalty = 0.0;
+  double proximity_range = 0.1;
   // With obstacles: progress is measured along the shortest path around
   // them (envs/navigation_routes.h), so that going round an obstacle pays
   // and pressing against its far side does not; false: the straight
@@ -175,7 +177,7 @@ class NavigationEnv : public MultiAgentEnv {
   std::vector<Obstacle> obstacles_;
   std::vector<NavigationAgentStats> stats_;
   std::vector<uint8_t> contact_;
-  std::vector<float> clearance_;  // to the nearest agent or obstacle surface (capped at 0.1)
+  std::vector<float> clearance_;  // to the nearest agent or obstacle surface (capped at proximity_range)
   int elapsed_ = 0;
   bool needs_reset_ = true;
   SpatialGrid grid_;

@@ -55,7 +55,9 @@ ABSL_FLAG(bool, normalize_rewards, false, "Scale rewards by the return's std.");
 ABSL_FLAG(std::string, hidden, "64,64", "Hidden sizes.");
 ABSL_FLAG(double, collision_penalty, -1, "Per step in collision (-1: env default).");
 ABSL_FLAG(double, progress_reward, -1, "Per unit of distance closed (-1: env default).");
-ABSL_FLAG(double, proximity_penalty, -1, "Near-miss ramp under 0.1 clearance (-1: env default).");
+ABSL_FLAG(double, proximity_penalty, -1, "Near-miss ramp under --proximity_range clearance (-1: env default).");
+ABSL_FLAG(double, proximity_range, -1,
+          "Clearance under which the near-miss ramp starts, in (0, 0.4] (< 0: the env's 0.1).");
 ABSL_FLAG(std::string, eval_scenario, "random", "Evaluation scenario: random | swap | circle.");
 ABSL_FLAG(std::string, eval_agents, "8,16,32,64,128", "N values to evaluate at.");
 ABSL_FLAG(int, eval_episodes, 10, "Evaluation episodes per N.");
@@ -126,6 +128,7 @@ int Main() {
   if (double v = absl::GetFlag(FLAGS_collision_penalty); v >= 0) o.env.collision_penalty = v;
   if (double v = absl::GetFlag(FLAGS_progress_reward); v >= 0) o.env.progress_reward = v;
   if (double v = absl::GetFlag(FLAGS_proximity_penalty); v >= 0) o.env.proximity_penalty = v;
+  if (double v = absl::GetFlag(FLAGS_proximity_range); v >= 0) o.env.proximity_range = v;
   o.agent_steps = absl::GetFlag(FLAGS_agent_steps);
   o.max_seconds = 60 * absl::GetFlag(FLAGS_max_minutes);
   o.seed = absl::GetFlag(FLAGS_seed);

@@ -129,6 +129,27 @@ TEST(NavigationTest, NearMissesPayTheProximityRampBeforeContact) {
   EXPECT_FALSE(env->stats()[0].collided);
 }
 
+TEST(NavigationTest, ProximityRangeWidensTheRamp) {
+  NavigationConfig c;
+  c.num_agents = 3;
+  c.proximity_penalty = 2.0;
+  c.proximity_range = 0.3;
+  std::unique_ptr<NavigationEnv> env = *NavigationEnv::Create(c);
+  // As above: clearances 0.05, 0.05 and 0.2, now all under 0.3.
+  ASSERT_TRUE(env->SetState({1.0f, 1.0f, 1.15f, 1.0f, 1.45f, 1.0f}, std::vector<float>(6, 0.0f),
+                            {3, 3, 3, 2, 2, 3}, {})
+                  .ok());
+  MultiAgentStepResult r;
+  ASSERT_TRUE(env->Step(std::vector<float>(6, 0.0f), &r).ok());
+  EXPECT_NEAR(r.rewards[0], -2.0 * (1 - 0.05 / 0.3), 1e-4);
+  EXPECT_NEAR(r.rewards[1], -2.0 * (1 - 0.05 / 0.3), 1e-4);
+  EXPECT_NEAR(r.rewards[2], -2.0 * (1 - 0.2 / 0.3), 1e-4);
+  c.proximity_range = 0.5;  // beyond what the LiDAR sees of obstacles
+  EXPECT_THAT(std::string(NavigationEnv::Create(c).status().message()),
+              testing::HasSubstr("proximity_range must be in (0, 0.4]"));
+  EXPECT_EQ(ParseNavigationConfig("proximity_range=0.25")->proximity_range, 0.25);
+}
+
 TEST(NavigationTest, ReachingTheGoalIsRecordedWithItsStepAndBonus) {
   std::unique_ptr<NavigationEnv> env = MakeNav(2);
   // Agent 0 is 0.105 from its goal moving towards it at 0.5; agent 1 is far.
