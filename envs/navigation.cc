@@ -309,6 +309,10 @@ void NavigationEnv::IndexObstacles() {
   stamp_ = 0;
 }
 
+float NavigationEnv::ProgressPotential(int i, float straight) const {
+  return routes_on_ ? routes_->Distance(i, pos_[2 * i], pos_[2 * i + 1]) : straight;
+}
+
 void NavigationEnv::StartEpisode() {
   std::fill(vel_.begin(), vel_.end(), 0.0f);
   IndexObstacles();
@@ -322,7 +326,7 @@ void NavigationEnv::StartEpisode() {
   }
   for (int i = 0; i < n_; ++i) {
     const float d = std::hypot(goal_[2 * i] - pos_[2 * i], goal_[2 * i + 1] - pos_[2 * i + 1]);
-    dist_[i] = routes_on_ ? routes_->Distance(i, pos_[2 * i], pos_[2 * i + 1]) : d;
+    dist_[i] = ProgressPotential(i, d);
     if (d < nav::kGoalRadius) {
       stats_[i].reached = true;
       stats_[i].reach_step = 0;
@@ -509,7 +513,7 @@ absl::Status NavigationEnv::Step(absl::Span<const float> actions, MultiAgentStep
     const float gx = goal_[2 * i] - pos_[2 * i], gy = goal_[2 * i + 1] - pos_[2 * i + 1];
     const float d = std::sqrt(gx * gx + gy * gy);
     const float ux = actions[2 * i], uy = actions[2 * i + 1];
-    const float potential = routes_on_ ? routes_->Distance(i, pos_[2 * i], pos_[2 * i + 1]) : d;
+    const float potential = ProgressPotential(i, d);
     double r = config_.progress_reward * (dist_[i] - potential) -
                config_.action_cost * (ux * ux + uy * uy);
     if (contact_[i]) r -= config_.collision_penalty;

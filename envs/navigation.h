@@ -164,6 +164,9 @@ class NavigationEnv : public MultiAgentEnv {
   void Sense();
   void WriteObservation(int i, float* out) const;
   void StartEpisode();
+  // Agent i's distance to its goal for the progress reward: along the
+  // routes round the obstacles when routes_on_, else `straight`.
+  float ProgressPotential(int i, float straight) const;
 
   NavigationConfig config_;
   MultiAgentSpec spec_;

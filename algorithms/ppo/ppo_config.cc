@@ -56,7 +56,7 @@ std::vector<std::string> PpoConfigErrors(const ProblemSpec& problem, const PpoCo
   for (size_t i = 0; i < c.hidden.size(); ++i) {
     if (c.hidden[i] <= 0) bad(absl::StrCat("hidden[", i, "]"), "must be > 0", static_cast<double>(c.hidden[i]));
   }
-  const bool graph = c.network == "gnn" || c.network == "gnn_max";
+  const bool graph = c.graph_network();
   if (c.network != "mlp" && !graph) {
     errors.push_back(absl::StrCat("network: must be \"mlp\", \"gnn\" or \"gnn_max\", got \"",
                                   c.network, "\""));

@@ -36,6 +36,7 @@ struct PpoConfig {
   // the update MLP has `hidden` hidden layers. "gnn_max": the same with a
   // max-pool channel beside the attention average (GraphNetSpec::max_pool).
   std::string network = "mlp";
+  bool graph_network() const { return network == "gnn" || network == "gnn_max"; }
   int gnn_heads = 1;  // graph networks: attention heads (GraphNetSpec::heads)
   double init_log_std = 0.0;  // Gaussian policies: state-independent log std
   // Running mean/var normalisation of observations (clipped to +-10) and

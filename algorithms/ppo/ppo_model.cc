@@ -15,7 +15,7 @@ constexpr double kHalfLog2Pi = 0.91893853320467274178;  // 0.5 * log(2 pi)
 
 std::unique_ptr<BatchFunction> MakeNetwork(const ProblemSpec& p, const PpoConfig& c,
                                            int64_t outputs) {
-  if (c.network == "gnn" || c.network == "gnn_max") {
+  if (c.graph_network()) {
     GraphNetSpec s;
     s.max_pool = c.network == "gnn_max";
     s.heads = c.gnn_heads;

@@ -111,39 +111,43 @@ TEST(NavigationTest, CollisionIsADistanceUnderTwoRadiiCountedOncePerContact) {
   EXPECT_NEAR(r.rewards[2], 0.0, 1e-6);
 }
 
-TEST(NavigationTest, NearMissesPayTheProximityRampBeforeContact) {
+// Three resting agents: 0 and 1 are 0.15 apart (clearance 0.05), agent 2
+// is 0.3 from agent 1 (clearance 0.2). One step without forces; returns the
+// rewards (the near-miss ramp only: no progress, no action cost).
+std::vector<float> RampRewards(double proximity_range, NavigationAgentStats* stats0 = nullptr) {
   NavigationConfig c;
   c.num_agents = 3;
   c.proximity_penalty = 2.0;
+  c.proximity_range = proximity_range;
   std::unique_ptr<NavigationEnv> env = *NavigationEnv::Create(c);
-  // Agents 0 and 1 are 0.15 apart (clearance 0.05: half the ramp); agent 2
-  // is 0.3 from agent 1 (clearance 0.2: nothing).
-  ASSERT_TRUE(env->SetState({1.0f, 1.0f, 1.15f, 1.0f, 1.45f, 1.0f}, std::vector<float>(6, 0.0f),
+  EXPECT_TRUE(env->SetState({1.0f, 1.0f, 1.15f, 1.0f, 1.45f, 1.0f}, std::vector<float>(6, 0.0f),
                             {3, 3, 3, 2, 2, 3}, {})
                   .ok());
   MultiAgentStepResult r;
-  ASSERT_TRUE(env->Step(std::vector<float>(6, 0.0f), &r).ok());
-  EXPECT_NEAR(r.rewards[0], -1.0, 1e-4);
-  EXPECT_NEAR(r.rewards[1], -1.0, 1e-4);
-  EXPECT_NEAR(r.rewards[2], 0.0, 1e-6);
-  EXPECT_FALSE(env->stats()[0].collided);
+  EXPECT_TRUE(env->Step(std::vector<float>(6, 0.0f), &r).ok());
+  if (stats0 != nullptr) *stats0 = env->stats()[0];
+  return r.rewards;
+}
+
+TEST(NavigationTest, NearMissesPayTheProximityRampBeforeContact) {
+  // Default range 0.1: clearance 0.05 is half the ramp, 0.2 nothing.
+  NavigationAgentStats stats0;
+  const std::vector<float> rewards = RampRewards(0.1, &stats0);
+  ASSERT_EQ(rewards.size(), 3u);
+  EXPECT_NEAR(rewards[0], -1.0, 1e-4);
+  EXPECT_NEAR(rewards[1], -1.0, 1e-4);
+  EXPECT_NEAR(rewards[2], 0.0, 1e-6);
+  EXPECT_FALSE(stats0.collided);
 }
 
 TEST(NavigationTest, ProximityRangeWidensTheRamp) {
+  // Range 0.3: all three clearances are under it.
+  const std::vector<float> rewards = RampRewards(0.3);
+  ASSERT_EQ(rewards.size(), 3u);
+  EXPECT_NEAR(rewards[0], -2.0 * (1 - 0.05 / 0.3), 1e-4);
+  EXPECT_NEAR(rewards[1], -2.0 * (1 - 0.05 / 0.3), 1e-4);
+  EXPECT_NEAR(rewards[2], -2.0 * (1 - 0.2 / 0.3), 1e-4);
   NavigationConfig c;
-  c.num_agents = 3;
-  c.proximity_penalty = 2.0;
-  c.proximity_range = 0.3;
-  std::unique_ptr<NavigationEnv> env = *NavigationEnv::Create(c);
-  // As above: clearances 0.05, 0.05 and 0.2, now all under 0.3.
-  ASSERT_TRUE(env->SetState({1.0f, 1.0f, 1.15f, 1.0f, 1.45f, 1.0f}, std::vector<float>(6, 0.0f),
-                            {3, 3, 3, 2, 2, 3}, {})
-                  .ok());
-  MultiAgentStepResult r;
-  ASSERT_TRUE(env->Step(std::vector<float>(6, 0.0f), &r).ok());
-  EXPECT_NEAR(r.rewards[0], -2.0 * (1 - 0.05 / 0.3), 1e-4);
-  EXPECT_NEAR(r.rewards[1], -2.0 * (1 - 0.05 / 0.3), 1e-4);
-  EXPECT_NEAR(r.rewards[2], -2.0 * (1 - 0.2 / 0.3), 1e-4);
   c.proximity_range = 0.5;  // beyond what the LiDAR sees of obstacles
   EXPECT_THAT(std::string(NavigationEnv::Create(c).status().message()),
               testing::HasSubstr("proximity_range must be in (0, 0.4]"));
