@@ -155,7 +155,7 @@ absl::StatusOr<std::unique_ptr<NavigationEnv>> NavigationEnv::Create(
         absl::StrCat("navigation: episode_steps must be >= 0, got ", config.episode_steps));
   }
   for (double v : {config.progress_reward, config.collision_penalty, config.action_cost,
-                   config.goal_bonus, config.proximity_penalty}) {
+                   config.goal_bonus, config.proximity_penalty, config.obstacle_proximity_penalty}) {
     if (!std::isfinite(v)) return absl::InvalidArgumentError("navigation: rewards must be finite");
   }
   return std::unique_ptr<NavigationEnv>(new NavigationEnv(config));
@@ -185,6 +185,7 @@ NavigationEnv::NavigationEnv(const NavigationConfig& config)
   dist_.assign(n_, 0.0f);
   contact_.assign(n_, 0);
   clearance_.assign(n_, static_cast<float>(config.proximity_range));
+  obstacle_clearance_.assign(n_, static_cast<float>(config.proximity_range));
   stats_.assign(n_, NavigationAgentStats());
   routes_ = std::make_unique<ObstacleRoutes>(static_cast<float>(nav::kAgentRadius));
   for (int r = 0; r < nav::kLidarRays; ++r) {
@@ -378,18 +379,22 @@ void NavigationEnv::Sense() {
       nearest2 = std::min(nearest2, d2);
     });
     graph_.offsets[i + 1] = static_cast<int32_t>(graph_.neighbors.size());
-    // Clearance to the nearest surface, capped at 0.1 (0 or less: contact).
-    float clearance = std::sqrt(nearest2) - static_cast<float>(nav::kCollisionDistance);
+    // Clearances to the nearest surfaces, capped at proximity_range (0 or
+    // less: contact).
+    const float cap = static_cast<float>(config_.proximity_range);
+    const float clearance = std::sqrt(nearest2) - static_cast<float>(nav::kCollisionDistance);
+    float obstacle_clearance = cap;
     if (!obstacles_.empty()) {
       const int cell = grid_.CellY(y) * grid_.cells_x() + grid_.CellX(x);
       for (int k = obstacle_cell_offsets_[cell]; k < obstacle_cell_offsets_[cell + 1]; ++k) {
         const float sd = ObstacleSignedDistance(obstacles_[obstacle_cell_items_[k]], x, y) -
                          static_cast<float>(nav::kAgentRadius);
         touching |= sd < 0;
-        clearance = std::min(clearance, sd);
+        obstacle_clearance = std::min(obstacle_clearance, sd);
       }
     }
-    clearance_[i] = std::min(clearance, static_cast<float>(config_.proximity_range));
+    clearance_[i] = std::min(clearance, cap);
+    obstacle_clearance_[i] = obstacle_clearance;
     if (touching && !contact_[i]) {
       stats_[i].collided = true;
       ++stats_[i].collisions;
@@ -509,6 +514,10 @@ absl::Status NavigationEnv::Step(absl::Span<const float> actions, MultiAgentStep
   result->truncated.assign(n_, 0);
   bool all_home = true;
   const float goal_r = static_cast<float>(nav::kGoalRadius);
+  // The near-miss ramp: 0 at proximity_range of clearance, 1 at contact.
+  auto NearMiss = [range = config_.proximity_range](float clearance) {
+    return clearance < range ? std::min(1.0, 1.0 - clearance / range) : 0.0;
+  };
   for (int i = 0; i < n_; ++i) {
     const float gx = goal_[2 * i] - pos_[2 * i], gy = goal_[2 * i + 1] - pos_[2 * i + 1];
     const float d = std::sqrt(gx * gx + gy * gy);
@@ -517,8 +526,11 @@ absl::Status NavigationEnv::Step(absl::Span<const float> actions, MultiAgentStep
     double r = config_.progress_reward * (dist_[i] - potential) -
                config_.action_cost * (ux * ux + uy * uy);
     if (contact_[i]) r -= config_.collision_penalty;
-    if (clearance_[i] < config_.proximity_range) {
-      r -= config_.proximity_penalty * std::min(1.0, 1.0 - clearance_[i] / config_.proximity_range);
+    if (config_.obstacle_proximity_penalty < 0) {  // one ramp over the nearest surface of either
+      r -= config_.proximity_penalty * NearMiss(std::min(clearance_[i], obstacle_clearance_[i]));
+    } else {
+      r -= config_.proximity_penalty * NearMiss(clearance_[i]) +
+           config_.obstacle_proximity_penalty * NearMiss(obstacle_clearance_[i]);
     }
     if (d < goal_r && !stats_[i].reached) {
       stats_[i].reached = true;
@@ -565,7 +577,8 @@ absl::StatusOr<NavigationConfig> ParseNavigationConfig(absl::string_view setting
       if (!s.ok()) return s.status();
       c.scenario = *s;
     } else if (key == "progress_reward" || key == "collision_penalty" || key == "action_cost" ||
-               key == "goal_bonus" || key == "proximity_penalty" || key == "proximity_range") {
+               key == "goal_bonus" || key == "proximity_penalty" || key == "proximity_range" ||
+               key == "obstacle_proximity_penalty") {
       if (!absl::SimpleAtod(value, &d) || !std::isfinite(d)) return bad();
       if (key == "progress_reward") c.progress_reward = d;
       if (key == "collision_penalty") c.collision_penalty = d;
@@ -573,11 +586,13 @@ absl::StatusOr<NavigationConfig> ParseNavigationConfig(absl::string_view setting
       if (key == "goal_bonus") c.goal_bonus = d;
       if (key == "proximity_penalty") c.proximity_penalty = d;
       if (key == "proximity_range") c.proximity_range = d;
+      if (key == "obstacle_proximity_penalty") c.obstacle_proximity_penalty = d;
     } else {
       return absl::InvalidArgumentError(absl::StrCat(
           "unknown navigation setting \"", key,
           "\"; known: agents, scenario, obstacles, geodesic, neighbors, episode_steps, progress_reward, "
-          "collision_penalty, action_cost, goal_bonus, proximity_penalty, proximity_range"));
+          "collision_penalty, action_cost, goal_bonus, proximity_penalty, proximity_range, "
+          "obstacle_proximity_penalty"));
     }
   }
   if (c.num_agents < 1 || c.num_agents > 65536) {

@@ -85,6 +85,11 @@ struct NavigationConfig {
   // collisions alone.
   double proximity_penalty = 0.0;
   double proximity_range = 0.1;
+  // >= 0: obstacles get their own ramp with this weight and
+  // proximity_penalty's counts agents only (obstacles do not move, and a
+  // goal may lie close to one: 0 leaves obstacle contacts to
+  // collision_penalty). < 0: one ramp over the nearest surface of either.
+  double obstacle_proximity_penalty = -1.0;
   // With obstacles: progress is measured along the shortest path around
   // them (envs/navigation_routes.h), so that going round an obstacle pays
   // and pressing against its far side does not; false: the straight
@@ -180,7 +185,9 @@ class NavigationEnv : public MultiAgentEnv {
   std::vector<Obstacle> obstacles_;
   std::vector<NavigationAgentStats> stats_;
   std::vector<uint8_t> contact_;
-  std::vector<float> clearance_;  // to the nearest agent or obstacle surface (capped at proximity_range)
+  // To the nearest agent's and the nearest obstacle's surface (each capped
+  // at proximity_range).
+  std::vector<float> clearance_, obstacle_clearance_;
   int elapsed_ = 0;
   bool needs_reset_ = true;
   SpatialGrid grid_;
@@ -196,7 +203,7 @@ class NavigationEnv : public MultiAgentEnv {
 // Makes "Navigation-v0" from settings as key=value pairs (used by jobs and
 // tools): agents, scenario (random|swap|circle|mixed), obstacles (0|1), neighbors,
 // episode_steps, progress_reward, collision_penalty, action_cost,
-// goal_bonus, proximity_penalty. INVALID_ARGUMENT naming an unknown key or a bad value.
+// goal_bonus, proximity_penalty, proximity_range, obstacle_proximity_penalty. INVALID_ARGUMENT naming an unknown key or a bad value.
 absl::StatusOr<NavigationConfig> ParseNavigationConfig(absl::string_view settings);
 
 }  // namespace rlx

@@ -56,6 +56,10 @@ ABSL_FLAG(std::string, hidden, "64,64", "Hidden sizes.");
 ABSL_FLAG(double, collision_penalty, -1, "Per step in collision (-1: env default).");
 ABSL_FLAG(double, progress_reward, -1, "Per unit of distance closed (-1: env default).");
 ABSL_FLAG(double, proximity_penalty, -1, "Near-miss ramp under --proximity_range clearance (-1: env default).");
+ABSL_FLAG(double, obstacle_proximity_penalty, -1,
+          "The near-miss ramp's weight for obstacles alone (--proximity_penalty then counts agents "
+          "only; < 0: one ramp over the nearest surface of either).");
+ABSL_FLAG(double, goal_bonus, -1, "Paid once when an agent reaches its goal (-1: env default).");
 ABSL_FLAG(double, proximity_range, -1,
           "Clearance under which the near-miss ramp starts, in (0, 0.4] (< 0: the env's 0.1).");
 ABSL_FLAG(std::string, eval_scenario, "random", "Evaluation scenario: random | swap | circle.");
@@ -129,6 +133,8 @@ int Main() {
   if (double v = absl::GetFlag(FLAGS_progress_reward); v >= 0) o.env.progress_reward = v;
   if (double v = absl::GetFlag(FLAGS_proximity_penalty); v >= 0) o.env.proximity_penalty = v;
   if (double v = absl::GetFlag(FLAGS_proximity_range); v >= 0) o.env.proximity_range = v;
+  o.env.obstacle_proximity_penalty = absl::GetFlag(FLAGS_obstacle_proximity_penalty);
+  if (double v = absl::GetFlag(FLAGS_goal_bonus); v >= 0) o.env.goal_bonus = v;
   o.agent_steps = absl::GetFlag(FLAGS_agent_steps);
   o.max_seconds = 60 * absl::GetFlag(FLAGS_max_minutes);
   o.seed = absl::GetFlag(FLAGS_seed);

@@ -305,6 +305,43 @@ TEST(NavigationTest, ContactAndClearanceSeeObstaclesAcrossGridCellBorders) {
   EXPECT_NEAR(r.rewards[1], -1.0 * (1 - 0.01 / 0.1), 1e-4);  // the ramp at 0.01 clearance
 }
 
+TEST(NavigationTest, ObstacleProximityPenaltyWeighsObstacleNearMissesApart) {
+  // Agent 0 is 0.07 from a box's right side (clearance 0.02) and 0.15
+  // from agent 1 (clearance 0.05); agent 1 is 0.22 from the box.
+  Obstacle o;
+  o.cx = 0.5f;
+  o.cy = 1.0f;
+  o.hw = 0.1f;
+  o.hh = 0.1f;
+  NavigationConfig c;
+  c.num_agents = 2;
+  c.obstacles = true;
+  c.proximity_penalty = 1.0;
+  c.action_cost = 0;
+  auto rewards = [&](double obstacle_weight) {
+    c.obstacle_proximity_penalty = obstacle_weight;
+    std::unique_ptr<NavigationEnv> env = *NavigationEnv::Create(c);
+    EXPECT_TRUE(env->SetState({0.67f, 1.0f, 0.82f, 1.0f}, {0, 0, 0, 0}, {0.67f, 3, 0.82f, 3}, {o}).ok());
+    MultiAgentStepResult r;
+    EXPECT_TRUE(env->Step({0, 0, 0, 0}, &r).ok());
+    EXPECT_FALSE(env->in_collision(0));
+    return r.rewards;
+  };
+  // < 0 (default): one ramp over the nearer surface (the box, 0.02).
+  std::vector<float> r = rewards(-1);
+  EXPECT_NEAR(r[0], -(1 - 0.02 / 0.1), 1e-4);
+  EXPECT_NEAR(r[1], -(1 - 0.05 / 0.1), 1e-4);
+  // 0: the box no longer counts; the agent ramp alone.
+  r = rewards(0);
+  EXPECT_NEAR(r[0], -(1 - 0.05 / 0.1), 1e-4);
+  EXPECT_NEAR(r[1], -(1 - 0.05 / 0.1), 1e-4);
+  // 3: both ramps, the box's with its own weight.
+  r = rewards(3);
+  EXPECT_NEAR(r[0], -(1 - 0.05 / 0.1) - 3 * (1 - 0.02 / 0.1), 1e-4);
+  EXPECT_NEAR(r[1], -(1 - 0.05 / 0.1), 1e-4);
+  EXPECT_EQ(ParseNavigationConfig("obstacle_proximity_penalty=0")->obstacle_proximity_penalty, 0.0);
+}
+
 TEST(NavigationTest, ResetIsDeterministicInTheSeedAndScenariosPlaceAsDocumented) {
   std::unique_ptr<NavigationEnv> a = MakeNav(16, true), b = MakeNav(16, true);
   std::vector<float> oa, ob;
