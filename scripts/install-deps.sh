@@ -21,6 +21,9 @@ PACKAGES=(
   python3-torch python3-numpy
   # the example Python rater (examples/python_rater.py) and its test
   python3-grpcio python3-protobuf
+  # the Python client (python/, docs/python.md): `pip install --no-index ./python`
+  # into a venv with the system site packages, offline (pip's setuptools path)
+  python3-venv python3-pip python3-setuptools python3-wheel
 )
 
 SUDO=""
