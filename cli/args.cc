@@ -14,6 +14,9 @@ FlagSpec AddressFlag() {
   return {"address", Kind::kString, "learner of --state_dir's topology",
           "learner (JobService) HOST:PORT of a cluster (a compose cluster: HOST:50052)"};
 }
+FlagSpec OutputFlag() {
+  return {"output", Kind::kString, "text", "text, or json (one JSON object, for scripts)"};
+}
 FlagSpec StateDirFlag() {
   return {"state_dir", Kind::kString, ".rlx", "where `up` keeps the topology, port files and logs"};
 }
@@ -26,7 +29,18 @@ std::vector<FlagSpec> UpFlags() {
        "where replay_server, learner, actor and evaluator are"},
       {"checkpoint_dir", Kind::kString, "<state_dir>/checkpoints", "learner and replay checkpoints"},
       {"out_dir", Kind::kString, "<state_dir>/out", "evaluator output (curves, best policies)"},
-      {"metrics", Kind::kBool, "false", "serve /metrics from every process (free ports)"},
+      {"metrics", Kind::kBool, "true",
+       "serve /metrics from every process (free ports, in topology.txt); --metrics=false: none"},
+      {"monitor", Kind::kBool, "false",
+       "also run Prometheus on 127.0.0.1 (a free port) scraping every process, with the alert "
+       "rules; storage in <state_dir>/monitor"},
+      {"prometheus_binary", Kind::kString, "prometheus in $PATH, else /usr/bin/prometheus",
+       "the Prometheus server of --monitor (Debian package prometheus)"},
+      {"alert_rules", Kind::kString,
+       "deploy/prometheus/alerts.yml above rlctl's directory, else in the source tree rlctl was "
+       "built from",
+       "alert rules file --monitor loads (a copy goes to <state_dir>/monitor/alerts.yml)"},
+      {"scrape_interval_s", Kind::kInt, "5", "--monitor: scrape and rule evaluation interval"},
       {"start_timeout_s", Kind::kInt, "60", "seconds to wait for each process to serve"},
       {"restart_backoff_ms", Kind::kInt, "500",
        "wait before restarting a crashed process; doubles with each crash"},
@@ -44,10 +58,12 @@ std::vector<CommandSpec> MakeCommands() {
                "replay_server, learner, N actors and the evaluator on 127.0.0.1 (free ports,\n"
                "never the cluster's 50051-50053), logs in <state_dir>/logs/<name>.log, and\n"
                "records them in <state_dir>/topology.txt. Returns once every process serves\n"
-               "and prints the learner address. The supervisor restarts a crashed process\n"
-               "(after 0.5 s, doubling up to 30 s) on the same ports; a process that exits\n"
-               "with status 0 stays down. Stop everything with `rlctl down`; see\n"
-               "docs/operations.md.",
+               "and prints the learner address. Every process serves /metrics on a free\n"
+               "port (--metrics=false: none); --monitor also starts Prometheus scraping them\n"
+               "(with the alert rules of deploy/prometheus/alerts.yml) and prints its URL.\n"
+               "The supervisor restarts a crashed process (after 0.5 s, doubling up to\n"
+               "30 s) on the same ports; a process that exits with status 0 stays down.\n"
+               "Stop everything with `rlctl down`; see docs/operations.md.",
                0, 0, UpFlags()});
   c.push_back({"down", "down [--state_dir=DIR]", "stop the processes `up` started",
                "Asks the supervisor to stop the topology: SIGTERM to the actors and the\n"
@@ -72,17 +88,38 @@ std::vector<CommandSpec> MakeCommands() {
                "Checks the job file (text-format or JSON JobSpec) locally, then submits it\n"
                "to the learner. Prints the job name.",
                1, 1, {AddressFlag(), StateDirFlag()}});
-  c.push_back({"status", "status [JOB] [--address=HOST:PORT]", "show one job (or all jobs)",
+  c.push_back({"status", "status [JOB] [--address=HOST:PORT] [--output=json]",
+               "show one job (or all jobs)",
                "Prints a status line per job: state, env steps, episodes, mean return,\n"
                "last evaluation, policy version. Without JOB and --address, first the\n"
-               "processes of --state_dir's topology: pid, port, restart count, state.",
-               0, 1, {AddressFlag(), StateDirFlag()}});
-  c.push_back({"list", "list [--address=HOST:PORT]", "list all jobs", "Prints a status line per job.",
-               0, 0, {AddressFlag(), StateDirFlag()}});
+               "processes of --state_dir's topology: pid, port, restart count, state (and\n"
+               "the monitor's URL). --output=json prints the same as one JSON object\n"
+               "{\"topology\": ..., \"jobs\": [...]} (docs/operations.md).",
+               0, 1, {AddressFlag(), StateDirFlag(), OutputFlag()}});
+  c.push_back({"list", "list [--address=HOST:PORT] [--output=json]", "list all jobs",
+               "Prints a status line per job (--output=json: {\"jobs\": [...]}).", 0, 0,
+               {AddressFlag(), StateDirFlag(), OutputFlag()}});
+  c.push_back({"plot", "plot JOB [--svg=PATH] [--address=HOST:PORT]",
+               "draw a job's learning curve as an SVG",
+               "Writes an SVG of JOB's learning curve: the evaluator's mean greedy return\n"
+               "(eval_curve.csv, with its min..max band) and the training return recorded\n"
+               "while `rlctl watch` or `rlctl run` followed the job (train_return.csv),\n"
+               "against env steps learned, with the stop rule's target_eval_return as a\n"
+               "dashed line. Prints the SVG's path. The job is asked of the learner, or,\n"
+               "when no topology runs, read from the learner's registry\n"
+               "(<checkpoint_dir>/jobs.textproto), so it works after `rlctl down` too.",
+               1, 1,
+               {AddressFlag(), StateDirFlag(),
+                {"svg", Kind::kString, "<out_dir>/<job>/learning_curve.svg", "where to write it"},
+                {"out_dir", Kind::kString, "the topology's, else <state_dir>/out",
+                 "evaluator output (<job>/eval_curve.csv)"},
+                {"checkpoint_dir", Kind::kString, "<state_dir>/checkpoints",
+                 "the learner registry to read when no topology runs"}}});
   c.push_back({"watch", "watch JOB [--address=HOST:PORT]", "follow a job until it ends",
                "Shows live progress (steps/s, episodes, mean return, latest evaluation,\n"
                "policy lag, version) until the job ends, then a summary. Exit status 0 if\n"
-               "the job SUCCEEDED, 1 otherwise.",
+               "the job SUCCEEDED, 1 otherwise. On a local topology it records the\n"
+               "training return it is sent in <out_dir>/<job>/train_return.csv (for plot).",
                1, 1,
                {AddressFlag(), StateDirFlag(),
                 {"interval_ms", Kind::kInt, "500 on a terminal, 5000 otherwise",
@@ -97,8 +134,11 @@ std::vector<CommandSpec> MakeCommands() {
   std::vector<FlagSpec> run_flags = UpFlags();
   run_flags.push_back({"interval_ms", Kind::kInt, "500 on a terminal, 5000 otherwise",
                        "between progress updates"});
+  run_flags.push_back({"svg", Kind::kString, "<out_dir>/<job>/learning_curve.svg",
+                       "the learning curve written at the end"});
   c.push_back({"run", "run FILE [--actors=N] [flags]", "up + submit + watch + down",
-               "Starts a local topology (as `up`), submits FILE, watches it to the end and\n"
+               "Starts a local topology (as `up`), submits FILE, watches it to the end,\n"
+               "writes its learning curve (as `rlctl plot`) and prints the SVG's path, and\n"
                "stops the topology again (also on failure or Ctrl-C). Exit status as watch's.",
                1, 1, run_flags});
   std::vector<FlagSpec> supervise_flags = UpFlags();

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "cli/monitor.h"
 #include "core/file_util.h"
 #include "core/status_macros.h"
 
@@ -159,6 +160,17 @@ UpOptions ResolveUpOptions(const UpOptions& options) {
                                                                  : options.checkpoint_dir);
   o.out_dir = AbsolutePath(options.out_dir.empty() ? o.state_dir + "/out" : options.out_dir);
   o.rlctl_binary = AbsolutePath(options.rlctl_binary.empty() ? self : options.rlctl_binary);
+  if (o.monitor) {
+    o.prometheus_binary = AbsolutePath(options.prometheus_binary.empty()
+                                           ? DefaultPrometheusBinary()
+                                           : options.prometheus_binary);
+    // Left as given when not found: CheckUpOptions reports it.
+    if (absl::StatusOr<std::string> rules = FindAlertRules(
+            options.alert_rules.empty() ? "" : AbsolutePath(options.alert_rules), o.rlctl_binary);
+        rules.ok()) {
+      o.alert_rules = *rules;
+    }
+  }
   return o;
 }
 
@@ -176,6 +188,18 @@ absl::Status CheckUpOptions(const UpOptions& o, const std::string& state_dir_as_
           absl::StrCat("a topology is already running in ", state_dir_as_given, " (learner ",
                        old->learner_address.empty() ? "starting" : old->learner_address,
                        "); run `rlctl down` first"));
+    }
+  }
+  if (o.monitor) {
+    if (!o.metrics) {
+      return absl::InvalidArgumentError(
+          "--monitor scrapes every process's /metrics: it needs --metrics (the default), not "
+          "--metrics=false");
+    }
+    RETURN_IF_ERROR(CheckPrometheusBinary(o.prometheus_binary));
+    if (absl::StatusOr<std::string> rules = FindAlertRules(o.alert_rules, o.rlctl_binary);
+        !rules.ok()) {
+      return rules.status();
     }
   }
   for (const char* name :
@@ -210,6 +234,7 @@ absl::Status WriteTopology(const std::string& path, const Topology& t) {
   absl::StrAppend(&s, "replay_address=", t.replay_address, "\n");
   absl::StrAppend(&s, "out_dir=", t.out_dir, "\n");
   absl::StrAppend(&s, "checkpoint_dir=", t.checkpoint_dir, "\n");
+  if (!t.monitor_url.empty()) absl::StrAppend(&s, "monitor_url=", t.monitor_url, "\n");
   for (const ProcessRecord& p : t.processes) {
     absl::StrAppend(&s, "process=", p.name, " ", p.pid, " ", p.port, " ", p.metrics_port, " ",
                     p.binary, " ", p.log, " ", p.restarts, " ", p.state, " ", p.last_exit, "\n");
@@ -240,6 +265,8 @@ absl::StatusOr<Topology> ReadTopology(const std::string& path) {
       t.out_dir = kv.second;
     } else if (kv.first == "checkpoint_dir") {
       t.checkpoint_dir = kv.second;
+    } else if (kv.first == "monitor_url") {
+      t.monitor_url = kv.second;
     } else if (kv.first == "process") {
       std::vector<std::string> f = absl::StrSplit(kv.second, ' ');
       ProcessRecord p;
@@ -311,17 +338,28 @@ absl::StatusOr<Topology> StartLocalCluster(const UpOptions& options) {
       absl::StrCat("--stable_run_s=", absl::ToInt64Seconds(o.stable_run)),
       absl::StrCat("--ready_fd=", ready[1]),
   };
+  std::vector<std::string> full_argv = argv;
+  if (o.monitor) {
+    full_argv.push_back("--monitor=true");
+    full_argv.push_back("--prometheus_binary=" + o.prometheus_binary);
+    full_argv.push_back("--alert_rules=" + o.alert_rules);
+    full_argv.push_back(absl::StrCat(
+        "--scrape_interval_s=",
+        std::max<int64_t>(1, absl::ToInt64Seconds(o.scrape_interval))));
+  }
   SpawnOptions spawn;
   spawn.log = LogDir(o.state_dir) + "/supervisor.log";
   spawn.inherit_fd = ready[1];
-  absl::StatusOr<pid_t> supervisor = Spawn(argv, spawn);
+  absl::StatusOr<pid_t> supervisor = Spawn(full_argv, spawn);
   ::close(ready[1]);
   if (!supervisor.ok()) {
     ::close(ready[0]);
     return supervisor.status();
   }
-  // Three start phases (replay, learner, the rest) plus stopping on failure.
-  const absl::Time deadline = absl::Now() + 3 * absl::Seconds(start_timeout_s) + absl::Seconds(60);
+  // Three start phases (replay, learner, the rest; a fourth: Prometheus) plus
+  // stopping on failure.
+  const absl::Time deadline = absl::Now() + (o.monitor ? 4 : 3) * absl::Seconds(start_timeout_s) +
+                              absl::Seconds(60);
   const std::string report = ReadReadyReport(ready[0], deadline);
   ::close(ready[0]);
   if (report == "ok") {
@@ -358,8 +396,9 @@ absl::Status StopLocalCluster(const std::string& state_dir, absl::Duration grace
   const std::string path = TopologyPath(state_dir);
   ASSIGN_OR_RETURN(Topology t, ReadTopology(path));
   if (t.supervisor_pid > 0 && ProcessAlive(t.supervisor_pid)) {
-    // Three groups, each SIGTERM + grace + SIGKILL.
-    const absl::Time deadline = absl::Now() + 3 * (grace + absl::Seconds(5)) + absl::Seconds(10);
+    // Up to four groups (Prometheus; actors and evaluator; learner; replay),
+    // each SIGTERM + grace + SIGKILL.
+    const absl::Time deadline = absl::Now() + 4 * (grace + absl::Seconds(5)) + absl::Seconds(10);
     const absl::Status asked = AskSupervisor(
         t, absl::StrCat("down ", absl::ToInt64Milliseconds(grace)), deadline, progress);
     if (asked.ok()) {

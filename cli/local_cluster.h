@@ -1,7 +1,7 @@
 // The embedded topology of `rlctl up` / `down` / `restart` / `status`:
-// replay_server, learner, N actors and the evaluator as background processes
-// on 127.0.0.1, owned by a supervisor process (`rlctl supervise`,
-// cli/supervisor.h).
+// replay_server, learner, N actors and the evaluator (and with --monitor a
+// Prometheus server, cli/monitor.h) as background processes on 127.0.0.1,
+// owned by a supervisor process (`rlctl supervise`, cli/supervisor.h).
 //
 // StartLocalCluster checks the options (actors >= 0, every binary present,
 // no topology already running in the state dir), then starts the supervisor
@@ -73,6 +73,9 @@ struct Topology {
   std::string replay_address;
   std::string out_dir;
   std::string checkpoint_dir;
+  // http://127.0.0.1:PORT of the Prometheus server of `up --monitor`; empty
+  // without --monitor.
+  std::string monitor_url;
   std::vector<ProcessRecord> processes;  // in start order
 };
 
@@ -82,7 +85,12 @@ struct UpOptions {
   std::string bin_dir;         // empty: the directory of the running binary
   std::string checkpoint_dir;  // empty: <state_dir>/checkpoints
   std::string out_dir;         // empty: <state_dir>/out
-  bool metrics = false;
+  bool metrics = true;          // every process serves /metrics (free ports)
+  // Also run Prometheus (cli/monitor.h); needs metrics.
+  bool monitor = false;
+  std::string prometheus_binary;  // empty: DefaultPrometheusBinary()
+  std::string alert_rules;        // empty: FindAlertRules's search
+  absl::Duration scrape_interval = absl::Seconds(5);
   absl::Duration start_timeout = absl::Seconds(60);
   // Restart policy of the supervisor (see cli/supervisor.h).
   absl::Duration restart_backoff = absl::Milliseconds(500);
@@ -93,11 +101,13 @@ struct UpOptions {
   std::string rlctl_binary;
 };
 
-// Fills the defaults of options and makes its paths absolute.
+// Fills the defaults of options and makes its paths absolute (with
+// --monitor: the Prometheus binary, and the alert rules when they are found).
 UpOptions ResolveUpOptions(const UpOptions& options);
-// INVALID_ARGUMENT for a negative actor count, NOT_FOUND naming a missing
-// binary, ALREADY_EXISTS when a topology still runs in the state dir.
-// Expects resolved options.
+// INVALID_ARGUMENT for a negative actor count or --monitor without metrics,
+// NOT_FOUND naming a missing binary (for --monitor: the Prometheus binary,
+// naming the Debian package, or the alert rules), ALREADY_EXISTS when a
+// topology still runs in the state dir. Expects resolved options.
 absl::Status CheckUpOptions(const UpOptions& resolved, const std::string& state_dir_as_given);
 
 std::string TopologyPath(const std::string& state_dir);
@@ -109,6 +119,7 @@ std::string ControlSocketPath(const std::string& state_dir);
 //   supervisor=PID
 //   control_socket=PATH
 //   learner_address=HOST:PORT, replay_address=..., out_dir=..., checkpoint_dir=...
+//   monitor_url=http://127.0.0.1:PORT (only with --monitor)
 //   process=NAME PID PORT METRICS_PORT BINARY LOG RESTARTS STATE LAST_EXIT
 // (process lines of six fields, from an older rlctl, read with RESTARTS 0.)
 absl::Status WriteTopology(const std::string& path, const Topology& topology);

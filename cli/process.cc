@@ -1,6 +1,8 @@
 #include "cli/process.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -16,6 +18,8 @@
 #include <cstring>
 #include <thread>
 
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "core/file_util.h"
@@ -301,6 +305,87 @@ absl::Status WriteAll(int fd, absl::string_view data) {
     data.remove_prefix(n);
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<int> PickFreePort(const std::string& host) {
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  if (::inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1) {
+    return absl::InvalidArgumentError(absl::StrCat("not an IPv4 address: ", host));
+  }
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return absl::InternalError(absl::StrCat("socket: ", std::strerror(errno)));
+  socklen_t len = sizeof(addr);
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
+  const int error = errno;
+  ::close(fd);
+  if (!ok) return absl::InternalError(absl::StrCat("binding ", host, ":0: ", std::strerror(error)));
+  return static_cast<int>(ntohs(addr.sin_port));
+}
+
+absl::StatusOr<int> HttpGetStatus(const std::string& host, int port, const std::string& path,
+                                  absl::Time deadline) {
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  if (::inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1) {
+    return absl::InvalidArgumentError(absl::StrCat("not an IPv4 address: ", host));
+  }
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) return absl::InternalError(absl::StrCat("socket: ", std::strerror(errno)));
+  const std::string where = absl::StrCat("http://", host, ":", port, path);
+  auto fail = [&](const std::string& why) {
+    ::close(fd);
+    return absl::UnavailableError(absl::StrCat(where, ": ", why));
+  };
+  auto wait = [&](short events) {
+    pollfd p{fd, events, 0};
+    return ::poll(&p, 1, PollTimeoutMs(deadline)) == 1;
+  };
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    if (errno != EINPROGRESS) return fail(std::strerror(errno));
+    if (!wait(POLLOUT)) return fail("connect timed out");
+    int error = 0;
+    socklen_t len = sizeof(error);
+    ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len);
+    if (error != 0) return fail(std::strerror(error));
+  }
+  const std::string request =
+      absl::StrCat("GET ", path, " HTTP/1.0\r\nHost: ", host, ":", port, "\r\n\r\n");
+  size_t sent = 0;
+  while (sent < request.size()) {
+    const ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+    if (n > 0) {
+      sent += static_cast<size_t>(n);
+    } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+      if (!wait(POLLOUT)) return fail("send timed out");
+    } else {
+      return fail(std::strerror(errno));
+    }
+  }
+  std::string response;
+  while (response.find("\r\n") == std::string::npos && response.size() < 1024) {
+    char chunk[256];
+    const ssize_t n = ::recv(fd, chunk, sizeof(chunk), 0);
+    if (n > 0) {
+      response.append(chunk, static_cast<size_t>(n));
+    } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+      if (!wait(POLLIN)) return fail("no answer in time");
+    } else {
+      break;  // closed
+    }
+  }
+  ::close(fd);
+  // "HTTP/1.1 200 OK"
+  std::vector<absl::string_view> words =
+      absl::StrSplit(response.substr(0, response.find("\r\n")), ' ', absl::SkipEmpty());
+  int code = 0;
+  if (words.size() < 2 || !absl::StartsWith(words[0], "HTTP/") ||
+      !absl::SimpleAtoi(words[1], &code)) {
+    return absl::UnavailableError(absl::StrCat(where, ": not an HTTP answer"));
+  }
+  return code;
 }
 
 }  // namespace rlx::cli

@@ -75,6 +75,17 @@ absl::StatusOr<std::string> ReadLine(int fd, std::string* buffer, absl::Time dea
 // Writes all of data (MSG_NOSIGNAL on sockets, plain write otherwise).
 absl::Status WriteAll(int fd, absl::string_view data);
 
+// A TCP port that was free on host (an IPv4 address) a moment ago: bound to
+// port 0 and released. For a child that cannot report the port it bound (the
+// Prometheus server of `up --monitor`).
+absl::StatusOr<int> PickFreePort(const std::string& host);
+
+// The status code of an HTTP/1.0 GET of http://host:port/path (host an IPv4
+// address), or UNAVAILABLE when nothing answers before deadline. Reads only
+// the status line.
+absl::StatusOr<int> HttpGetStatus(const std::string& host, int port, const std::string& path,
+                                  absl::Time deadline);
+
 }  // namespace rlx::cli
 
 #endif  // RLX_CLI_PROCESS_H_

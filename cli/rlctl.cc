@@ -17,10 +17,13 @@
 #include "absl/time/clock.h"
 #include "cli/args.h"
 #include "cli/job_file.h"
-#include "health.grpc.pb.h"
+#include "cli/learning_curve.h"
 #include "cli/local_cluster.h"
+#include "cli/monitor.h"
 #include "cli/process.h"
 #include "cli/supervisor.h"
+#include "google/protobuf/text_format.h"
+#include "health.grpc.pb.h"
 #include "core/file_util.h"
 #include "core/server.h"
 #include "job.grpc.pb.h"
@@ -153,8 +156,39 @@ absl::Mutex g_watch_mu;
 grpc::ClientContext* g_watch_ctx ABSL_GUARDED_BY(g_watch_mu) = nullptr;
 bool g_interrupted ABSL_GUARDED_BY(g_watch_mu) = false;
 
+// The folder of a job's curves: that of the evaluator's curve when it is
+// readable here, else <out_dir>/<job> ("" without either).
+std::string JobDir(const JobStatus& s, const std::string& out_dir) {
+  if (!s.curve_path().empty() && FileExists(s.curve_path())) {
+    return s.curve_path().substr(0, s.curve_path().rfind('/'));
+  }
+  return out_dir.empty() ? "" : absl::StrCat(out_dir, "/", s.name());
+}
+
+// Writes the learning curve SVG of a job (svg: the path, or "" for
+// <job dir>/learning_curve.svg) and returns its path; *what describes it.
+absl::StatusOr<std::string> PlotJob(const JobStatus& s, const std::string& out_dir,
+                                    const std::string& svg, std::string* what) {
+  const std::string dir = JobDir(s, out_dir);
+  if (dir.empty()) {
+    return absl::NotFoundError(absl::StrCat("no curve of ", s.name(),
+                                            " is readable here (pass --out_dir)"));
+  }
+  const std::string path = AbsolutePath(svg.empty() ? absl::StrCat(dir, "/", kLearningCurveFile)
+                                                    : svg);
+  absl::StatusOr<std::string> drawn = WriteLearningCurve(dir, s, path);
+  if (!drawn.ok()) return drawn.status();
+  if (what != nullptr) *what = *drawn;
+  return path;
+}
+
 int DoWatch(const std::string& job, const Target& target, int64_t interval_ms,
-            const RlctlIo& io, const Reporter& reporter) {
+            const RlctlIo& io, const Reporter& reporter, JobStatus* final_status = nullptr) {
+  // On a local topology: the training return as the learner reports it.
+  std::optional<TrainReturnRecorder> recorder;
+  if (target.topology && !target.topology->out_dir.empty()) {
+    recorder.emplace(absl::StrCat(target.topology->out_dir, "/", job));
+  }
   std::unique_ptr<JobService::Stub> stub = Connect(target.address);
   grpc::ClientContext ctx;
   {
@@ -183,6 +217,7 @@ int DoWatch(const std::string& job, const Target& target, int64_t interval_ms,
   while (reader->Read(&status)) {
     any = true;
     show(status, /*only_if_changed=*/false);
+    if (recorder) recorder->Record(status);
   }
   const grpc::Status finish = reader->Finish();
   bool interrupted;
@@ -209,7 +244,9 @@ int DoWatch(const std::string& job, const Target& target, int64_t interval_ms,
                                                                     Ended(fresh->state())) {
     status = *fresh;
     show(status, /*only_if_changed=*/true);
+    if (recorder) recorder->Record(status);
   }
+  if (final_status != nullptr) *final_status = status;
   if (io.tty) *io.out << "\n";
   const double seconds = status.finished_unix() > 0 && status.started_unix() > 0
                              ? status.finished_unix() - status.started_unix()
@@ -253,7 +290,11 @@ UpOptions UpOptionsFrom(const CommandLine& cl) {
   o.bin_dir = cl.GetString("bin_dir", "");
   o.checkpoint_dir = cl.GetString("checkpoint_dir", "");
   o.out_dir = cl.GetString("out_dir", "");
-  o.metrics = cl.GetBool("metrics");
+  o.metrics = !cl.Has("metrics") || cl.GetBool("metrics");  // on by default
+  o.monitor = cl.GetBool("monitor");
+  o.prometheus_binary = cl.GetString("prometheus_binary", "");
+  o.alert_rules = cl.GetString("alert_rules", "");
+  o.scrape_interval = absl::Seconds(cl.GetInt("scrape_interval_s", 5));
   o.start_timeout = absl::Seconds(cl.GetInt("start_timeout_s", 60));
   o.restart_backoff = absl::Milliseconds(cl.GetInt("restart_backoff_ms", 500));
   o.max_restart_backoff = absl::Milliseconds(cl.GetInt("max_restart_backoff_ms", 30000));
@@ -269,28 +310,158 @@ void PrintTopology(const Topology& t, const RlctlIo& io) {
     *io.out << " log " << p.log << "\n";
   }
   *io.out << t.learner_address << "\n";
+  if (!t.monitor_url.empty()) {
+    *io.out << "monitor " << t.monitor_url << " (Prometheus; alert rules loaded; stop with "
+            << "`rlctl down`)\n";
+  }
+}
+
+// ---- JSON (`status --output=json`): a small writer, numbers as numbers.
+
+std::string JsonString(absl::string_view v) {
+  std::string out = "\"";
+  for (char c : v) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          absl::StrAppendFormat(&out, "\\u%04x", static_cast<int>(c));
+        } else {
+          out.push_back(c);
+        }
+    }
+  }
+  out.push_back('"');
+  return out;
+}
+std::string JsonNumber(double v) {
+  return std::isfinite(v) ? absl::StrFormat("%.10g", v) : std::string("null");
+}
+std::string JsonInt(int64_t v) { return absl::StrCat(v); }
+std::string JsonBool(bool v) { return v ? "true" : "false"; }
+constexpr char kJsonNull[] = "null";
+
+using JsonFields = std::vector<std::pair<std::string, std::string>>;  // key, rendered value
+
+std::string Indent(int depth) { return std::string(2 * depth, ' '); }
+
+std::string JsonObject(const JsonFields& fields, int depth) {
+  if (fields.empty()) return "{}";
+  std::string out = "{\n";
+  for (size_t i = 0; i < fields.size(); ++i) {
+    absl::StrAppend(&out, Indent(depth + 1), JsonString(fields[i].first), ": ", fields[i].second,
+                    i + 1 < fields.size() ? ",\n" : "\n");
+  }
+  absl::StrAppend(&out, Indent(depth), "}");
+  return out;
+}
+
+std::string JsonArray(const std::vector<std::string>& items, int depth) {
+  if (items.empty()) return "[]";
+  std::string out = "[\n";
+  for (size_t i = 0; i < items.size(); ++i) {
+    absl::StrAppend(&out, Indent(depth + 1), items[i], i + 1 < items.size() ? ",\n" : "\n");
+  }
+  absl::StrAppend(&out, Indent(depth), "]");
+  return out;
+}
+
+// A process of a local topology as `status` shows it.
+struct ProcessView {
+  const ProcessRecord* record;
+  std::string state;      // "gone" when unsupervised and not running
+  std::string last_exit;  // described; "" for none
+};
+
+std::vector<ProcessView> ViewProcesses(const Topology& t, bool supervised) {
+  std::vector<ProcessView> out;
+  for (const ProcessRecord& p : t.processes) {
+    ProcessView v{&p, p.state, DescribeLastExit(p.last_exit)};
+    if (!supervised && p.pid > 0 && !ProcessAlive(p.pid)) v.state = "gone";
+    out.push_back(v);
+  }
+  return out;
 }
 
 // `status`: one line per process of a local topology.
-void PrintProcesses(const std::string& state_dir, const Topology& t, const RlctlIo& io) {
-  const bool supervised = SupervisorAlive(t);
+void PrintProcesses(const std::string& state_dir, const Topology& t, bool supervised,
+                    const RlctlIo& io) {
   *io.out << "topology " << state_dir << ": "
           << (supervised ? absl::StrCat("supervisor pid ", t.supervisor_pid)
                          : std::string("NO SUPERVISOR (crashed processes are not restarted; "
                                        "`rlctl down` stops them)"))
           << "\n";
-  for (const ProcessRecord& p : t.processes) {
+  for (const ProcessView& v : ViewProcesses(t, supervised)) {
+    const ProcessRecord& p = *v.record;
     const std::string pid = p.pid > 0 ? absl::StrCat(p.pid) : "-";
     const std::string port = p.port > 0 ? absl::StrCat(p.port) : "-";
-    std::string state = p.state;
-    if (!supervised && p.pid > 0 && !ProcessAlive(p.pid)) state = "gone";
     *io.out << absl::StrFormat("  %-10s pid %-7s port %-5s restarts %-3d %s", p.name, pid, port,
-                               p.restarts, state);
-    if (const std::string last = DescribeLastExit(p.last_exit); !last.empty()) {
-      *io.out << " (last exit: " << last << ")";
-    }
+                               p.restarts, v.state);
+    if (!v.last_exit.empty()) *io.out << " (last exit: " << v.last_exit << ")";
     *io.out << "\n";
   }
+  if (!t.monitor_url.empty()) *io.out << "  monitor    " << t.monitor_url << "\n";
+}
+
+std::string TopologyJson(const std::string& state_dir, const Topology& t, bool supervised,
+                         int depth) {
+  std::vector<std::string> processes;
+  for (const ProcessView& v : ViewProcesses(t, supervised)) {
+    const ProcessRecord& p = *v.record;
+    processes.push_back(JsonObject(
+        {{"name", JsonString(p.name)},
+         {"pid", p.pid > 0 ? JsonInt(p.pid) : kJsonNull},
+         {"port", p.port > 0 ? JsonInt(p.port) : kJsonNull},
+         {"metrics_port", p.metrics_port > 0 ? JsonInt(p.metrics_port) : kJsonNull},
+         {"restarts", JsonInt(p.restarts)},
+         {"state", JsonString(v.state)},
+         {"last_exit", v.last_exit.empty() ? kJsonNull : JsonString(v.last_exit)},
+         {"binary", JsonString(p.binary)},
+         {"log", JsonString(p.log)}},
+        depth + 2));
+  }
+  return JsonObject(
+      {{"state_dir", JsonString(state_dir)},
+       {"supervisor_pid", t.supervisor_pid > 0 ? JsonInt(t.supervisor_pid) : kJsonNull},
+       {"supervised", JsonBool(supervised)},
+       {"learner_address", JsonString(t.learner_address)},
+       {"replay_address", JsonString(t.replay_address)},
+       {"out_dir", JsonString(t.out_dir)},
+       {"checkpoint_dir", JsonString(t.checkpoint_dir)},
+       {"monitor_url", t.monitor_url.empty() ? kJsonNull : JsonString(t.monitor_url)},
+       {"processes", JsonArray(processes, depth + 1)}},
+      depth);
+}
+
+// A job as its status line shows it (evaluation fields null until the first
+// evaluation report).
+std::string JobJson(const JobStatus& s, int depth) {
+  const bool evaluated = s.has_last_eval_return();
+  return JsonObject(
+      {{"name", JsonString(s.name())},
+       {"state", JsonString(StateName(s.state()))},
+       {"algorithm", JsonString(s.spec().algorithm())},
+       {"env", JsonString(s.spec().env())},
+       {"env_steps", JsonInt(s.env_steps())},
+       {"episodes", JsonInt(s.episodes())},
+       {"mean_return", JsonNumber(s.mean_return())},
+       {"last_eval_return", evaluated ? JsonNumber(s.last_eval_return()) : kJsonNull},
+       {"last_eval_step", evaluated ? JsonInt(s.last_eval_step()) : kJsonNull},
+       {"best_eval_return", s.has_best_eval_return() ? JsonNumber(s.best_eval_return()) : kJsonNull},
+       {"target_eval_return", s.spec().stop().has_target_eval_return()
+                                  ? JsonNumber(s.spec().stop().target_eval_return())
+                                  : kJsonNull},
+       {"policy_version", JsonInt(s.policy_version())},
+       {"actors", JsonInt(s.actors())},
+       {"env_steps_per_second", JsonNumber(s.env_steps_per_second())},
+       {"mean_policy_lag", JsonNumber(s.mean_policy_lag())},
+       {"message", JsonString(s.message())},
+       {"curve_path", JsonString(s.curve_path())}},
+      depth);
 }
 
 int CmdUp(const CommandLine& cl, const RlctlIo& io, const Reporter& r) {
@@ -320,28 +491,50 @@ int CmdSubmit(const CommandLine& cl, const RlctlIo& io, const Reporter& r) {
 }
 
 int CmdStatus(const CommandLine& cl, const RlctlIo& io, const Reporter& r) {
+  const std::string output = cl.GetString("output", "text");
+  if (output != "text" && output != "json") {
+    return r.Fail(absl::StrCat("--output takes text or json, got '", output, "'"), 2);
+  }
+  const bool json = output == "json";
   absl::StatusOr<Target> target = ResolveTarget(cl);
   if (!target.ok()) return r.Fail(target.status());
-  if (cl.command == "status" && cl.positional.empty() && target->topology) {
-    PrintProcesses(cl.GetString("state_dir", ".rlx"), *target->topology, io);
-  }
+  const std::string state_dir = cl.GetString("state_dir", ".rlx");
+  const bool show_topology = cl.command == "status" && cl.positional.empty() && target->topology;
+  const bool supervised = show_topology && SupervisorAlive(*target->topology);
+  if (show_topology && !json) PrintProcesses(state_dir, *target->topology, supervised, io);
   auto stub = Connect(target->address);
   grpc::ClientContext ctx;
   SetDeadline(&ctx);
+  std::vector<JobStatus> jobs;
   if (!cl.positional.empty()) {
     GetJobRequest request;
     request.set_name(cl.positional[0]);
     JobStatus status;
     const grpc::Status s = stub->Get(&ctx, request, &status);
     if (!s.ok()) return r.Fail(RpcError(s, target->address));
-    *io.out << StatusLine(status) << "\n";
+    jobs.push_back(status);
+  } else {
+    ListJobsResponse response;
+    const grpc::Status s = stub->List(&ctx, ListJobsRequest(), &response);
+    if (!s.ok()) return r.Fail(RpcError(s, target->address));
+    jobs.assign(response.jobs().begin(), response.jobs().end());
+  }
+  if (json) {
+    JsonFields fields;
+    if (cl.command == "status") {
+      fields.push_back({"topology", show_topology ? TopologyJson(AbsolutePath(state_dir),
+                                                                 *target->topology, supervised, 1)
+                                                  : kJsonNull});
+      fields.push_back({"learner_address", JsonString(target->address)});
+    }
+    std::vector<std::string> items;
+    for (const JobStatus& job : jobs) items.push_back(JobJson(job, 2));
+    fields.push_back({"jobs", JsonArray(items, 1)});
+    *io.out << JsonObject(fields, 0) << "\n";
     return 0;
   }
-  ListJobsResponse response;
-  const grpc::Status s = stub->List(&ctx, ListJobsRequest(), &response);
-  if (!s.ok()) return r.Fail(RpcError(s, target->address));
-  if (response.jobs().empty()) *io.out << "no jobs\n";
-  for (const JobStatus& job : response.jobs()) *io.out << StatusLine(job) << "\n";
+  if (jobs.empty()) *io.out << "no jobs\n";
+  for (const JobStatus& job : jobs) *io.out << StatusLine(job) << "\n";
   return 0;
 }
 
@@ -419,6 +612,58 @@ int CmdSupervise(const CommandLine& cl, const RlctlIo& io, const Reporter& r) {
   return RunSupervisor(options);
 }
 
+// The job's status from the learner (--address, or the running topology's),
+// else from the learner's registry on disk (after `rlctl down`).
+int CmdPlot(const CommandLine& cl, const RlctlIo& io, const Reporter& r) {
+  const std::string& job = cl.positional[0];
+  const std::string state_dir = cl.GetString("state_dir", ".rlx");
+  std::string out_dir = cl.GetString("out_dir", "");
+  std::optional<JobStatus> status;
+  std::string learner_error;
+  const bool explicit_address = cl.Has("address");
+  if (explicit_address || FileExists(TopologyPath(state_dir))) {
+    absl::StatusOr<Target> target = ResolveTarget(cl);
+    if (target.ok()) {
+      if (target->topology && out_dir.empty()) out_dir = target->topology->out_dir;
+      absl::StatusOr<JobStatus> s = GetJob(job, target->address);
+      if (s.ok()) {
+        status = *s;
+      } else {
+        learner_error = std::string(s.status().message());
+        if (explicit_address || absl::IsNotFound(s.status())) return r.Fail(s.status());
+      }
+    } else if (explicit_address) {
+      return r.Fail(target.status());
+    }
+  }
+  const std::string registry =
+      absl::StrCat(cl.GetString("checkpoint_dir", absl::StrCat(state_dir, "/checkpoints")),
+                   "/jobs.textproto");
+  if (!status) {
+    // The learner's registry (a ListJobsResponse in text format).
+    ListJobsResponse jobs;
+    absl::StatusOr<std::string> text = ReadFileToString(registry);
+    if (text.ok() && google::protobuf::TextFormat::ParseFromString(*text, &jobs)) {
+      for (const JobStatus& s : jobs.jobs()) {
+        if (s.name() == job) status = s;
+      }
+    }
+  }
+  if (!status) {
+    return r.Fail(absl::StrCat(
+        "no job named '", job, "'",
+        learner_error.empty() ? "" : absl::StrCat(" reachable (", learner_error, ")"),
+        " and none in ", registry, " (pass --state_dir or --checkpoint_dir)"));
+  }
+  if (out_dir.empty()) out_dir = absl::StrCat(state_dir, "/out");
+  std::string what;
+  absl::StatusOr<std::string> svg = PlotJob(*status, AbsolutePath(out_dir),
+                                            cl.GetString("svg", ""), &what);
+  if (!svg.ok()) return r.Fail(svg.status());
+  *io.out << *svg << "\n" << "  " << what << "\n";
+  return 0;
+}
+
 int CmdWatch(const CommandLine& cl, const RlctlIo& io, const Reporter& r) {
   absl::StatusOr<Target> target = ResolveTarget(cl);
   if (!target.ok()) return r.Fail(target.status());
@@ -445,12 +690,13 @@ int CmdRun(const CommandLine& cl, const RlctlIo& io, const Reporter& r) {
   } else {
     PrintTopology(*t, io);
     Target target{t->learner_address, *t};
+    JobStatus final_status;  // set when the job ended
     absl::StatusOr<std::string> name = Submit(*spec, target);
     if (!name.ok()) {
       code = r.Fail(name.status());
     } else {
       *io.out << "submitted " << *name << "\n";
-      code = DoWatch(*name, target, cl.GetInt("interval_ms", 0), io, r);
+      code = DoWatch(*name, target, cl.GetInt("interval_ms", 0), io, r, &final_status);
       bool interrupted;
       {
         absl::MutexLock lock(&g_watch_mu);
@@ -461,6 +707,18 @@ int CmdRun(const CommandLine& cl, const RlctlIo& io, const Reporter& r) {
     }
     const absl::Status down = StopLocalCluster(up.state_dir, absl::Seconds(10), nullptr);
     if (!down.ok()) code = r.Fail(absl::StrCat("stopping the topology: ", down.message()));
+    if (!final_status.name().empty()) {
+      // The learning curve, once the evaluator has written its last row; its
+      // absence does not change the exit status.
+      std::string what;
+      absl::StatusOr<std::string> svg =
+          PlotJob(final_status, t->out_dir, cl.GetString("svg", ""), &what);
+      if (svg.ok()) {
+        *io.out << "learning curve " << *svg << ": " << what << "\n";
+      } else {
+        *io.out << "no learning curve: " << svg.status().message() << "\n";
+      }
+    }
   }
   RequestShutdown();
   interrupter.join();
@@ -490,6 +748,7 @@ int RunRlctl(const std::vector<std::string>& args, const RlctlIo& io) {
   if (c == "cancel") return CmdCancel(*cl, io, reporter);
   if (c == "health") return CmdHealth(*cl, io, reporter);
   if (c == "run") return CmdRun(*cl, io, reporter);
+  if (c == "plot") return CmdPlot(*cl, io, reporter);
   if (c == "restart") return CmdRestart(*cl, io, reporter);
   if (c == "supervise") return CmdSupervise(*cl, io, reporter);
   return reporter.Fail("not implemented", 2);  // unreachable: ParseCommandLine knows the table

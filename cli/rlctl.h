@@ -9,7 +9,9 @@
 // default address). `up`, `down`, `restart` and `status` work through the
 // supervisor of the local topology (cli/local_cluster.h); `supervise` runs
 // that supervisor in the calling process (cli/supervisor.h) and does not
-// return until the topology is stopped.
+// return until the topology is stopped. `plot` (and the end of `run`) writes
+// a job's learning curve as an SVG (cli/learning_curve.h); `status` and
+// `list` take --output=json.
 //
 // Blocking. `run` installs the SIGINT/SIGTERM handling of core/server.h
 // (BlockShutdownSignals) so that Ctrl-C still stops the local topology.

@@ -21,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "cli/monitor.h"
 #include "core/file_util.h"
 #include "core/status_macros.h"
 
@@ -42,8 +43,15 @@ struct Child {
       : backoff(o.restart_backoff, o.max_restart_backoff, o.stable_run) {}
 
   ProcessRecord record;
-  int group = 0;                   // stop order: 0 actors + evaluator, 1 learner, 2 replay + preference
+  // Stop order: -1 Prometheus, 0 actors + evaluator, 1 learner, 2 replay + preference.
+  int group = 0;
   bool has_port = true;            // binds a gRPC port (the actor does not)
+  // An rlx server: started with --port, --metrics_port and --port_file, and
+  // serving once its port file appears. Otherwise (Prometheus) flags are the
+  // whole command line, the ports are chosen beforehand, and it serves once
+  // GET ready_path on its port answers 200.
+  bool rlx_server = true;
+  std::string ready_path;
   std::vector<std::string> flags;  // without --port, --metrics_port, --port_file
   std::string port_file;
   bool ever_started = false;
@@ -64,6 +72,12 @@ struct Connection {
   std::string buffer;
   absl::Time deadline;
 };
+
+// What a child does once it serves: "write PORT_FILE", or answer its ready path.
+std::string ServingSign(const Child& c) {
+  if (c.rlx_server) return absl::StrCat("write ", c.port_file);
+  return absl::StrCat("answer GET http://", kHost, ":", c.record.port, c.ready_path, " with 200");
+}
 
 std::string WaitStatusToken(int wstatus) {
   if (WIFEXITED(wstatus)) return absl::StrCat("exit:", WEXITSTATUS(wstatus));
@@ -91,6 +105,7 @@ class Supervisor {
   void AddChildren();
   absl::Status StartGroup(const std::vector<Child*>& group);
   absl::Status StartAll();
+  absl::Status PrepareMonitor(Child& prometheus);
   void StopAll(absl::Duration grace);
   void Finish();
 
@@ -130,7 +145,7 @@ class Supervisor {
   bool down_requested_ = false;
   absl::Duration down_grace_;
   bool finished_ = false;      // state files removed: no more Record()
-  std::string learner_address_, replay_address_, preference_address_;
+  std::string learner_address_, replay_address_, preference_address_, monitor_url_;
 };
 
 void Supervisor::Log(absl::string_view line) {
@@ -167,6 +182,14 @@ Child* Supervisor::Find(const std::string& name) {
 bool Supervisor::AnyStarting() const {
   for (const auto& c : children_) {
     if (c->record.pid > 0 && c->record.state == "starting") return true;
+  }
+  return false;
+}
+
+// A starting child whose readiness no port file announces: look often.
+bool AnyStartingWithoutPortFile(const std::vector<std::unique_ptr<Child>>& children) {
+  for (const auto& c : children) {
+    if (c->record.pid > 0 && c->record.state == "starting" && !c->rlx_server) return true;
   }
   return false;
 }
@@ -228,6 +251,15 @@ void Supervisor::AddChildren() {
   }
   add("evaluator", "evaluator", 0, true,
       {absl::StrCat("--host=", kHost), "--out_dir=" + o_.out_dir, "--name=evaluator"});
+  if (o_.monitor) {
+    // Started last (StartAll), when every metrics port is known; stopped first.
+    add(kPrometheusProcess, "", -1, true, {});
+    Child& p = *children_.back();
+    p.record.binary = o_.prometheus_binary;
+    p.rlx_server = false;
+    p.ready_path = "/-/ready";
+    p.port_file.clear();
+  }
 }
 
 absl::Status Supervisor::SpawnChild(Child& c) {
@@ -236,12 +268,14 @@ absl::Status Supervisor::SpawnChild(Child& c) {
   argv.insert(argv.end(), c.flags.begin(), c.flags.end());
   // First start: free ports, read back from the port file. Restarts: the same
   // ports, so that the other processes find it again.
-  if (c.has_port) argv.push_back(absl::StrCat("--port=", restart ? c.record.port : 0));
-  int metrics_port = o_.metrics ? -1 : 0;
-  if (restart && c.record.metrics_port > 0) metrics_port = c.record.metrics_port;
-  argv.push_back(absl::StrCat("--metrics_port=", metrics_port));
-  argv.push_back("--port_file=" + c.port_file);
-  std::remove(c.port_file.c_str());
+  if (c.rlx_server) {
+    if (c.has_port) argv.push_back(absl::StrCat("--port=", restart ? c.record.port : 0));
+    int metrics_port = o_.metrics ? -1 : 0;
+    if (restart && c.record.metrics_port > 0) metrics_port = c.record.metrics_port;
+    argv.push_back(absl::StrCat("--metrics_port=", metrics_port));
+    argv.push_back("--port_file=" + c.port_file);
+    std::remove(c.port_file.c_str());
+  }
   if (restart) {
     std::ofstream(c.record.log, std::ios::app)
         << "==== rlctl supervise: restart " << c.record.restarts << " of " << c.record.name
@@ -284,6 +318,7 @@ void Supervisor::Record() {
   t.replay_address = replay_address_;
   t.out_dir = o_.out_dir;
   t.checkpoint_dir = o_.checkpoint_dir;
+  t.monitor_url = monitor_url_;
   for (const auto& c : children_) {
     if (c->ever_started) t.processes.push_back(c->record);
   }
@@ -294,12 +329,21 @@ void Supervisor::Record() {
 
 void Supervisor::CheckServing(Child& c) {
   if (c.record.pid <= 0 || c.record.state != "starting") return;
-  absl::StatusOr<std::string> contents = ReadFileToString(c.port_file);
-  if (!contents.ok()) return;
-  std::vector<std::string> lines = absl::StrSplit(*contents, '\n', absl::SkipEmpty());
   int port = 0, metrics_port = 0;
-  if (lines.empty() || !absl::SimpleAtoi(lines[0], &port)) return;
-  if (lines.size() >= 2) (void)absl::SimpleAtoi(lines[1], &metrics_port);
+  if (c.rlx_server) {
+    absl::StatusOr<std::string> contents = ReadFileToString(c.port_file);
+    if (!contents.ok()) return;
+    std::vector<std::string> lines = absl::StrSplit(*contents, '\n', absl::SkipEmpty());
+    if (lines.empty() || !absl::SimpleAtoi(lines[0], &port)) return;
+    if (lines.size() >= 2) (void)absl::SimpleAtoi(lines[1], &metrics_port);
+  } else {
+    // Its ports were chosen before it started; it serves once it is ready.
+    absl::StatusOr<int> code =
+        HttpGetStatus(kHost, c.record.port, c.ready_path, absl::Now() + absl::Milliseconds(500));
+    if (!code.ok() || *code != 200) return;
+    port = c.record.port;
+    metrics_port = c.record.metrics_port;
+  }
   if (c.record.restarts > 0 && c.has_port && port != c.record.port) {
     Log(absl::StrCat(c.record.name, " serves on port ", port, ", not ", c.record.port));
   }
@@ -529,7 +573,7 @@ void Supervisor::HandleDeadlines() {
     if (!ready_ || stopping_ || down_requested_) continue;
     if (c.record.state == "starting" && c.record.pid > 0 && c.stop == StopReason::kNone &&
         now >= c.serve_deadline) {
-      Log(absl::StrCat(c.record.name, " (pid ", c.record.pid, ") did not write ", c.port_file,
+      Log(absl::StrCat(c.record.name, " (pid ", c.record.pid, ") did not ", ServingSign(c),
                        " within ", absl::FormatDuration(o_.start_timeout), ": SIGKILL"));
       c.serve_timed_out = true;
       ::kill(c.record.pid, SIGKILL);  // its exit is a crash: restarted with backoff
@@ -567,7 +611,9 @@ absl::Time Supervisor::NextDeadline() const {
 void Supervisor::Poll(absl::Time deadline) {
   absl::Time until = std::min(deadline, NextDeadline());
   // A port file should wake us through inotify; look anyway now and then.
-  if (AnyStarting()) {
+  if (AnyStartingWithoutPortFile(children_)) {
+    until = std::min(until, absl::Now() + absl::Milliseconds(200));
+  } else if (AnyStarting()) {
     until = std::min(until, absl::Now() + (inotify_fd_ >= 0 ? absl::Seconds(1)
                                                             : absl::Milliseconds(50)));
   }
@@ -621,7 +667,7 @@ absl::Status Supervisor::StartGroup(const std::vector<Child*>& group) {
       for (Child* c : group) {
         if (c->record.state != "starting") continue;
         return absl::DeadlineExceededError(
-            absl::StrCat(c->record.name, " did not write ", c->port_file, " within ",
+            absl::StrCat(c->record.name, " did not ", ServingSign(*c), " within ",
                          absl::FormatDuration(o_.start_timeout), "; see ", c->record.log));
       }
     }
@@ -641,12 +687,45 @@ absl::Status Supervisor::StartAll() {
     if (c->record.name != "evaluator") c->flags.push_back("--replay=" + replay_address_);
     edge.push_back(c.get());
   }
-  return StartGroup(edge);
+  RETURN_IF_ERROR(StartGroup(edge));
+  if (Child* prometheus = Find(kPrometheusProcess); prometheus != nullptr) {
+    RETURN_IF_ERROR(PrepareMonitor(*prometheus));
+    RETURN_IF_ERROR(StartGroup({prometheus}));
+  }
+  return absl::OkStatus();
+}
+
+// Prometheus's port, its scrape config (every process's metrics port, which
+// restarts keep) and a copy of the alert rules, in <state_dir>/monitor.
+absl::Status Supervisor::PrepareMonitor(Child& prometheus) {
+  RETURN_IF_ERROR(MakeDirs(PrometheusDataDir(o_.state_dir)));
+  ASSIGN_OR_RETURN(const std::string rules, ReadFileToString(o_.alert_rules));
+  RETURN_IF_ERROR(WriteStringAtomically(MonitorRulesPath(o_.state_dir), rules));
+  ASSIGN_OR_RETURN(const int port, PickFreePort(kHost));
+  std::vector<ScrapeTarget> targets = {{kPrometheusProcess, port}};
+  for (const auto& c : children_) {
+    if (c.get() == &prometheus || c->record.metrics_port <= 0) continue;
+    targets.push_back({c->record.name, c->record.metrics_port});
+  }
+  const std::string config = PrometheusConfig(
+      targets, o_.scrape_interval, "alerts.yml",
+      absl::StrCat("Written by `rlctl up --monitor` (rlctl supervise) for the topology in\n",
+                   o_.state_dir, "; alerts.yml is a copy of ", o_.alert_rules, "."));
+  RETURN_IF_ERROR(WriteStringAtomically(PrometheusConfigPath(o_.state_dir), config));
+  prometheus.record.port = port;
+  prometheus.record.metrics_port = port;  // it serves its own /metrics there
+  prometheus.flags = {"--config.file=" + PrometheusConfigPath(o_.state_dir),
+                      "--storage.tsdb.path=" + PrometheusDataDir(o_.state_dir),
+                      absl::StrCat("--web.listen-address=", kHost, ":", port)};
+  monitor_url_ = absl::StrCat("http://", kHost, ":", port);
+  Log(absl::StrCat("monitor: Prometheus on ", monitor_url_, ", config ",
+                   PrometheusConfigPath(o_.state_dir), ", ", targets.size(), " targets"));
+  return absl::OkStatus();
 }
 
 void Supervisor::StopAll(absl::Duration grace) {
   stopping_ = true;
-  for (int group : {0, 1, 2}) {
+  for (int group : {-1, 0, 1, 2}) {
     std::vector<Child*> members;
     for (auto& c : children_) {
       if (c->group != group || !c->ever_started) continue;
@@ -674,7 +753,9 @@ void Supervisor::StopAll(absl::Duration grace) {
 
 void Supervisor::Finish() {
   std::remove(TopologyPath(o_.state_dir).c_str());
-  for (const auto& c : children_) std::remove(c->port_file.c_str());
+  for (const auto& c : children_) {
+    if (!c->port_file.empty()) std::remove(c->port_file.c_str());
+  }
   ::unlink(socket_path_.c_str());
   finished_ = true;
 }

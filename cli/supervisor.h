@@ -4,12 +4,14 @@
 // --ready_fd; it can also run in the foreground (no --ready_fd). It
 //  1. starts replay_server, waits until it serves (its port file), then the
 //     learner, then the actors and the evaluator: each with --port=0 (actors
-//     have no gRPC port), --metrics_port=0 (or -1 with --metrics) and
+//     have no gRPC port), --metrics_port=-1 (0 with --metrics=false) and
 //     --port_file=<state_dir>/run/<name>.port, output in
 //     <state_dir>/logs/<name>.log. A process that exits, or does not serve
 //     within start_timeout, fails the start: everything started is stopped,
-//     "error CODE reason" goes to the ready fd and it exits 1. Otherwise
-//     "ok" goes to the ready fd.
+//     "error CODE reason" goes to the ready fd and it exits 1. With
+//     --monitor, Prometheus comes last (cli/monitor.h): on a free port chosen
+//     here, with a scrape config of every metrics port now known; it serves
+//     once GET /-/ready answers 200. Otherwise "ok" goes to the ready fd.
 //  2. supervises. A child that exits with status 0 was told to stop (servers
 //     drain and exit 0 on SIGTERM, e.g. a `kill PID`): it stays down ("exited")
 //     until `rlctl restart NAME`. Any other end (non-zero status, a signal,
@@ -17,10 +19,12 @@
 //     crash: the child is started again after a backoff (restart_backoff,
 //     doubling up to max_restart_backoff; back to restart_backoff once a
 //     process ran for stable_run) on the SAME ports it first bound
-//     (--port=<port>, --metrics_port=<port>), so the others reconnect to it.
+//     (--port=<port>, --metrics_port=<port>; Prometheus: its command line), so
+//     the others reconnect to it.
 //     Its log is appended to, after a line naming the restart.
-//  3. on `rlctl down` (or SIGTERM / SIGINT) stops every child: actors and
-//     evaluator, then the learner, then the replay server; each group gets
+//  3. on `rlctl down` (or SIGTERM / SIGINT) stops every child: Prometheus,
+//     then actors and evaluator, then the learner, then the replay and
+//     preference servers; each group gets
 //     SIGTERM and, after the grace period, SIGKILL. Then it removes the
 //     topology file, the port files and its socket and exits 0.
 //

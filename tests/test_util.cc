@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <cstring>
 #include <thread>
@@ -49,6 +50,36 @@ absl::StatusOr<std::string> HttpGet(const std::string& host, int port, const std
     return absl::InternalError(absl::StrCat("HTTP error: ", resp.substr(0, resp.find("\r\n"))));
   }
   return resp.substr(body + 4);
+}
+
+std::string UrlEncode(absl::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      absl::StrAppend(&out, "%", absl::Hex(c, absl::kZeroPad2));
+    }
+  }
+  return out;
+}
+
+std::set<pid_t> SupervisorStartedPids(const std::string& supervisor_log) {
+  std::set<pid_t> pids;
+  absl::StatusOr<std::string> log = ReadFileToString(supervisor_log);
+  if (!log.ok()) return pids;
+  for (absl::string_view line : absl::StrSplit(*log, '\n')) {
+    for (absl::string_view marker : {" started ", " supervisor pid "}) {
+      const size_t at = line.find(marker);
+      if (at == absl::string_view::npos) continue;
+      std::vector<absl::string_view> words = absl::StrSplit(line.substr(at), ' ', absl::SkipEmpty());
+      for (size_t i = 0; i + 1 < words.size(); ++i) {
+        int pid = 0;
+        if (words[i] == "pid" && absl::SimpleAtoi(words[i + 1], &pid)) pids.insert(pid);
+      }
+    }
+  }
+  return pids;
 }
 
 std::string MakeTempDir(const std::string& prefix) {

@@ -8,16 +8,26 @@
 
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace rlx {
 
 // Plain HTTP/1.0 GET; returns the body of a 200 response.
 absl::StatusOr<std::string> HttpGet(const std::string& host, int port, const std::string& path);
+
+// Percent-encodes everything but [A-Za-z0-9-_.~] (a URL query value).
+std::string UrlEncode(absl::string_view s);
+
+// The pids an `rlctl up` supervisor logged in its log file ("supervisor pid
+// P", "started NAME pid P" lines): the supervisor and every process it
+// started, restarts included. Empty when the log cannot be read.
+std::set<pid_t> SupervisorStartedPids(const std::string& supervisor_log);
 
 // A fresh directory under /tmp.
 std::string MakeTempDir(const std::string& prefix = "rlx_test");

@@ -139,6 +139,7 @@ TEST(TopologyTest, RoundTrips) {
   t.replay_address = "127.0.0.1:6";
   t.out_dir = "/o";
   t.checkpoint_dir = "/c";
+  t.monitor_url = "http://127.0.0.1:8";
   ProcessRecord p{"learner", 123, 5, 7, "/bin/learner", "/l/learner.log"};
   p.restarts = 2;
   p.state = "backoff";
@@ -152,6 +153,7 @@ TEST(TopologyTest, RoundTrips) {
   EXPECT_EQ(back->control_socket, "/s/run/supervisor.sock");
   EXPECT_EQ(back->learner_address, t.learner_address);
   EXPECT_EQ(back->out_dir, "/o");
+  EXPECT_EQ(back->monitor_url, "http://127.0.0.1:8");
   ASSERT_EQ(back->processes.size(), 1u);
   EXPECT_EQ(back->processes[0].pid, 123);
   EXPECT_EQ(back->processes[0].metrics_port, 7);
@@ -237,7 +239,8 @@ TEST_F(LocalClusterTest, UpGivesEveryServerPortZeroNeverTheClusterPorts) {
     auto log = ReadFileToString(absl::StrCat(options.state_dir, "/logs/", name, ".log"));
     ASSERT_TRUE(log.ok()) << name;
     EXPECT_TRUE(absl::StrContains(*log, " --port=0 ")) << name << ": " << *log;
-    EXPECT_TRUE(absl::StrContains(*log, " --metrics_port=0 ")) << name << ": " << *log;
+    // /metrics on by default, on a free port.
+    EXPECT_TRUE(absl::StrContains(*log, " --metrics_port=-1 ")) << name << ": " << *log;
     for (int port : {kClusterReplayPort, kClusterLearnerPort, kClusterEvaluatorPort}) {
       EXPECT_FALSE(absl::StrContains(*log, absl::StrCat(port))) << name << ": " << *log;
     }
@@ -403,6 +406,44 @@ TEST_F(LocalClusterTest, ProcessDyingAtStartFailsUpNamingItsLogAndStopsTheRest) 
   EXPECT_EQ(m.find('\n'), std::string::npos);
   EXPECT_FALSE(ReadTopology(TopologyPath(options.state_dir)).ok());
   for (pid_t pid : StartedPids(options.state_dir)) EXPECT_FALSE(ProcessAlive(pid)) << pid;
+}
+
+TEST_F(LocalClusterTest, MetricsFalseTurnsTheMetricsServersOff) {
+  UpOptions options = FakeOptions();
+  options.metrics = false;
+  auto t = Up(options);
+  ASSERT_TRUE(t.ok()) << t.status();
+  for (const char* name : {"replay", "learner", "actor-0", "evaluator"}) {
+    auto log = ReadFileToString(absl::StrCat(options.state_dir, "/logs/", name, ".log"));
+    ASSERT_TRUE(log.ok()) << name;
+    EXPECT_TRUE(absl::StrContains(*log, " --metrics_port=0 ")) << name << ": " << *log;
+  }
+  ASSERT_TRUE(StopLocalCluster(options.state_dir, absl::Seconds(10), nullptr).ok());
+}
+
+TEST_F(LocalClusterTest, MonitorWithoutPrometheusOrMetricsIsReportedBeforeStartingAnything) {
+  UpOptions options = FakeOptions();
+  options.monitor = true;
+  options.prometheus_binary = "/nonexistent/bin/prometheus";
+  auto t = Up(options);
+  ASSERT_FALSE(t.ok());
+  EXPECT_TRUE(absl::IsNotFound(t.status())) << t.status();
+  const std::string m(t.status().message());
+  EXPECT_TRUE(absl::StrContains(m, "/nonexistent/bin/prometheus")) << m;
+  EXPECT_TRUE(absl::StrContains(m, "Debian's package 'prometheus'")) << m;
+  EXPECT_FALSE(FileExists(LogDir(options.state_dir) + "/supervisor.log"));
+
+  options.prometheus_binary = "/bin/sh";  // exists: the rules file is next
+  options.alert_rules = "/nonexistent/alerts.yml";
+  t = Up(options);
+  ASSERT_FALSE(t.ok());
+  EXPECT_TRUE(absl::StrContains(t.status().message(), "--alert_rules")) << t.status();
+
+  options.metrics = false;
+  t = Up(options);
+  EXPECT_TRUE(absl::IsInvalidArgument(t.status())) << t.status();
+  EXPECT_TRUE(absl::StrContains(t.status().message(), "--metrics")) << t.status();
+  EXPECT_FALSE(FileExists(LogDir(options.state_dir) + "/supervisor.log"));
 }
 
 TEST_F(LocalClusterTest, MissingBinaryIsReportedBeforeStartingAnything) {

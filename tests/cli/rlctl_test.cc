@@ -11,8 +11,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
+#include "cli/local_cluster.h"
 #include "core/file_util.h"
 #include "core/server.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/text_format.h"
+#include "google/protobuf/util/json_util.h"
 #include "job.grpc.pb.h"
 #include "tests/test_util.h"
 
@@ -46,6 +50,16 @@ class FakeJobService final : public JobService::Service {
       status->clear_last_eval_return();
       status->set_last_eval_step(0);
       status->clear_best_eval_return();
+      return grpc::Status::OK;
+    }
+    if (request->name() == "plotted") {  // finished, with its curve on disk
+      absl::MutexLock lock(&mu_);
+      *status = Final();
+      status->set_name("plotted");
+      status->set_curve_path(plotted_curve_);
+      status->mutable_spec()->set_algorithm("stream_ac");
+      status->mutable_spec()->set_env("CartPole-v1");
+      status->mutable_spec()->mutable_stop()->set_target_eval_return(475);
       return grpc::Status::OK;
     }
     if (request->name() != "cartpole") {
@@ -89,6 +103,10 @@ class FakeJobService final : public JobService::Service {
     absl::MutexLock lock(&mu_);
     return submitted_;
   }
+  void set_plotted_curve(const std::string& path) {
+    absl::MutexLock lock(&mu_);
+    plotted_curve_ = path;
+  }
 
  private:
   JobStatus Final() const {
@@ -122,6 +140,7 @@ class FakeJobService final : public JobService::Service {
   absl::Mutex mu_;
   std::vector<JobSpec> submitted_ ABSL_GUARDED_BY(mu_);
   bool watched_to_end_ ABSL_GUARDED_BY(mu_) = false;
+  std::string plotted_curve_ ABSL_GUARDED_BY(mu_);
 };
 
 struct Result {
@@ -263,6 +282,185 @@ TEST_F(RlctlTest, WatchOfAFailedJobExitsNonZero) {
   Result missing = Rlctl({"watch", "nope", Address()});
   EXPECT_EQ(missing.code, 1);
   EXPECT_TRUE(OneLine(missing.err)) << missing.err;
+}
+
+// Parses a JSON document (google.protobuf.Struct: numbers are doubles).
+google::protobuf::Struct ParseJson(const std::string& text) {
+  google::protobuf::Struct doc;
+  const auto status = google::protobuf::util::JsonStringToMessage(text, &doc);
+  EXPECT_TRUE(status.ok()) << status.ToString() << "\n" << text;
+  return doc;
+}
+
+const google::protobuf::Value& Field(const google::protobuf::Struct& s, const std::string& key) {
+  static const google::protobuf::Value* missing = new google::protobuf::Value();
+  auto it = s.fields().find(key);
+  EXPECT_NE(it, s.fields().end()) << key;
+  return it == s.fields().end() ? *missing : it->second;
+}
+
+TEST_F(RlctlTest, StatusAsJsonHasTheFactsOfTheStatusLines) {
+  Start(JOB_SUCCEEDED);
+  Result r = Rlctl({"status", Address(), "--output=json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const google::protobuf::Struct doc = ParseJson(r.out);
+  EXPECT_TRUE(Field(doc, "topology").has_null_value());  // --address: no local topology
+  EXPECT_EQ(Field(doc, "learner_address").string_value(), absl::StrCat("127.0.0.1:", port_));
+  const auto& jobs = Field(doc, "jobs").list_value();
+  ASSERT_EQ(jobs.values_size(), 1);
+  const google::protobuf::Struct& job = jobs.values(0).struct_value();
+  EXPECT_EQ(Field(job, "name").string_value(), "cartpole");
+  EXPECT_EQ(Field(job, "state").string_value(), "RUNNING");
+  EXPECT_EQ(Field(job, "env_steps").number_value(), 1000);
+  EXPECT_EQ(Field(job, "episodes").number_value(), 40);
+  EXPECT_EQ(Field(job, "mean_return").number_value(), 87.5);
+  EXPECT_EQ(Field(job, "last_eval_return").number_value(), 120);
+  EXPECT_EQ(Field(job, "last_eval_step").number_value(), 1000);
+  EXPECT_EQ(Field(job, "best_eval_return").number_value(), 120);
+  EXPECT_EQ(Field(job, "policy_version").number_value(), 990);
+  EXPECT_EQ(Field(job, "env_steps_per_second").number_value(), 500);
+
+  // Before any evaluation: null, as the text shows "-".
+  Result fresh = Rlctl({"status", "fresh", Address(), "--output=json"});
+  ASSERT_EQ(fresh.code, 0) << fresh.err;
+  const google::protobuf::Struct fresh_doc = ParseJson(fresh.out);
+  const auto& fresh_job = Field(fresh_doc, "jobs").list_value().values(0).struct_value();
+  EXPECT_TRUE(Field(fresh_job, "last_eval_return").has_null_value()) << fresh.out;
+  EXPECT_TRUE(Field(fresh_job, "best_eval_return").has_null_value()) << fresh.out;
+
+  Result list = Rlctl({"list", Address(), "--output=json"});
+  ASSERT_EQ(list.code, 0) << list.err;
+  EXPECT_EQ(Field(ParseJson(list.out), "jobs").list_value().values_size(), 1);
+
+  Result bad = Rlctl({"status", Address(), "--output=yaml"});
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_TRUE(OneLine(bad.err)) << bad.err;
+}
+
+TEST_F(RlctlTest, StatusAsJsonListsTheProcessesOfTheTopologyAndTheMonitor) {
+  Start(JOB_SUCCEEDED);
+  const std::string state_dir = MakeTempDir("rlctl_json_state");
+  Topology t;  // no supervisor recorded: as `status` sees a topology whose supervisor died
+  t.learner_address = absl::StrCat("127.0.0.1:", port_);
+  t.out_dir = state_dir + "/out";
+  t.monitor_url = "http://127.0.0.1:9";
+  ProcessRecord learner;
+  learner.name = "learner";
+  learner.port = port_;
+  learner.metrics_port = 4321;
+  learner.binary = "/bin/learner";
+  learner.log = state_dir + "/logs/learner.log";
+  learner.state = "backoff";
+  learner.restarts = 2;
+  learner.last_exit = "signal:9";
+  ProcessRecord prometheus = learner;
+  prometheus.name = "prometheus";
+  prometheus.state = "running";
+  prometheus.restarts = 0;
+  prometheus.last_exit = "-";
+  t.processes = {learner, prometheus};
+  ASSERT_TRUE(WriteTopology(TopologyPath(state_dir), t).ok());
+
+  Result text = Rlctl({"status", "--state_dir=" + state_dir});
+  ASSERT_EQ(text.code, 0) << text.err;
+  EXPECT_TRUE(absl::StrContains(text.out, "NO SUPERVISOR")) << text.out;
+  EXPECT_TRUE(absl::StrContains(text.out, "  prometheus ")) << text.out;
+  EXPECT_TRUE(absl::StrContains(text.out, "monitor    http://127.0.0.1:9")) << text.out;
+
+  Result r = Rlctl({"status", "--state_dir=" + state_dir, "--output=json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const google::protobuf::Struct doc = ParseJson(r.out);
+  const google::protobuf::Struct& topology = Field(doc, "topology").struct_value();
+  EXPECT_FALSE(Field(topology, "supervised").bool_value());
+  EXPECT_TRUE(Field(topology, "supervisor_pid").has_null_value());
+  EXPECT_EQ(Field(topology, "monitor_url").string_value(), "http://127.0.0.1:9");
+  EXPECT_EQ(Field(topology, "learner_address").string_value(), t.learner_address);
+  const auto& processes = Field(topology, "processes").list_value();
+  ASSERT_EQ(processes.values_size(), 2);
+  const google::protobuf::Struct& p0 = processes.values(0).struct_value();
+  EXPECT_EQ(Field(p0, "name").string_value(), "learner");
+  EXPECT_TRUE(Field(p0, "pid").has_null_value());
+  EXPECT_EQ(Field(p0, "port").number_value(), port_);
+  EXPECT_EQ(Field(p0, "metrics_port").number_value(), 4321);
+  EXPECT_EQ(Field(p0, "restarts").number_value(), 2);
+  EXPECT_EQ(Field(p0, "state").string_value(), "backoff");
+  EXPECT_EQ(Field(p0, "last_exit").string_value(), "killed by signal 9");
+  const google::protobuf::Struct& p1 = processes.values(1).struct_value();
+  EXPECT_EQ(Field(p1, "name").string_value(), "prometheus");
+  EXPECT_TRUE(Field(p1, "last_exit").has_null_value());
+  EXPECT_EQ(Field(doc, "jobs").list_value().values_size(), 1);
+}
+
+constexpr char kCurve[] =
+    "learner_step,policy_version,mean_return,min,max,episodes\n"
+    "500,500,20,10,31,10\n1000,1000,120,80,200,10\n2000,2000,480,475,500,10\n";
+
+int Polylines(const std::string& path) {
+  const std::string svg = ReadFileToString(path).value_or("");
+  int n = 0;
+  for (size_t at = svg.find("<polyline"); at != std::string::npos;
+       at = svg.find("<polyline", at + 1)) {
+    ++n;
+  }
+  return n;
+}
+
+TEST_F(RlctlTest, PlotWritesTheSvgOfTheEvaluatorsCurveWithTheTarget) {
+  Start(JOB_SUCCEEDED);
+  const std::string job_dir = MakeTempDir("rlctl_plot") + "/out/plotted";
+  ASSERT_TRUE(MakeDirs(job_dir).ok());
+  ASSERT_TRUE(WriteStringAtomically(job_dir + "/eval_curve.csv", kCurve).ok());
+  service_->set_plotted_curve(job_dir + "/eval_curve.csv");
+
+  // Default: next to the curve.
+  Result r = Rlctl({"plot", "plotted", Address()});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(absl::StartsWith(r.out, job_dir + "/learning_curve.svg\n")) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "evaluation (3 points)")) << r.out;
+  EXPECT_EQ(Polylines(job_dir + "/learning_curve.svg"), 1);
+  EXPECT_TRUE(absl::StrContains(ReadFileToString(job_dir + "/learning_curve.svg").value_or(""),
+                                "target 475"));
+
+  // --svg, and a training return recorded by a watch: two series.
+  ASSERT_TRUE(WriteStringAtomically(job_dir + "/train_return.csv",
+                                    "env_steps,mean_return,episodes\n400,15,20\n1900,300,70\n")
+                  .ok());
+  const std::string svg = MakeTempDir("rlctl_plot_svg") + "/sub/curve.svg";
+  r = Rlctl({"plot", "plotted", Address(), "--svg=" + svg});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(absl::StartsWith(r.out, svg + "\n")) << r.out;
+  EXPECT_EQ(Polylines(svg), 2);
+
+  Result missing = Rlctl({"plot", "nope", Address()});
+  EXPECT_EQ(missing.code, 1);
+  EXPECT_TRUE(OneLine(missing.err)) << missing.err;
+}
+
+TEST(RlctlPlotTest, PlotReadsTheLearnersRegistryWhenNoTopologyRuns) {
+  // After `rlctl run` / `rlctl down`: no learner, but its registry and the curve stay.
+  const std::string state_dir = MakeTempDir("rlctl_plot_offline");
+  ASSERT_TRUE(MakeDirs(state_dir + "/out/done").ok());
+  ASSERT_TRUE(WriteStringAtomically(state_dir + "/out/done/eval_curve.csv", kCurve).ok());
+  ListJobsResponse registry;
+  JobStatus* job = registry.add_jobs();
+  job->set_name("done");
+  job->set_state(JOB_SUCCEEDED);
+  job->set_env_steps(2000);
+  job->mutable_spec()->mutable_stop()->set_target_eval_return(475);
+  std::string text;
+  ASSERT_TRUE(google::protobuf::TextFormat::PrintToString(registry, &text));
+  ASSERT_TRUE(MakeDirs(state_dir + "/checkpoints").ok());
+  ASSERT_TRUE(WriteStringAtomically(state_dir + "/checkpoints/jobs.textproto", text).ok());
+
+  Result r = Rlctl({"plot", "done", "--state_dir=" + state_dir});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(absl::StartsWith(r.out, state_dir + "/out/done/learning_curve.svg\n")) << r.out;
+  EXPECT_EQ(Polylines(state_dir + "/out/done/learning_curve.svg"), 1);
+
+  Result unknown = Rlctl({"plot", "other", "--state_dir=" + state_dir});
+  EXPECT_EQ(unknown.code, 1);
+  EXPECT_TRUE(OneLine(unknown.err)) << unknown.err;
+  EXPECT_TRUE(absl::StrContains(unknown.err, "jobs.textproto")) << unknown.err;
 }
 
 TEST(RlctlErrorsTest, JobFileErrorsAreOneLineAndNonZero) {

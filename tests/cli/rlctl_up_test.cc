@@ -2,7 +2,9 @@
 // the same port, the actors find it again (a job runs to the end), `rlctl
 // restart` starts a new learner on that port too, `rlctl status` shows pids
 // and restart counts, and `rlctl down` leaves no process behind: every pid
-// the supervisor ever started, and the supervisor, are gone.
+// the supervisor ever started, and the supervisor, are gone. `rlctl run`
+// writes the job's learning curve at the end, and `rlctl plot` finds the job
+// afterwards in the learner's registry.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -73,22 +75,7 @@ class RlctlUpTest : public ::testing::Test {
 
   // The supervisor and every pid it started ("started NAME pid P" lines).
   std::set<pid_t> StartedPids() {
-    std::set<pid_t> pids;
-    absl::StatusOr<std::string> log = ReadFileToString(LogDir(state_dir_) + "/supervisor.log");
-    if (!log.ok()) return pids;
-    for (absl::string_view line : absl::StrSplit(*log, '\n')) {
-      for (absl::string_view marker : {" started ", " supervisor pid "}) {
-        const size_t at = line.find(marker);
-        if (at == absl::string_view::npos) continue;
-        std::vector<absl::string_view> words =
-            absl::StrSplit(line.substr(at), ' ', absl::SkipEmpty());
-        for (size_t i = 0; i + 1 < words.size(); ++i) {
-          int pid = 0;
-          if (words[i] == "pid" && absl::SimpleAtoi(words[i + 1], &pid)) pids.insert(pid);
-        }
-      }
-    }
-    return pids;
+    return SupervisorStartedPids(LogDir(state_dir_) + "/supervisor.log");
   }
 
   std::string dir_, state_dir_;
@@ -163,6 +150,43 @@ TEST_F(RlctlUpTest, KilledLearnerComesBackOnItsPortAndDownLeavesNoProcessBehind)
       << down.output;
   for (pid_t pid : pids) EXPECT_FALSE(ProcessAlive(pid)) << "pid " << pid << " still runs";
   EXPECT_FALSE(FileExists(TopologyPath(state_dir_)));
+}
+
+// `rlctl run`: up, submit, watch, down, and the learning curve at the end:
+// the evaluator's curve and the training return the watch recorded.
+TEST_F(RlctlUpTest, RunWritesTheLearningCurveAtTheEndAndStopsEverything) {
+  const std::string job = dir_ + "/run.textproto";
+  std::ofstream(job) << R"(name: "run_curve" algorithm: "stream_ac" env: "CartPole-v1"
+                           num_actors: 1 seed: 2
+                           stop { max_env_steps: 3000 target_eval_return: 475 }
+                           eval { every_learner_steps: 500 episodes: 2 })";
+  RlctlRun run = Rlctl({"run", job, "--actors=1", "--interval_ms=200", "--start_timeout_s=90"},
+                       absl::Seconds(240));
+  ASSERT_EQ(run.code, 0) << run.output;
+  const std::string svg = absl::StrCat(state_dir_, "/out/run_curve/learning_curve.svg");
+  EXPECT_TRUE(absl::StrContains(run.output, absl::StrCat("learning curve ", svg, ": ")))
+      << run.output;
+  // The training return recorded while `run` watched is always there; the
+  // evaluator (every 500 steps) normally has a row too, unless it lagged
+  // behind the whole short job.
+  EXPECT_TRUE(absl::StrContains(run.output, "training return (")) << run.output;
+  const int series = absl::StrContains(run.output, ": evaluation (") ? 2 : 1;
+  const std::string text = ReadFileToString(svg).value_or("");
+  int polylines = 0;
+  for (size_t at = text.find("<polyline"); at != std::string::npos;
+       at = text.find("<polyline", at + 1)) {
+    ++polylines;
+  }
+  EXPECT_EQ(polylines, series) << run.output;
+  EXPECT_TRUE(FileExists(absl::StrCat(state_dir_, "/out/run_curve/train_return.csv")));
+  EXPECT_TRUE(absl::StrContains(text, "target 475")) << text.substr(0, 400);
+  EXPECT_FALSE(FileExists(TopologyPath(state_dir_)));
+  for (pid_t pid : StartedPids()) EXPECT_FALSE(ProcessAlive(pid)) << "pid " << pid << " still runs";
+
+  // After `run`, `plot` finds the job in the learner's registry.
+  RlctlRun plot = Rlctl({"plot", "run_curve", "--svg=" + dir_ + "/again.svg"}, absl::Seconds(30));
+  EXPECT_EQ(plot.code, 0) << plot.output;
+  EXPECT_TRUE(FileExists(dir_ + "/again.svg"));
 }
 
 }  // namespace

@@ -249,18 +249,6 @@ inline bool NameExposed(const std::string& name, const std::set<std::string>& ex
   return false;
 }
 
-inline std::string UrlEncode(absl::string_view s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      absl::StrAppend(&out, "%", absl::Hex(c, absl::kZeroPad2));
-    }
-  }
-  return out;
-}
-
 // Parses a JSON document into a protobuf Struct (arbitrary JSON objects).
 inline absl::StatusOr<google::protobuf::Struct> ParseJson(const std::string& json) {
   google::protobuf::Struct s;
