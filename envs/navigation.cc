@@ -20,6 +20,8 @@ constexpr double kPi = 3.14159265358979323846;
 // the area: clamping into the border cells keeps queries exact, and a small
 // margin keeps the per-step cost of the grid (one pass over its cells) low.
 constexpr double kGridMargin = 0.25;
+// NavigationEnv::contact_ bits.
+constexpr uint8_t kAgentContact = 1, kObstacleContact = 2;
 
 float Clamp(float v, float lo, float hi) { return v < lo ? lo : (v > hi ? hi : v); }
 
@@ -155,7 +157,8 @@ absl::StatusOr<std::unique_ptr<NavigationEnv>> NavigationEnv::Create(
         absl::StrCat("navigation: episode_steps must be >= 0, got ", config.episode_steps));
   }
   for (double v : {config.progress_reward, config.collision_penalty, config.action_cost,
-                   config.goal_bonus, config.proximity_penalty, config.obstacle_proximity_penalty}) {
+                   config.goal_bonus, config.proximity_penalty, config.obstacle_proximity_penalty,
+                   config.obstacle_collision_penalty}) {
     if (!std::isfinite(v)) return absl::InvalidArgumentError("navigation: rewards must be finite");
   }
   return std::unique_ptr<NavigationEnv>(new NavigationEnv(config));
@@ -370,12 +373,12 @@ void NavigationEnv::Sense() {
   const float collide2 = static_cast<float>(nav::kCollisionDistance * nav::kCollisionDistance);
   for (int i = 0; i < n_; ++i) {
     const float x = pos_[2 * i], y = pos_[2 * i + 1];
-    bool touching = false;
+    uint8_t touching = 0;
     float nearest2 = kInf;
     grid_.ForEachWithin(x, y, i, [&](int j, float, float, float d2) {
       graph_.neighbors.push_back(j);
       graph_d2_.push_back(d2);
-      touching |= d2 < collide2;
+      if (d2 < collide2) touching |= kAgentContact;
       nearest2 = std::min(nearest2, d2);
     });
     graph_.offsets[i + 1] = static_cast<int32_t>(graph_.neighbors.size());
@@ -389,7 +392,7 @@ void NavigationEnv::Sense() {
       for (int k = obstacle_cell_offsets_[cell]; k < obstacle_cell_offsets_[cell + 1]; ++k) {
         const float sd = ObstacleSignedDistance(obstacles_[obstacle_cell_items_[k]], x, y) -
                          static_cast<float>(nav::kAgentRadius);
-        touching |= sd < 0;
+        if (sd < 0) touching |= kObstacleContact;
         obstacle_clearance = std::min(obstacle_clearance, sd);
       }
     }
@@ -480,11 +483,13 @@ void NavigationEnv::WriteObservation(int i, float* out) const {
   Lidar(i, hits);
   const float active = static_cast<float>(nav::kLidarActiveRange);
   for (int r = 0; r < nav::kLidarRays; ++r, slot += sw) {
-    if (!(hits[r] < active)) continue;
+    const bool hit = hits[r] < active;
+    if (!hit && !config_.free_rays) continue;
+    const float reach = hit ? hits[r] : active;
     slot[0] = 1.0f;
-    slot[2] = 1.0f;
-    slot[3] = hits[r] * ray_cos_[r] * kScale;
-    slot[4] = hits[r] * ray_sin_[r] * kScale;
+    slot[2] = hit ? 1.0f : 0.0f;
+    slot[3] = reach * ray_cos_[r] * kScale;
+    slot[4] = reach * ray_sin_[r] * kScale;
     slot[5] = -vx * kScale;
     slot[6] = -vy * kScale;
   }
@@ -525,7 +530,12 @@ absl::Status NavigationEnv::Step(absl::Span<const float> actions, MultiAgentStep
     const float potential = ProgressPotential(i, d);
     double r = config_.progress_reward * (dist_[i] - potential) -
                config_.action_cost * (ux * ux + uy * uy);
-    if (contact_[i]) r -= config_.collision_penalty;
+    if (config_.obstacle_collision_penalty < 0) {
+      if (contact_[i]) r -= config_.collision_penalty;
+    } else {
+      if (contact_[i] & kAgentContact) r -= config_.collision_penalty;
+      if (contact_[i] & kObstacleContact) r -= config_.obstacle_collision_penalty;
+    }
     if (config_.obstacle_proximity_penalty < 0) {  // one ramp over the nearest surface of either
       r -= config_.proximity_penalty * NearMiss(std::min(clearance_[i], obstacle_clearance_[i]));
     } else {
@@ -563,14 +573,15 @@ absl::StatusOr<NavigationConfig> ParseNavigationConfig(absl::string_view setting
     int i = 0;
     double d = 0;
     if (key == "agents" || key == "neighbors" || key == "episode_steps" || key == "obstacles" ||
-        key == "geodesic") {
+        key == "geodesic" || key == "free_rays") {
       if (!absl::SimpleAtoi(value, &i)) return bad();
       if (key == "agents") c.num_agents = i;
       if (key == "neighbors") c.max_agent_neighbors = i;
       if (key == "episode_steps") c.episode_steps = i;
-      if (key == "obstacles" || key == "geodesic") {
+      if (key == "obstacles" || key == "geodesic" || key == "free_rays") {
         if (i != 0 && i != 1) return bad();
-        (key == "obstacles" ? c.obstacles : c.geodesic_progress) = i == 1;
+        (key == "obstacles" ? c.obstacles : key == "geodesic" ? c.geodesic_progress : c.free_rays) =
+            i == 1;
       }
     } else if (key == "scenario") {
       absl::StatusOr<NavigationScenario> s = ParseNavigationScenario(value);
@@ -578,7 +589,7 @@ absl::StatusOr<NavigationConfig> ParseNavigationConfig(absl::string_view setting
       c.scenario = *s;
     } else if (key == "progress_reward" || key == "collision_penalty" || key == "action_cost" ||
                key == "goal_bonus" || key == "proximity_penalty" || key == "proximity_range" ||
-               key == "obstacle_proximity_penalty") {
+               key == "obstacle_proximity_penalty" || key == "obstacle_collision_penalty") {
       if (!absl::SimpleAtod(value, &d) || !std::isfinite(d)) return bad();
       if (key == "progress_reward") c.progress_reward = d;
       if (key == "collision_penalty") c.collision_penalty = d;
@@ -587,12 +598,14 @@ absl::StatusOr<NavigationConfig> ParseNavigationConfig(absl::string_view setting
       if (key == "proximity_penalty") c.proximity_penalty = d;
       if (key == "proximity_range") c.proximity_range = d;
       if (key == "obstacle_proximity_penalty") c.obstacle_proximity_penalty = d;
+      if (key == "obstacle_collision_penalty") c.obstacle_collision_penalty = d;
     } else {
       return absl::InvalidArgumentError(absl::StrCat(
           "unknown navigation setting \"", key,
-          "\"; known: agents, scenario, obstacles, geodesic, neighbors, episode_steps, progress_reward, "
+          "\"; known: agents, scenario, obstacles, geodesic, free_rays, neighbors, episode_steps, "
+          "progress_reward, "
           "collision_penalty, action_cost, goal_bonus, proximity_penalty, proximity_range, "
-          "obstacle_proximity_penalty"));
+          "obstacle_proximity_penalty, obstacle_collision_penalty"));
     }
   }
   if (c.num_agents < 1 || c.num_agents > 65536) {

@@ -97,6 +97,16 @@ struct NavigationConfig {
   // shaping: its corner graph costs O(M^3) per reset for M obstacles, so
   // Create refuses it above kMaxGeodesicAgents agents.
   bool geodesic_progress = false;
+  // >= 0: the per-step penalty while in contact with an obstacle, apart from
+  // collision_penalty's for agents (both when touching both). < 0: one
+  // collision_penalty for contact with anything.
+  double obstacle_collision_penalty = -1.0;
+  // With obstacles: a ray that hits nothing within 0.4 fills its slot with
+  // a free-space node [1, 0, 0, ray end point, -velocity] (type flags both 0)
+  // instead of leaving it empty, so the policy sees where the way is clear
+  // and an obstacle coming into range changes a node's type, not the
+  // number of nodes.
+  bool free_rays = false;
 };
 
 // Side of the square area for n agents at the fixed density, and the step
@@ -184,6 +194,7 @@ class NavigationEnv : public MultiAgentEnv {
   std::unique_ptr<ObstacleRoutes> routes_;
   std::vector<Obstacle> obstacles_;
   std::vector<NavigationAgentStats> stats_;
+  // Bits: kAgentContact, kObstacleContact (0: no contact).
   std::vector<uint8_t> contact_;
   // To the nearest agent's and the nearest obstacle's surface (each capped
   // at proximity_range).

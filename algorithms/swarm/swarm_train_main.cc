@@ -59,6 +59,11 @@ ABSL_FLAG(double, proximity_penalty, -1, "Near-miss ramp under --proximity_range
 ABSL_FLAG(double, obstacle_proximity_penalty, -1,
           "The near-miss ramp's weight for obstacles alone (--proximity_penalty then counts agents "
           "only; < 0: one ramp over the nearest surface of either).");
+ABSL_FLAG(double, obstacle_collision_penalty, -1,
+          "Per step in contact with an obstacle, apart from --collision_penalty's for agents (< 0: "
+          "one penalty for any contact).");
+ABSL_FLAG(bool, free_rays, false,
+          "With --obstacles: rays that hit nothing fill their slot with a free-space node.");
 ABSL_FLAG(double, goal_bonus, -1, "Paid once when an agent reaches its goal (-1: env default).");
 ABSL_FLAG(double, proximity_range, -1,
           "Clearance under which the near-miss ramp starts, in (0, 0.4] (< 0: the env's 0.1).");
@@ -134,6 +139,8 @@ int Main() {
   if (double v = absl::GetFlag(FLAGS_proximity_penalty); v >= 0) o.env.proximity_penalty = v;
   if (double v = absl::GetFlag(FLAGS_proximity_range); v >= 0) o.env.proximity_range = v;
   o.env.obstacle_proximity_penalty = absl::GetFlag(FLAGS_obstacle_proximity_penalty);
+  o.env.obstacle_collision_penalty = absl::GetFlag(FLAGS_obstacle_collision_penalty);
+  o.env.free_rays = absl::GetFlag(FLAGS_free_rays);
   if (double v = absl::GetFlag(FLAGS_goal_bonus); v >= 0) o.env.goal_bonus = v;
   o.agent_steps = absl::GetFlag(FLAGS_agent_steps);
   o.max_seconds = 60 * absl::GetFlag(FLAGS_max_minutes);

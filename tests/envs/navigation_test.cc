@@ -278,6 +278,81 @@ TEST(NavigationTest, ObstacleDistanceRayHitsAndContact) {
                                  std::vector<float>{1, 0, 1, -0.7f, 0, 0, 0}));
 }
 
+TEST(NavigationTest, FreeRaysFillMissedRaySlotsWithFreeSpaceNodes) {
+  // A 0.2 x 0.2 box 0.25 to the agent's -x side (its surface 0.15 away);
+  // the agent moves at (0.1, 0).
+  Obstacle o;
+  o.cx = 0.75f;
+  o.cy = 1.0f;
+  o.hw = 0.1f;
+  o.hh = 0.1f;
+  NavigationConfig c;
+  c.num_agents = 1;
+  c.obstacles = true;
+  c.free_rays = true;
+  std::unique_ptr<NavigationEnv> env = *NavigationEnv::Create(c);
+  ASSERT_TRUE(env->SetState({1.0f, 1.0f}, {0.1f, 0}, {3, 3}, {o}).ok());
+  std::vector<float> obs;
+  env->Observations(&obs);
+  const float* rays = &obs[5 + 8 * 7];
+  // Ray 0 (-x) hits the box at 0.15: an obstacle node.
+  EXPECT_THAT(std::vector<float>(rays, rays + 7),
+              testing::Pointwise(testing::FloatNear(1e-5),
+                                 std::vector<float>{1, 0, 1, -0.3f, 0, -0.2f, 0}));
+  // Ray 16 (+x) hits nothing: a free-space node at the ray's end, 0.4 away.
+  EXPECT_THAT(std::vector<float>(rays + 16 * 7, rays + 17 * 7),
+              testing::Pointwise(testing::FloatNear(1e-5),
+                                 std::vector<float>{1, 0, 0, 0.8f, 0, -0.2f, 0}));
+  // Every ray slot is valid; without free_rays only the hits are.
+  int valid = 0;
+  for (int r = 0; r < 32; ++r) valid += rays[r * 7] == 1.0f;
+  EXPECT_EQ(valid, 32);
+  c.free_rays = false;
+  env = *NavigationEnv::Create(c);
+  ASSERT_TRUE(env->SetState({1.0f, 1.0f}, {0.1f, 0}, {3, 3}, {o}).ok());
+  env->Observations(&obs);
+  int hits = 0;
+  for (int r = 0; r < 32; ++r) hits += rays[r * 7] == 1.0f;
+  EXPECT_GT(hits, 0);
+  EXPECT_LT(hits, 32);
+  EXPECT_EQ(rays[16 * 7], 0.0f);
+  EXPECT_TRUE(ParseNavigationConfig("free_rays=1")->free_rays);
+  EXPECT_FALSE(ParseNavigationConfig("free_rays=2").ok());
+}
+
+TEST(NavigationTest, ObstacleCollisionPenaltyChargesObstacleContactsApart) {
+  // Agent 0 touches the box (0.03 from its side) and agent 1 (0.08 apart);
+  // agent 1 touches only agent 0.
+  Obstacle o;
+  o.cx = 0.5f;
+  o.cy = 1.0f;
+  o.hw = 0.1f;
+  o.hh = 0.1f;
+  NavigationConfig c;
+  c.num_agents = 2;
+  c.obstacles = true;
+  c.collision_penalty = 20;
+  c.action_cost = 0;
+  auto rewards = [&](double obstacle_penalty) {
+    c.obstacle_collision_penalty = obstacle_penalty;
+    std::unique_ptr<NavigationEnv> env = *NavigationEnv::Create(c);
+    EXPECT_TRUE(env->SetState({0.63f, 1.0f, 0.71f, 1.0f}, {0, 0, 0, 0}, {0.63f, 3, 0.71f, 3}, {o}).ok());
+    EXPECT_TRUE(env->in_collision(0));
+    EXPECT_TRUE(env->in_collision(1));
+    MultiAgentStepResult r;
+    EXPECT_TRUE(env->Step({0, 0, 0, 0}, &r).ok());
+    EXPECT_EQ(env->stats()[0].collisions, 1);  // one contact begun, with two things
+    return r.rewards;
+  };
+  std::vector<float> r = rewards(-1);  // default: one penalty for any contact
+  EXPECT_NEAR(r[0], -20, 1e-4);
+  EXPECT_NEAR(r[1], -20, 1e-4);
+  r = rewards(3);
+  EXPECT_NEAR(r[0], -23, 1e-4);
+  EXPECT_NEAR(r[1], -20, 1e-4);
+  EXPECT_EQ(ParseNavigationConfig("obstacle_collision_penalty=3")->obstacle_collision_penalty, 3.0);
+}
+
 TEST(NavigationTest, ContactAndClearanceSeeObstaclesAcrossGridCellBorders) {
   // Grid cells are 0.5 wide from -0.25: [0.25, 0.75) and [0.75, 1.25). The
   // box's left side is at x = 0.76, in the second cell; an agent at x = 0.73
