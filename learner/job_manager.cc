@@ -241,6 +241,11 @@ absl::StatusOr<JobStatus> JobManager::Cancel(const std::string& name) {
     auto it = jobs_.find(name);
     if (it == jobs_.end()) return absl::NotFoundError(absl::StrCat("no job named '", name, "'"));
     Record& r = it->second;
+    if (r.run != nullptr && r.run->finished()) {
+      const JobStatus ended = r.run->status();
+      return absl::FailedPreconditionError(absl::StrCat(
+          "job '", name, "' already ended (", JobState_Name(ended.state()), ")"));
+    }
     if (r.run != nullptr) {
       run = r.run;
     } else if (r.status.state() == JOB_QUEUED) {
@@ -290,9 +295,25 @@ absl::StatusOr<Assignment> JobManager::Lease(const LeaseAssignmentRequest& reque
 }
 
 absl::Status JobManager::Report(const EvaluationReport& report) {
-  std::shared_ptr<JobRun> run = Running(report.job_name());
-  if (run == nullptr) {
-    return absl::NotFoundError(absl::StrCat("job '", report.job_name(), "' is not running"));
+  std::shared_ptr<JobRun> run;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = jobs_.find(report.job_name());
+    if (it == jobs_.end()) {
+      return absl::NotFoundError(absl::StrCat("no job named '", report.job_name(), "'"));
+    }
+    Record& r = it->second;
+    if (r.run != nullptr) {
+      run = r.run;  // running, or ended and not yet collected: its status takes it
+    } else if (r.status.state() == JOB_QUEUED) {
+      return absl::NotFoundError(absl::StrCat("job '", report.job_name(), "' is not running"));
+    } else {
+      // The evaluation of the final parameters usually arrives after the
+      // job ended: it still counts for the job's last and best returns.
+      RecordEvaluation(report, &r.status);
+      (void)SaveRegistryLocked();
+      return absl::OkStatus();
+    }
   }
   run->ReportEvaluation(report);
   return absl::OkStatus();

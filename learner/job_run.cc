@@ -151,14 +151,18 @@ void JobRun::DropDeadStreams() {
   }
 }
 
+void RecordEvaluation(const EvaluationReport& report, JobStatus* status) {
+  status->set_last_eval_return(report.mean_return());
+  status->set_last_eval_step(report.learner_steps());
+  if (!report.curve_path().empty()) status->set_curve_path(report.curve_path());
+  if (!status->has_best_eval_return() || report.mean_return() > status->best_eval_return()) {
+    status->set_best_eval_return(report.mean_return());
+  }
+}
+
 void JobRun::ReportEvaluation(const EvaluationReport& report) {
   absl::MutexLock lock(&mu_);
-  status_.set_last_eval_return(report.mean_return());
-  status_.set_last_eval_step(report.learner_steps());
-  if (!report.curve_path().empty()) status_.set_curve_path(report.curve_path());
-  if (!status_.has_best_eval_return() || report.mean_return() > status_.best_eval_return()) {
-    status_.set_best_eval_return(report.mean_return());
-  }
+  RecordEvaluation(report, &status_);
   if (options_.metrics != nullptr) options_.metrics->eval_return.Set(report.mean_return());
   if (spec_.stop().has_target_eval_return() &&
       report.mean_return() >= spec_.stop().target_eval_return()) {

@@ -66,6 +66,10 @@ struct StreamLease {
   std::vector<int64_t> stream_ids;
 };
 
+// Records an evaluation in a job's status: last return and step, the best
+// return so far, the curve's path.
+void RecordEvaluation(const EvaluationReport& report, JobStatus* status);
+
 class JobRun {
  public:
   // spec must be valid (ValidateJobSpec). Starts the run's thread.

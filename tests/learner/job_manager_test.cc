@@ -669,6 +669,38 @@ TEST_F(JobManagerTest, EvaluationReportsSetTheCurvePathAndUnsetReturnsMeanNoEval
   EXPECT_TRUE(manager_->Cancel("evals").ok());
 }
 
+// The evaluation of the final parameters arrives after the job ended: it
+// still sets the job's last and best returns (kept in the registry). A
+// second cancel of an ended job is refused, naming its state.
+TEST_F(JobManagerTest, EvaluationAfterTheJobEndedCountsAndCancellingItAgainIsRefused) {
+  ASSERT_TRUE(manager_->Submit(CartPoleJob("ended", 1000000)).ok());
+  ASSERT_TRUE(manager_->Submit(CartPoleJob("waiting", 1000000)).ok());
+  ASSERT_TRUE(WaitFor([&] { return manager_->Running("ended") != nullptr; }, absl::Seconds(10)));
+  ASSERT_EQ(manager_->Cancel("ended")->state(), JOB_CANCELLED);
+  EvaluationReport report;
+  report.set_job_name("ended");
+  report.set_learner_steps(0);
+  report.set_mean_return(42);
+  report.set_curve_path("/out/ended/eval_curve.csv");
+  ASSERT_TRUE(manager_->Report(report).ok());
+  absl::StatusOr<JobStatus> after = manager_->Get("ended");
+  EXPECT_EQ(after->state(), JOB_CANCELLED);
+  EXPECT_EQ(after->last_eval_return(), 42);
+  EXPECT_EQ(after->best_eval_return(), 42);
+  EXPECT_EQ(after->curve_path(), "/out/ended/eval_curve.csv");
+  absl::StatusOr<JobStatus> again = manager_->Cancel("ended");
+  EXPECT_EQ(again.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(again.status().message()), testing::HasSubstr("JOB_CANCELLED"));
+  // Unknown jobs are not found; "waiting" now runs (the queue moved on).
+  report.set_job_name("nobody");
+  EXPECT_EQ(manager_->Report(report).code(), absl::StatusCode::kNotFound);
+  ASSERT_TRUE(WaitFor([&] { return manager_->Running("waiting") != nullptr; }, absl::Seconds(10)));
+  // Kept across a learner restart.
+  StartManager(Options());
+  EXPECT_EQ(manager_->Get("ended")->best_eval_return(), 42);
+  EXPECT_TRUE(manager_->Cancel("waiting").ok());
+}
+
 // Every watcher used to hold a server thread (300 watchers: 320 threads and
 // a tenth of the training speed). Now watchers are reactors.
 TEST_F(JobManagerTest, WatchersHoldNoThreadsAndTheIntervalHasAFloor) {
