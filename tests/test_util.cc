@@ -64,12 +64,14 @@ std::string UrlEncode(absl::string_view s) {
   return out;
 }
 
-std::set<pid_t> SupervisorStartedPids(const std::string& supervisor_log) {
+std::set<pid_t> SupervisorStartedPids(const std::string& supervisor_log, bool with_supervisor) {
   std::set<pid_t> pids;
   absl::StatusOr<std::string> log = ReadFileToString(supervisor_log);
   if (!log.ok()) return pids;
+  std::vector<absl::string_view> markers = {" started "};
+  if (with_supervisor) markers.push_back(" supervisor pid ");
   for (absl::string_view line : absl::StrSplit(*log, '\n')) {
-    for (absl::string_view marker : {" started ", " supervisor pid "}) {
+    for (absl::string_view marker : markers) {
       const size_t at = line.find(marker);
       if (at == absl::string_view::npos) continue;
       std::vector<absl::string_view> words = absl::StrSplit(line.substr(at), ' ', absl::SkipEmpty());

@@ -24,10 +24,12 @@ absl::StatusOr<std::string> HttpGet(const std::string& host, int port, const std
 // Percent-encodes everything but [A-Za-z0-9-_.~] (a URL query value).
 std::string UrlEncode(absl::string_view s);
 
-// The pids an `rlctl up` supervisor logged in its log file ("supervisor pid
-// P", "started NAME pid P" lines): the supervisor and every process it
-// started, restarts included. Empty when the log cannot be read.
-std::set<pid_t> SupervisorStartedPids(const std::string& supervisor_log);
+// The pids an `rlctl up` supervisor logged in its log file: every process
+// it started ("started NAME pid P" lines, restarts included) and, with
+// with_supervisor, the supervisor itself ("supervisor pid P"). Empty when
+// the log cannot be read.
+std::set<pid_t> SupervisorStartedPids(const std::string& supervisor_log,
+                                      bool with_supervisor = true);
 
 // A fresh directory under /tmp.
 std::string MakeTempDir(const std::string& prefix = "rlx_test");

@@ -96,21 +96,10 @@ std::optional<ProcessRecord> WaitForProcess(const std::string& state_dir, const 
   return found;
 }
 
-// Every pid the supervisor started ("started NAME pid P" in its log).
+// Every pid the supervisor started ("started NAME pid P" in its log; not
+// the supervisor itself).
 std::set<pid_t> StartedPids(const std::string& state_dir) {
-  std::set<pid_t> pids;
-  absl::StatusOr<std::string> log = ReadFileToString(LogDir(state_dir) + "/supervisor.log");
-  if (!log.ok()) return pids;
-  for (absl::string_view line : absl::StrSplit(*log, '\n')) {
-    const size_t at = line.find(" started ");
-    if (at == absl::string_view::npos) continue;
-    std::vector<absl::string_view> words = absl::StrSplit(line.substr(at), ' ', absl::SkipEmpty());
-    for (size_t i = 0; i + 1 < words.size(); ++i) {
-      int pid = 0;
-      if (words[i] == "pid" && absl::SimpleAtoi(words[i + 1], &pid)) pids.insert(pid);
-    }
-  }
-  return pids;
+  return SupervisorStartedPids(LogDir(state_dir) + "/supervisor.log", /*with_supervisor=*/false);
 }
 
 // Stops a topology a failed test left behind.

@@ -26,15 +26,11 @@
 #include "core/file_util.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
+#include "tests/cli/rlctl_topology_fixture.h"
 #include "tests/test_util.h"
 
 namespace rlx::cli {
 namespace {
-
-struct RlctlRun {
-  std::optional<int> code;
-  std::string output;  // stdout and stderr
-};
 
 absl::StatusOr<google::protobuf::Struct> ParseJson(const std::string& text) {
   google::protobuf::Struct doc;
@@ -49,7 +45,7 @@ const google::protobuf::Value& Get(const google::protobuf::Struct& s, const std:
   return it == s.fields().end() ? *missing : it->second;
 }
 
-class RlctlMonitorTest : public ::testing::Test {
+class RlctlMonitorTest : public RlctlTopologyTest {
  protected:
   void SetUp() override {
     prometheus_ = DefaultPrometheusBinary();
@@ -57,34 +53,7 @@ class RlctlMonitorTest : public ::testing::Test {
       GTEST_SKIP() << prometheus_ << " is missing (Debian package prometheus; "
                    << "scripts/install-deps.sh installs it)";
     }
-    dir_ = MakeTempDir("rlctl_monitor");
-    state_dir_ = dir_ + "/state";
-  }
-  void TearDown() override {
-    if (state_dir_.empty()) return;
-    // Always `rlctl down`; then nothing the supervisor started may be left.
-    if (FileExists(TopologyPath(state_dir_))) Rlctl({"down", "--timeout_s=5"}, absl::Seconds(90));
-    for (pid_t pid : StartedPids()) {
-      if (ProcessAlive(pid)) ::kill(pid, SIGKILL);
-    }
-  }
-
-  RlctlRun Rlctl(std::vector<std::string> args, absl::Duration timeout) {
-    const std::string log = absl::StrCat(dir_, "/rlctl-", runs_++, ".log");
-    std::vector<std::string> argv = {BinaryPath("rlctl")};
-    argv.insert(argv.end(), args.begin(), args.end());
-    argv.push_back("--state_dir=" + state_dir_);
-    RlctlRun run;
-    absl::StatusOr<Subprocess> p = Subprocess::Start(argv, log);
-    if (!p.ok()) return run;
-    run.code = p->Wait(timeout);
-    run.output = ReadFileToString(log).value_or("");
-    return run;
-  }
-
-  // The supervisor and every pid it started.
-  std::set<pid_t> StartedPids() {
-    return SupervisorStartedPids(LogDir(state_dir_) + "/supervisor.log");
+    MakeStateDir("rlctl_monitor");
   }
 
   // GET on Prometheus's HTTP API: the "data" member of a success answer.
@@ -111,9 +80,8 @@ class RlctlMonitorTest : public ::testing::Test {
     return v;
   }
 
-  std::string prometheus_, dir_, state_dir_;
+  std::string prometheus_;
   int port_ = 0;
-  int runs_ = 0;
 };
 
 TEST_F(RlctlMonitorTest, PrometheusScrapesEveryProcessAndDownStopsIt) {

@@ -17,43 +17,15 @@
 #include "absl/strings/str_split.h"
 #include "cli/local_cluster.h"
 #include "core/file_util.h"
+#include "tests/cli/rlctl_topology_fixture.h"
 #include "tests/test_util.h"
 
 namespace rlx::cli {
 namespace {
 
-struct RlctlRun {
-  std::optional<int> code;
-  std::string output;  // stdout and stderr
-};
-
-class RlctlUpTest : public ::testing::Test {
+class RlctlUpTest : public RlctlTopologyTest {
  protected:
-  void SetUp() override {
-    dir_ = MakeTempDir("rlctl_up");
-    state_dir_ = dir_ + "/state";
-  }
-  void TearDown() override {
-    // A failed test still leaves nothing running.
-    if (FileExists(TopologyPath(state_dir_))) Rlctl({"down", "--timeout_s=3"}, absl::Seconds(60));
-    for (pid_t pid : StartedPids()) {
-      if (ProcessAlive(pid)) ::kill(pid, SIGKILL);
-    }
-  }
-
-  // Runs the real rlctl with --state_dir (for commands that take it).
-  RlctlRun Rlctl(std::vector<std::string> args, absl::Duration timeout) {
-    const std::string log = absl::StrCat(dir_, "/rlctl-", runs_++, ".log");
-    std::vector<std::string> argv = {BinaryPath("rlctl")};
-    argv.insert(argv.end(), args.begin(), args.end());
-    if (args[0] != "health") argv.push_back("--state_dir=" + state_dir_);
-    RlctlRun run;
-    absl::StatusOr<Subprocess> p = Subprocess::Start(argv, log);
-    if (!p.ok()) return run;
-    run.code = p->Wait(timeout);
-    run.output = ReadFileToString(log).value_or("");
-    return run;
-  }
+  void SetUp() override { MakeStateDir("rlctl_up"); }
 
   absl::StatusOr<Topology> Read() { return ReadTopology(TopologyPath(state_dir_)); }
 
@@ -73,13 +45,6 @@ class RlctlUpTest : public ::testing::Test {
     return found;
   }
 
-  // The supervisor and every pid it started ("started NAME pid P" lines).
-  std::set<pid_t> StartedPids() {
-    return SupervisorStartedPids(LogDir(state_dir_) + "/supervisor.log");
-  }
-
-  std::string dir_, state_dir_;
-  int runs_ = 0;
 };
 
 TEST_F(RlctlUpTest, KilledLearnerComesBackOnItsPortAndDownLeavesNoProcessBehind) {

@@ -320,29 +320,40 @@ TEST(NavigationTest, FreeRaysFillMissedRaySlotsWithFreeSpaceNodes) {
   EXPECT_FALSE(ParseNavigationConfig("free_rays=2").ok());
 }
 
-TEST(NavigationTest, ObstacleCollisionPenaltyChargesObstacleContactsApart) {
-  // Agent 0 touches the box (0.03 from its side) and agent 1 (0.08 apart);
-  // agent 1 touches only agent 0.
+// Two resting agents at (x0, 1) and (x1, 1), goals straight up, beside a
+// 0.2 x 0.2 box centred at (0.5, 1), no action cost; one step without
+// forces. Returns the env (contacts, stats) and the step's rewards.
+std::unique_ptr<NavigationEnv> StepBesideBox(NavigationConfig c, float x0, float x1,
+                                             std::vector<float>* rewards) {
   Obstacle o;
   o.cx = 0.5f;
   o.cy = 1.0f;
   o.hw = 0.1f;
   o.hh = 0.1f;
-  NavigationConfig c;
   c.num_agents = 2;
   c.obstacles = true;
-  c.collision_penalty = 20;
   c.action_cost = 0;
+  std::unique_ptr<NavigationEnv> env = *NavigationEnv::Create(c);
+  EXPECT_TRUE(env->SetState({x0, 1.0f, x1, 1.0f}, {0, 0, 0, 0}, {x0, 3, x1, 3}, {o}).ok());
+  MultiAgentStepResult r;
+  EXPECT_TRUE(env->Step({0, 0, 0, 0}, &r).ok());
+  *rewards = r.rewards;
+  return env;
+}
+
+TEST(NavigationTest, ObstacleCollisionPenaltyChargesObstacleContactsApart) {
+  // Agent 0 touches the box (0.03 from its side) and agent 1 (0.08 apart);
+  // agent 1 touches only agent 0.
+  NavigationConfig c;
+  c.collision_penalty = 20;
   auto rewards = [&](double obstacle_penalty) {
     c.obstacle_collision_penalty = obstacle_penalty;
-    std::unique_ptr<NavigationEnv> env = *NavigationEnv::Create(c);
-    EXPECT_TRUE(env->SetState({0.63f, 1.0f, 0.71f, 1.0f}, {0, 0, 0, 0}, {0.63f, 3, 0.71f, 3}, {o}).ok());
+    std::vector<float> r;
+    std::unique_ptr<NavigationEnv> env = StepBesideBox(c, 0.63f, 0.71f, &r);
     EXPECT_TRUE(env->in_collision(0));
     EXPECT_TRUE(env->in_collision(1));
-    MultiAgentStepResult r;
-    EXPECT_TRUE(env->Step({0, 0, 0, 0}, &r).ok());
     EXPECT_EQ(env->stats()[0].collisions, 1);  // one contact begun, with two things
-    return r.rewards;
+    return r;
   };
   std::vector<float> r = rewards(-1);  // default: one penalty for any contact
   EXPECT_NEAR(r[0], -20, 1e-4);
@@ -383,24 +394,14 @@ TEST(NavigationTest, ContactAndClearanceSeeObstaclesAcrossGridCellBorders) {
 TEST(NavigationTest, ObstacleProximityPenaltyWeighsObstacleNearMissesApart) {
   // Agent 0 is 0.07 from a box's right side (clearance 0.02) and 0.15
   // from agent 1 (clearance 0.05); agent 1 is 0.22 from the box.
-  Obstacle o;
-  o.cx = 0.5f;
-  o.cy = 1.0f;
-  o.hw = 0.1f;
-  o.hh = 0.1f;
   NavigationConfig c;
-  c.num_agents = 2;
-  c.obstacles = true;
   c.proximity_penalty = 1.0;
-  c.action_cost = 0;
   auto rewards = [&](double obstacle_weight) {
     c.obstacle_proximity_penalty = obstacle_weight;
-    std::unique_ptr<NavigationEnv> env = *NavigationEnv::Create(c);
-    EXPECT_TRUE(env->SetState({0.67f, 1.0f, 0.82f, 1.0f}, {0, 0, 0, 0}, {0.67f, 3, 0.82f, 3}, {o}).ok());
-    MultiAgentStepResult r;
-    EXPECT_TRUE(env->Step({0, 0, 0, 0}, &r).ok());
+    std::vector<float> r;
+    std::unique_ptr<NavigationEnv> env = StepBesideBox(c, 0.67f, 0.82f, &r);
     EXPECT_FALSE(env->in_collision(0));
-    return r.rewards;
+    return r;
   };
   // < 0 (default): one ramp over the nearer surface (the box, 0.02).
   std::vector<float> r = rewards(-1);
