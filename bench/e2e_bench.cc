@@ -38,7 +38,7 @@
 #include "algorithms/ppo/job_config.h"
 #include "algorithms/ppo/ppo_trainer.h"
 #include "algorithms/stream_x/stream_trainer.h"
-#include "models/torch_mlp.h"
+#include "models/backends.h"
 #include "replay/client.h"
 #include "tests/test_util.h"
 
@@ -53,6 +53,8 @@ ABSL_FLAG(int64_t, curve_every, 2000, "Env steps between learning-curve points."
 ABSL_FLAG(int, actor_nice, 5, "Actors' --nice (rlctl up uses 5).");
 ABSL_FLAG(int, repeats, 3, "Rounds over the actor counts (the summary gives medians).");
 ABSL_FLAG(std::string, algorithm, "stream_ac", "stream_ac | ppo | appo.");
+ABSL_FLAG(std::string, network, "auto",
+          "stream_ac: network backend (auto = cpu_mlp, cpu, libtorch / torch_mlp).");
 ABSL_FLAG(int, envs, 4, "PPO/APPO: envs of all actors together (the rollout's unrolls).");
 ABSL_FLAG(int, ppo_num_steps, 128, "PPO/APPO: unroll length T.");
 ABSL_FLAG(int, ppo_minibatches, 4, "PPO/APPO: minibatches per epoch.");
@@ -93,6 +95,7 @@ JobSpec BenchJob(int actors) {
   spec.set_checkpoint_every_steps(1000000);
   spec.set_table_max_size(absl::GetFlag(FLAGS_table_max_size));
   spec.set_max_policy_lag(absl::GetFlag(FLAGS_max_policy_lag));
+  spec.mutable_stream_x()->set_network(absl::GetFlag(FLAGS_network));
   return spec;
 }
 
@@ -264,7 +267,7 @@ int64_t SolvedAt(const Curve& c) {
 }
 
 int Main() {
-  SetTorchThreads(1);
+  SetBackendThreads(1);
   std::vector<int> actor_counts;
   for (absl::string_view a : absl::StrSplit(absl::GetFlag(FLAGS_actors), ',')) {
     int actors = 0;

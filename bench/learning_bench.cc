@@ -25,7 +25,7 @@
 #include "algorithms/ppo/ppo_trainer.h"
 #include "algorithms/stream_x/stream_trainer.h"
 #include "envs/registry.h"
-#include "models/torch_mlp.h"
+#include "models/backends.h"
 
 ABSL_FLAG(std::string, env, "CartPole-v1", "Environment.");
 ABSL_FLAG(std::string, algorithm, "stream_ac", "stream_ac, stream_q or ppo.");
@@ -37,6 +37,8 @@ ABSL_FLAG(bool, ppo_bootstrap_on_truncation, true,
           "ppo: bootstrap from V(final observation) at a time limit (false: end the return "
           "there, as CleanRL's ppo.py and bench/ppo_reference.py do). --bootstrap_on_truncation "
           "is stream-x's only.");
+ABSL_FLAG(std::string, network, "auto",
+          "Stream-x network backend: auto (= cpu_mlp), cpu, libtorch (= torch_mlp).");
 ABSL_FLAG(int, seeds, 5, "Number of seeds.");
 ABSL_FLAG(uint64_t, first_seed, 1, "First seed; seeds are consecutive.");
 ABSL_FLAG(int64_t, steps, 50000, "Env steps per seed.");
@@ -115,6 +117,7 @@ SeedResult RunSeed(uint64_t seed) {
   options.config.algorithm = *algorithm;
   options.config.total_steps = absl::GetFlag(FLAGS_total_steps);
   options.config.bootstrap_on_truncation = absl::GetFlag(FLAGS_bootstrap_on_truncation);
+  options.config.network = absl::GetFlag(FLAGS_network);
   options.steps = absl::GetFlag(FLAGS_steps);
   options.seed = seed;
   options.solve_threshold = absl::GetFlag(FLAGS_threshold);
@@ -143,7 +146,7 @@ SeedResult RunSeed(uint64_t seed) {
 }
 
 int Run() {
-  SetTorchThreads(1);
+  SetBackendThreads(1);
   const int seeds = absl::GetFlag(FLAGS_seeds);
   const int parallel = std::max(1, absl::GetFlag(FLAGS_parallel));
   std::vector<SeedResult> results(seeds);

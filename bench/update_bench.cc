@@ -1,8 +1,9 @@
 // update_bench: cost of one stream-x update on the default network (5 inputs,
-// 128-128 hidden, CartPole with the time feature), one thread, against a bare
-// LibTorch autograd forward + backward of the same network; then in-process
-// training speed (env steps/s) of Stream AC(lambda) and Stream Q(lambda) on
-// CartPole-v1.
+// 128-128 hidden, CartPole with the time feature), one thread, with each
+// network backend in the same run ("torch_mlp", LibTorch; "cpu_mlp", plain
+// C++) and their ratio, against a bare LibTorch autograd forward + backward
+// of the same network; then in-process training speed (env steps/s) of
+// Stream AC(lambda) and Stream Q(lambda) on CartPole-v1 with each backend.
 //
 //   update_bench [--iterations=20000] [--train_steps=20000]
 #include <torch/torch.h>
@@ -11,6 +12,7 @@
 #include <cstdio>
 #include <functional>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -18,7 +20,8 @@
 #include "algorithms/stream_x/learner.h"
 #include "algorithms/stream_x/obgd.h"
 #include "algorithms/stream_x/stream_trainer.h"
-#include "models/torch_mlp.h"
+#include "models/backends.h"
+#include "models/mlp.h"
 
 ABSL_FLAG(int, iterations, 20000, "Timed iterations per micro-benchmark.");
 ABSL_FLAG(int64_t, train_steps, 20000, "Env steps per in-process training measurement.");
@@ -55,7 +58,7 @@ TORCH_MODULE(BareMlp);
 
 int Run() {
   torch::set_num_threads(1);
-  SetTorchThreads(1);
+  SetBackendThreads(1);
   const int n = absl::GetFlag(FLAGS_iterations);
   std::mt19937 gen(1);
   std::normal_distribution<float> normal;
@@ -74,94 +77,109 @@ int Run() {
     out.sum().backward();
   });
 
-  // 2. Hand-written backward (TorchMlp), same network, sparse init.
+  // 2-4 for each backend: the network alone, one value update, and the
+  // algorithms' whole Learn, on the same weights and inputs.
+  struct Figures {
+    double fwd = 0, fwd_bwd = 0, obgd = 0, update = 0, ac_learn = 0, q_learn = 0;
+  };
   MlpSpec spec;
   spec.input_dim = 5;
   spec.output_dim = 1;
-  std::unique_ptr<Network> net = *CreateTorchMlp(spec, 0.9, 1);
+  std::vector<float> dense(NumParameters(spec));
   // Dense parameters so no path is trivially zero.
-  for (float& w : net->params()) w = 0.1f * normal(gen);
-  float out = 0;
-  const float one = 1.0f;
-  const double fwd_us = TimeUs(n, [&](int i) { net->Forward(inputs[i % 64], absl::MakeSpan(&out, 1)); });
-  const double fwd_bwd_us = TimeUs(n, [&](int i) {
-    net->Forward(inputs[i % 64], absl::MakeSpan(&out, 1));
-    net->Backward(absl::MakeConstSpan(&one, 1));
-  });
-
-  // 3. One stream-x value update: V(s'), V(s), backward, trace + ObGD.
-  std::vector<float> trace(net->num_params(), 0.0f);
-  Obgd obgd(ObgdConfig{1.0, 0.99, 0.8, 2.0});
-  const double update_us = TimeUs(n, [&](int i) {
-    float v_next = 0;
-    net->Forward(inputs[(i + 1) % 64], absl::MakeSpan(&v_next, 1));
-    net->Forward(inputs[i % 64], absl::MakeSpan(&out, 1));
-    absl::Span<const float> grad = net->Backward(absl::MakeConstSpan(&one, 1));
-    obgd.Step(1e-3 * (0.99 * v_next - out), grad, absl::MakeSpan(trace), net->params(),
-              /*reset_trace=*/i % 200 == 0);
-  });
-  const double obgd_us = TimeUs(n, [&](int i) {
-    obgd.Step(1e-3, net->Backward(absl::MakeConstSpan(&one, 1)), absl::MakeSpan(trace),
-              net->params(), false);
-  }) - (fwd_bwd_us - fwd_us);
-
-  // 4. Full Learn of each algorithm on synthetic CartPole-sized transitions.
+  for (float& w : dense) w = 0.1f * normal(gen);
   ProblemSpec problem;
   problem.observation_dim = 4;
   problem.num_actions = 2;
   problem.time_limit = 500;
-  auto learn_us = [&](StreamAlgorithm algorithm) {
-    StreamConfig config;
-    config.algorithm = algorithm;
-    config.total_steps = 100000;
-    auto learner = *StreamLearner::Create(problem, config, 1);
-    StreamState stream = learner->NewStream();
-    Transition t;
-    return TimeUs(n, [&](int i) {
-      t.episode_start = i % 200 == 0;
-      t.observation.assign(inputs[i % 64].begin(), inputs[i % 64].begin() + 4);
-      t.next_observation.assign(inputs[(i + 1) % 64].begin(), inputs[(i + 1) % 64].begin() + 4);
-      t.action = {static_cast<float>(i % 2)};
-      t.reward = 1.0;
-      t.truncated = i % 200 == 199;
-      (void)learner->Learn(t, &stream);
+  auto measure = [&](const std::string& backend) {
+    Figures f;
+    std::unique_ptr<Network> net = *MakeNetwork(backend, NetworkSpec{5, 1, {128, 128}, 0.9, 1});
+    std::copy(dense.begin(), dense.end(), net->params().begin());
+    float out = 0;
+    const float one = 1.0f;
+    f.fwd = TimeUs(n, [&](int i) { net->Forward(inputs[i % 64], absl::MakeSpan(&out, 1)); });
+    f.fwd_bwd = TimeUs(n, [&](int i) {
+      net->Forward(inputs[i % 64], absl::MakeSpan(&out, 1));
+      net->Backward(absl::MakeConstSpan(&one, 1));
     });
+    // 3. One stream-x value update: V(s'), V(s), backward into the trace, ObGD.
+    std::vector<float> trace(net->num_params(), 0.0f);
+    Obgd obgd(ObgdConfig{1.0, 0.99, 0.8, 2.0});
+    f.update = TimeUs(n, [&](int i) {
+      float v_next = 0;
+      net->Forward(inputs[(i + 1) % 64], absl::MakeSpan(&v_next, 1));
+      net->Forward(inputs[i % 64], absl::MakeSpan(&out, 1));
+      obgd.StepNetwork(1e-3 * (0.99 * v_next - out), absl::MakeConstSpan(&one, 1), net.get(),
+                       absl::MakeSpan(trace), /*reset_trace=*/i % 200 == 0);
+    });
+    f.obgd = TimeUs(n, [&](int i) {
+      obgd.StepNetwork(1e-3, absl::MakeConstSpan(&one, 1), net.get(), absl::MakeSpan(trace),
+                       false);
+    }) - (f.fwd_bwd - f.fwd);
+    // 4. Full Learn of each algorithm on synthetic CartPole-sized transitions.
+    auto learn_us = [&](StreamAlgorithm algorithm) {
+      StreamConfig config;
+      config.algorithm = algorithm;
+      config.total_steps = 100000;
+      config.network = backend;
+      auto learner = *StreamLearner::Create(problem, config, 1);
+      StreamState stream = learner->NewStream();
+      Transition t;
+      return TimeUs(n, [&](int i) {
+        t.episode_start = i % 200 == 0;
+        t.observation.assign(inputs[i % 64].begin(), inputs[i % 64].begin() + 4);
+        t.next_observation.assign(inputs[(i + 1) % 64].begin(), inputs[(i + 1) % 64].begin() + 4);
+        t.action = {static_cast<float>(i % 2)};
+        t.reward = 1.0;
+        t.truncated = i % 200 == 199;
+        (void)learner->Learn(t, &stream);
+      });
+    };
+    f.ac_learn = learn_us(StreamAlgorithm::kStreamAC);
+    f.q_learn = learn_us(StreamAlgorithm::kStreamQ);
+    return f;
   };
-  const double ac_learn_us = learn_us(StreamAlgorithm::kStreamAC);
-  const double q_learn_us = learn_us(StreamAlgorithm::kStreamQ);
+  const Figures torch = measure("torch_mlp");
+  const Figures cpu = measure("cpu_mlp");
 
   std::printf("one thread, default network 5-128-128-1 (LibTorch %s)\n", TORCH_VERSION);
   std::printf("%-58s %8.1f us\n", "bare LibTorch autograd forward + backward", bare_us);
-  std::printf("%-58s %8.1f us\n", "TorchMlp forward", fwd_us);
-  std::printf("%-58s %8.1f us  (%.2fx bare)\n", "TorchMlp forward + hand-written backward",
-              fwd_bwd_us, fwd_bwd_us / bare_us);
-  std::printf("%-58s %8.1f us\n", "  of which trace + ObGD step (flat buffers, C++ loops)",
-              obgd_us);
-  std::printf("%-58s %8.1f us  (%.2fx bare)\n",
-              "stream-x value update: V(s'), V(s), backward, trace, ObGD", update_us,
-              update_us / bare_us);
-  std::printf("%-58s %8.1f us  (%.2fx bare)\n", "Stream AC(lambda) Learn (value + policy)",
-              ac_learn_us, ac_learn_us / bare_us);
-  std::printf("%-58s %8.1f us  (%.2fx bare)\n", "Stream Q(lambda) Learn", q_learn_us,
-              q_learn_us / bare_us);
+  std::printf("%-58s %10s %10s %8s\n", "", "torch_mlp", "cpu_mlp", "ratio");
+  auto row = [](const char* what, double t, double c) {
+    std::printf("%-58s %7.2f us %7.2f us %7.3fx\n", what, t, c, c / t);
+  };
+  row("forward", torch.fwd, cpu.fwd);
+  row("forward + hand-written backward", torch.fwd_bwd, cpu.fwd_bwd);
+  row("  trace + ObGD step beyond the backward", torch.obgd, cpu.obgd);
+  row("stream-x value update: V(s'), V(s), backward, trace, ObGD", torch.update, cpu.update);
+  row("Stream AC(lambda) Learn (value + policy)", torch.ac_learn, cpu.ac_learn);
+  row("Stream Q(lambda) Learn", torch.q_learn, cpu.q_learn);
   std::fflush(stdout);
 
-  // 5. In-process training speed, CartPole-v1.
+  // 5. In-process training speed, CartPole-v1, both backends in turn.
   for (StreamAlgorithm algorithm : {StreamAlgorithm::kStreamAC, StreamAlgorithm::kStreamQ}) {
-    StreamTrainOptions options;
-    options.env_name = "CartPole-v1";
-    options.config.algorithm = algorithm;
-    options.config.total_steps = 200000;
-    options.steps = absl::GetFlag(FLAGS_train_steps);
-    options.seed = 1;
-    auto result = RunStreamTraining(options);
-    if (!result.ok()) {
-      std::fprintf(stderr, "training: %s\n", result.status().ToString().c_str());
-      return 1;
+    double steps_per_second[2] = {0, 0};
+    const char* backends[2] = {"torch_mlp", "cpu_mlp"};
+    for (int b = 0; b < 2; ++b) {
+      StreamTrainOptions options;
+      options.env_name = "CartPole-v1";
+      options.config.algorithm = algorithm;
+      options.config.total_steps = 200000;
+      options.config.network = backends[b];
+      options.steps = absl::GetFlag(FLAGS_train_steps);
+      options.seed = 1;
+      auto result = RunStreamTraining(options);
+      if (!result.ok()) {
+        std::fprintf(stderr, "training: %s\n", result.status().ToString().c_str());
+        return 1;
+      }
+      steps_per_second[b] = result->steps_per_second;
     }
-    std::printf("stream_train %-9s CartPole-v1: %7.0f env steps/s (%ld steps, act + env + learn)\n",
-                std::string(StreamAlgorithmName(algorithm)).c_str(), result->steps_per_second,
-                result->env_steps);
+    std::printf("stream_train %-9s CartPole-v1 env steps/s (act + env + learn): torch_mlp %7.0f"
+                "  cpu_mlp %7.0f  (%.2fx)\n",
+                std::string(StreamAlgorithmName(algorithm)).c_str(), steps_per_second[0],
+                steps_per_second[1], steps_per_second[1] / steps_per_second[0]);
   }
   return 0;
 }

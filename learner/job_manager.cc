@@ -150,7 +150,7 @@ void JobManager::SchedulerLoop() {
 
 absl::StatusOr<JobStatus> JobManager::Submit(JobSpec spec) {
   RETURN_IF_ERROR(ValidateJobSpec(&spec));
-  if (spec.device() == "cuda" && !options_.cuda_available) {
+  if (spec.device() == "cuda" && !options_.cuda_available()) {
     return absl::InvalidArgumentError(
         "invalid job: device: cuda is not available to this learner (its LibTorch is a CPU "
         "build, or no GPU is visible); use device: \"cpu\" or a learner built against a CUDA "

@@ -23,6 +23,7 @@
 #ifndef RLX_LEARNER_JOB_MANAGER_H_
 #define RLX_LEARNER_JOB_MANAGER_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -43,8 +44,10 @@ struct JobManagerOptions {
   std::string preference_address = "127.0.0.1:50054";
   std::string checkpoint_dir;
   LearnerMetrics* metrics = nullptr;
-  // Jobs with device "cuda" are rejected at Submit unless set.
-  bool cuda_available = false;
+  // Jobs with device "cuda" are rejected at Submit unless this says yes.
+  // Asked only for such a job (learner_main: BackendCudaAvailable, which
+  // loads LibTorch; a learner that never sees one never loads it).
+  std::function<bool()> cuda_available = [] { return false; };
   // Jobs whose estimated learner memory (EstimateJobMemory) exceeds this are
   // rejected at Submit; 0 = half of the machine's physical memory.
   int64_t max_job_bytes = 0;

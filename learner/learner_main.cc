@@ -53,7 +53,7 @@ absl::Status Run() {
   options.preference_address = absl::GetFlag(FLAGS_preference);
   options.checkpoint_dir = absl::GetFlag(FLAGS_checkpoint_dir);
   options.metrics = &metrics;
-  options.cuda_available = BackendCudaAvailable();
+  options.cuda_available = BackendCudaAvailable;
   ASSIGN_OR_RETURN(std::unique_ptr<JobManager> manager, JobManager::Create(options));
   JobServiceImpl jobs(manager.get());
   ParameterServiceImpl parameters(manager.get());

@@ -1,7 +1,7 @@
 // The network interface the algorithms use, whatever the backend: parameters
 // in ONE flat float buffer, evaluated on one input at a time, with a hand-
 // written backward. Backends are registered by name (models/backends.h: the
-// LibTorch MLP "torch_mlp" today); this header is free of LibTorch and of any
+// plain C++ "cpu_mlp" and the LibTorch "torch_mlp"); this header is free of LibTorch and of any
 // backend's types.
 //
 // Contract (every backend):
@@ -14,6 +14,11 @@
 //     (out from the most recent Forward, at the parameters of that Forward)
 //     w.r.t. all parameters, as a flat buffer owned by the network (valid
 //     until the next Backward). Parameters must not change in between.
+//   * AccumulateTrace(cotangent, decay, trace) is the stream-x trace step
+//     fused with Backward: trace <- decay * trace + Backward(cotangent), in
+//     the layout of params(); returns sum |trace| afterwards. The default is
+//     Backward and one more pass; backends may write the gradient straight
+//     into the trace.
 //   * HiddenActivations(input) gives the hidden units' activations for one
 //     input (for the dormant-unit monitor), without disturbing a pending
 //     Backward.
@@ -56,6 +61,10 @@ class Network {
   virtual void Forward(absl::Span<const float> input, absl::Span<float> output) = 0;
   // cotangent.size() == output_dim(); see the contract above.
   virtual absl::Span<const float> Backward(absl::Span<const float> cotangent) = 0;
+
+  // trace.size() == num_params(); see the contract above.
+  virtual double AccumulateTrace(absl::Span<const float> cotangent, float decay,
+                                 absl::Span<float> trace);
 
   // One vector per hidden layer (empty when the backend has none).
   virtual void HiddenActivations(absl::Span<const float> input,

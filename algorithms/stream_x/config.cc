@@ -86,10 +86,8 @@ std::vector<std::string> StreamConfigErrors(const ProblemSpec& p, const StreamCo
       bad(absl::StrCat("hidden[", i, "]"), "must be > 0", static_cast<double>(c.hidden[i]));
     }
   }
-  const std::vector<std::string>& backends = NetworkBackendNames();
-  if (std::find(backends.begin(), backends.end(), c.network) == backends.end()) {
-    errors.push_back(absl::StrCat("network: unknown backend '", c.network.substr(0, 64), "' (",
-                                  absl::StrJoin(backends, ", "), ")"));
+  if (absl::StatusOr<std::string> backend = ResolveNetworkBackend(c.network); !backend.ok()) {
+    errors.push_back(absl::StrCat("network: ", backend.status().message()));
   }
   if (c.time_feature && p.time_limit <= 0) {
     errors.push_back("time_feature: needs an environment with a time limit");

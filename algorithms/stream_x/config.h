@@ -57,8 +57,9 @@ struct StreamConfig {
   double entropy_coef = 0.01;  // AC
   std::vector<int64_t> hidden = {128, 128};
   double sparsity = 0.9;
-  // The network backend by name (models/backends.h).
-  std::string network = "torch_mlp";
+  // The network backend (models/backends.h): "auto" (the plain C++ MLP),
+  // "cpu" / "cpu_mlp", "libtorch" / "torch_mlp".
+  std::string network = "auto";
   bool normalize_observations = true;
   bool scale_rewards = true;
   // Appends -0.5 + t / time_limit (t = steps taken in the episode, 0 at reset)

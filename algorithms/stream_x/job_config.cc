@@ -5,6 +5,7 @@
 #include "absl/strings/strip.h"
 #include "algorithms/job_spec.h"
 #include "core/status_macros.h"
+#include "models/backends.h"
 
 namespace rlx::stream_x {
 
@@ -29,7 +30,7 @@ void CompleteJob(JobSpec* spec) {
   if (!x->has_epsilon_end()) x->set_epsilon_end(0.01);
   if (!x->has_exploration_fraction()) x->set_exploration_fraction(0.1);
   if (x->td_policy().empty()) x->set_td_policy("random");
-  if (x->network().empty()) x->set_network("torch_mlp");
+  if (x->network().empty()) x->set_network(kDefaultNetworkBackend);
   if (!spec->has_max_policy_lag()) spec->set_max_policy_lag(-1);
 }
 

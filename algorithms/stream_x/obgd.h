@@ -10,12 +10,15 @@
 //   w <- w + step * delta * z
 //   and, when reset_trace (episode end, or Q(lambda) after an exploratory
 //   action), z <- 0 after the update.
-// Plain C++ loops (no LibTorch): any Network backend can use it.
-// Thread-compatible.
+// Plain C++ loops (no LibTorch, models/trace_kernels.h): any Network backend
+// can use it. StepNetwork takes the gradient from the network's fused
+// AccumulateTrace (models/network.h), so a backend can write it straight
+// into the trace. Thread-compatible.
 #ifndef RLX_ALGORITHMS_STREAM_X_OBGD_H_
 #define RLX_ALGORITHMS_STREAM_X_OBGD_H_
 
 #include "absl/types/span.h"
+#include "models/network.h"
 
 namespace rlx {
 
@@ -41,7 +44,17 @@ class Obgd {
   ObgdStepInfo Step(double delta, absl::Span<const float> grad, absl::Span<float> trace,
                     absl::Span<float> params, bool reset_trace) const;
 
+  // The same step with g = the gradient of sum_k cotangent[k] * out_k of the
+  // network's most recent Forward (net->Backward's), updating net->params().
+  ObgdStepInfo StepNetwork(double delta, absl::Span<const float> cotangent, Network* net,
+                           absl::Span<float> trace, bool reset_trace) const;
+
  private:
+  // Everything after the trace update, given ||z||_1.
+  ObgdStepInfo Apply(double delta, double trace_l1, absl::Span<float> trace,
+                     absl::Span<float> params, bool reset_trace) const;
+  float trace_decay() const { return static_cast<float>(config_.gamma * config_.lambda); }
+
   ObgdConfig config_;
 };
 

@@ -47,7 +47,11 @@ void StreamAcLearner::Update(const Step& step, StreamState* stream, LearnInfo* i
   info->value = v;
   info->delta = step.reward + bootstrap - v;
   const float one = 1.0f;
-  absl::Span<const float> value_grad = value.Backward(absl::MakeConstSpan(&one, 1));
+  // The networks are separate: the critic's step before the actor's forward
+  // changes nothing the actor computes.
+  info->value_step = value_optimizer_.StepNetwork(info->delta, absl::MakeConstSpan(&one, 1),
+                                                  &value, absl::MakeSpan(stream->traces[0]),
+                                                  /*reset_trace=*/step.done);
 
   // Actor: gradient of log pi(a|s) + entropy_coef * sign(delta) * H.
   policy.Forward(step.observation, absl::MakeSpan(head_));
@@ -60,14 +64,9 @@ void StreamAcLearner::Update(const Step& step, StreamState* stream, LearnInfo* i
           : GaussianCotangent(head_, step.action, entropy_weight, absl::MakeSpan(cotangent_));
   info->log_prob = stats.log_prob;
   info->entropy = stats.entropy;
-  absl::Span<const float> policy_grad = policy.Backward(cotangent_);
-
-  info->policy_step = policy_optimizer_.Step(info->delta, policy_grad,
-                                             absl::MakeSpan(stream->traces[1]), policy.params(),
-                                             /*reset_trace=*/step.done);
-  info->value_step = value_optimizer_.Step(info->delta, value_grad,
-                                           absl::MakeSpan(stream->traces[0]), value.params(),
-                                           /*reset_trace=*/step.done);
+  info->policy_step = policy_optimizer_.StepNetwork(info->delta, cotangent_, &policy,
+                                                    absl::MakeSpan(stream->traces[1]),
+                                                    /*reset_trace=*/step.done);
   info->traces_reset = step.done;
 }
 

@@ -43,10 +43,10 @@ void StreamQLearner::Update(const Step& step, StreamState* stream, LearnInfo* in
   info->exploratory = a != ArgMax(q_);
   std::fill(cotangent_.begin(), cotangent_.end(), 0.0f);
   cotangent_[a] = 1.0f;
-  absl::Span<const float> grad = q.Backward(cotangent_);
   info->traces_reset = step.done || info->exploratory;
-  info->value_step = optimizer_.Step(info->delta, grad, absl::MakeSpan(stream->traces[0]),
-                                     q.params(), info->traces_reset);
+  info->value_step = optimizer_.StepNetwork(info->delta, cotangent_, &q,
+                                            absl::MakeSpan(stream->traces[0]),
+                                            info->traces_reset);
 }
 
 }  // namespace rlx

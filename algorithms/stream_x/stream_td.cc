@@ -70,9 +70,9 @@ void StreamTdLearner::Update(const Step& step, StreamState* stream, LearnInfo* i
   info->value = v;
   info->delta = step.reward + bootstrap - v;
   const float one = 1.0f;
-  absl::Span<const float> grad = value.Backward(absl::MakeConstSpan(&one, 1));
-  info->value_step = value_optimizer_.Step(info->delta, grad, absl::MakeSpan(stream->traces[0]),
-                                           value.params(), /*reset_trace=*/step.done);
+  info->value_step = value_optimizer_.StepNetwork(info->delta, absl::MakeConstSpan(&one, 1),
+                                                  &value, absl::MakeSpan(stream->traces[0]),
+                                                  /*reset_trace=*/step.done);
   info->traces_reset = step.done;
 }
 

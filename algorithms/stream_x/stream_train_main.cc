@@ -16,7 +16,7 @@
 #include "absl/strings/str_split.h"
 #include "core/state_dict.h"
 #include "algorithms/stream_x/stream_trainer.h"
-#include "models/torch_mlp.h"
+#include "models/backends.h"
 
 ABSL_FLAG(std::string, env, "CartPole-v1", "Environment registry name.");
 ABSL_FLAG(std::string, algorithm, "stream_ac", "stream_ac, stream_q or stream_td.");
@@ -31,6 +31,8 @@ ABSL_FLAG(double, gamma, 0.99, "Discount.");
 ABSL_FLAG(double, lambda, 0.8, "Trace decay.");
 ABSL_FLAG(double, kappa_value, 2.0, "ObGD kappa of the value / Q network.");
 ABSL_FLAG(double, kappa_policy, 3.0, "ObGD kappa of the policy network.");
+ABSL_FLAG(std::string, network, "auto",
+          "Network backend: auto (= cpu_mlp, plain C++), cpu, libtorch (= torch_mlp).");
 ABSL_FLAG(double, entropy_coef, 0.01, "Stream AC entropy coefficient.");
 ABSL_FLAG(std::string, hidden, "128,128", "Hidden layer sizes.");
 ABSL_FLAG(double, sparsity, 0.9, "Fraction of incoming weights zeroed per unit at init.");
@@ -53,7 +55,7 @@ namespace rlx {
 namespace {
 
 int Run() {
-  SetTorchThreads(1);
+  SetBackendThreads(1);
   StreamTrainOptions options;
   options.env_name = absl::GetFlag(FLAGS_env);
   options.steps = absl::GetFlag(FLAGS_steps);
@@ -75,6 +77,7 @@ int Run() {
   c.lambda = absl::GetFlag(FLAGS_lambda);
   c.kappa_value = absl::GetFlag(FLAGS_kappa_value);
   c.kappa_policy = absl::GetFlag(FLAGS_kappa_policy);
+  c.network = absl::GetFlag(FLAGS_network);
   c.entropy_coef = absl::GetFlag(FLAGS_entropy_coef);
   absl::StatusOr<std::vector<int64_t>> hidden = rlx::ParseHiddenSizes(absl::GetFlag(FLAGS_hidden));
   if (!hidden.ok()) {

@@ -449,7 +449,7 @@ TEST_F(JobManagerTest, BadJobFilesAreRejectedNamingFieldAndLimitWhileARunningJob
 
 TEST_F(JobManagerTest, CudaJobsAreRefusedEvenWhereCudaExistsWhileNoAlgorithmUsesIt) {
   JobManagerOptions options = Options();
-  options.cuda_available = true;  // as on a learner built against a CUDA LibTorch
+  options.cuda_available = [] { return true; };  // a learner with a CUDA LibTorch
   StartManager(options);
   JobSpec spec = CartPoleJob("gpu", 100);
   spec.set_device("cuda");

@@ -3,13 +3,13 @@
 // steps. One fixed seed; stops as soon as it gets there (a few seconds).
 #include "gtest/gtest.h"
 #include "algorithms/stream_x/stream_trainer.h"
-#include "models/torch_mlp.h"
+#include "models/backends.h"
 
 namespace rlx {
 namespace {
 
 TEST(StreamAcSmokeTest, ReachesReturn200OnCartPoleWithin20kSteps) {
-  SetTorchThreads(1);
+  SetBackendThreads(1);
   StreamTrainOptions options;
   options.env_name = "CartPole-v1";
   options.config.algorithm = StreamAlgorithm::kStreamAC;

@@ -1,0 +1,232 @@
+// The plain C++ backend "cpu_mlp" against LibTorch: autograd and the
+// "torch_mlp" backend, on every shape the kernels treat differently (no
+// hidden layer, widths below, at and above the vector and block sizes, the
+// default stream-x networks), the fused trace step, and the names.
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "models/backends.h"
+#include "models/cpu_mlp.h"
+#include "models/mlp.h"
+#include "models/network.h"
+#include "models/torch_mlp.h"
+#include "models/trace_kernels.h"
+
+namespace rlx {
+namespace {
+
+std::vector<float> RandomVector(int64_t n, uint64_t seed, float scale = 1.0f) {
+  std::mt19937_64 gen(seed);
+  std::normal_distribution<float> normal(0.0f, scale);
+  std::vector<float> v(n);
+  for (float& x : v) x = normal(gen);
+  return v;
+}
+
+MlpSpec Spec(int64_t in, std::vector<int64_t> hidden, int64_t out) {
+  MlpSpec spec;
+  spec.input_dim = in;
+  spec.hidden = std::move(hidden);
+  spec.output_dim = out;
+  return spec;
+}
+
+// |a - b| / max(1, |b|), the largest over the buffers.
+double MaxError(absl::Span<const float> a, absl::Span<const float> b) {
+  double err = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    err = std::max<double>(err, std::fabs(a[i] - b[i]) / std::max(1.0f, std::fabs(b[i])));
+  }
+  return err;
+}
+
+class CpuMlpShapeTest : public testing::TestWithParam<MlpSpec> {};
+
+// Same weights and inputs: outputs and gradients within 1e-5 of autograd and
+// of the LibTorch backend, for sparse-initialised and dense weights.
+TEST_P(CpuMlpShapeTest, OutputsAndGradientsMatchLibTorch) {
+  const MlpSpec spec = GetParam();
+  for (int init = 0; init < 2; ++init) {
+    std::vector<float> params(NumParameters(spec));
+    if (init == 0) {
+      SparseInitialize(spec, 0.9, 3, absl::MakeSpan(params));
+    } else {
+      params = RandomVector(NumParameters(spec), 4, 0.3f);
+    }
+    auto cpu = CreateCpuMlp(spec, params);
+    auto torch = CreateTorchMlp(spec, params);
+    ASSERT_TRUE(cpu.ok() && torch.ok()) << cpu.status() << torch.status();
+    for (int trial = 0; trial < 3; ++trial) {
+      const std::vector<float> input = RandomVector(spec.input_dim, 10 + trial, 2.0f);
+      const std::vector<float> cotangent = RandomVector(spec.output_dim, 20 + trial);
+      std::vector<float> out(spec.output_dim), torch_out(spec.output_dim);
+      (*cpu)->Forward(input, absl::MakeSpan(out));
+      (*torch)->Forward(input, absl::MakeSpan(torch_out));
+      const absl::Span<const float> grad = (*cpu)->Backward(cotangent);
+      const absl::Span<const float> torch_grad = (*torch)->Backward(cotangent);
+      std::vector<float> ref_out, ref_grad;
+      ASSERT_TRUE(AutogradGradient(spec, params, input, cotangent, &ref_out, &ref_grad).ok());
+      ASSERT_EQ(grad.size(), ref_grad.size());
+      EXPECT_LT(MaxError(out, ref_out), 1e-5) << "init " << init << " trial " << trial;
+      EXPECT_LT(MaxError(out, torch_out), 1e-5) << "init " << init << " trial " << trial;
+      EXPECT_LT(MaxError(grad, ref_grad), 1e-5) << "init " << init << " trial " << trial;
+      EXPECT_LT(MaxError(grad, torch_grad), 1e-5) << "init " << init << " trial " << trial;
+    }
+  }
+}
+
+// AccumulateTrace (fused) = Backward, then z <- decay * z + g, and the norm.
+TEST_P(CpuMlpShapeTest, FusedTraceStepEqualsBackwardThenDecay) {
+  const MlpSpec spec = GetParam();
+  const std::vector<float> params = RandomVector(NumParameters(spec), 5, 0.3f);
+  auto cpu = CreateCpuMlp(spec, params);
+  ASSERT_TRUE(cpu.ok());
+  std::vector<float> fused = RandomVector(NumParameters(spec), 6, 0.1f);
+  std::vector<float> reference = fused;
+  const std::vector<float> input = RandomVector(spec.input_dim, 7);
+  const std::vector<float> cotangent = RandomVector(spec.output_dim, 8);
+  std::vector<float> out(spec.output_dim);
+  (*cpu)->Forward(input, absl::MakeSpan(out));
+  const double l1 = (*cpu)->AccumulateTrace(cotangent, 0.79f, absl::MakeSpan(fused));
+  const absl::Span<const float> grad = (*cpu)->Backward(cotangent);
+  double ref_l1 = 0;
+  for (size_t i = 0; i < reference.size(); ++i) {
+    reference[i] = 0.79f * reference[i] + grad[i];
+    ref_l1 += std::fabs(reference[i]);
+  }
+  EXPECT_LT(MaxError(fused, reference), 1e-6);
+  EXPECT_NEAR(l1, ref_l1, 1e-5 * ref_l1);
+  // The interface's default (Backward, then a pass) gives the same.
+  auto torch = CreateTorchMlp(spec, params);
+  ASSERT_TRUE(torch.ok());
+  std::vector<float> via_default = RandomVector(NumParameters(spec), 6, 0.1f);
+  (*torch)->Forward(input, absl::MakeSpan(out));
+  const double default_l1 = (*torch)->AccumulateTrace(cotangent, 0.79f, absl::MakeSpan(via_default));
+  EXPECT_LT(MaxError(via_default, reference), 1e-5);
+  EXPECT_NEAR(default_l1, ref_l1, 1e-5 * ref_l1);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, CpuMlpShapeTest,
+    testing::Values(Spec(5, {128, 128}, 1),   // stream-x value network, CartPole
+                    Spec(5, {128, 128}, 2),   // policy / Q network, CartPole
+                    Spec(4, {}, 3),           // no hidden layer
+                    Spec(3, {7}, 1),          // narrower than a vector
+                    Spec(11, {8, 33, 31}, 5),  // around the vector and block widths
+                    Spec(17, {64, 96}, 6),    // whole blocks plus a vector
+                    Spec(24, {256, 256}, 4)),  // wider than the default
+    [](const testing::TestParamInfo<MlpSpec>& info) {
+      std::string name = "in" + std::to_string(info.param.input_dim);
+      for (int64_t h : info.param.hidden) name += "_" + std::to_string(h);
+      return name + "_out" + std::to_string(info.param.output_dim);
+    });
+
+TEST(CpuMlpTest, BackwardUsesTheActivationsOfTheLastForwardAndCloneIsIndependent) {
+  const MlpSpec spec = Spec(4, {16, 16}, 3);
+  const std::vector<float> params = RandomVector(NumParameters(spec), 5, 0.3f);
+  auto net = CreateCpuMlp(spec, params);
+  ASSERT_TRUE(net.ok());
+  const std::vector<float> a = RandomVector(4, 1), b = RandomVector(4, 2), c = {1, -1, 0.5};
+  std::vector<float> out(3);
+  (*net)->Forward(a, absl::MakeSpan(out));
+  (*net)->Forward(b, absl::MakeSpan(out));
+  const absl::Span<const float> grad = (*net)->Backward(c);
+  std::vector<float> ref_out, ref_grad;
+  ASSERT_TRUE(AutogradGradient(spec, params, b, c, &ref_out, &ref_grad).ok());
+  EXPECT_LT(MaxError(grad, ref_grad), 1e-5);
+
+  std::unique_ptr<Network> clone = (*net)->Clone();
+  EXPECT_THAT(std::vector<float>(clone->params().begin(), clone->params().end()),
+              testing::ElementsAreArray(params));
+  clone->params()[0] += 1.0f;
+  EXPECT_EQ((*net)->params()[0], params[0]);
+}
+
+TEST(CpuMlpTest, HiddenActivationsAgreeWithLibTorchBackend) {
+  const MlpSpec spec = Spec(6, {12, 9}, 2);
+  const std::vector<float> params = RandomVector(NumParameters(spec), 9, 0.5f);
+  auto cpu = CreateCpuMlp(spec, params);
+  auto torch = CreateTorchMlp(spec, params);
+  ASSERT_TRUE(cpu.ok() && torch.ok());
+  std::vector<std::vector<float>> a, b;
+  const std::vector<float> input = RandomVector(6, 3);
+  (*cpu)->HiddenActivations(input, &a);
+  (*torch)->HiddenActivations(input, &b);
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(a, b);
+}
+
+TEST(CpuMlpTest, RejectsBadSpecAndParameterCount) {
+  EXPECT_EQ(CreateCpuMlp(Spec(0, {8}, 2), std::vector<float>(1)).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  const absl::Status wrong = CreateCpuMlp(Spec(3, {8}, 2), std::vector<float>(5)).status();
+  EXPECT_EQ(wrong.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(wrong.message()), testing::HasSubstr("50"));
+}
+
+// Both backends start from the same weights, so jobs and checkpoints move
+// between them; "auto" and the aliases resolve, unknown names are NOT_FOUND.
+TEST(NetworkBackendNamesTest, AutoAndAliasesResolveAndBackendsShareInitialisation) {
+  EXPECT_EQ(*ResolveNetworkBackend("auto"), "cpu_mlp");
+  EXPECT_EQ(*ResolveNetworkBackend(""), "cpu_mlp");
+  EXPECT_EQ(*ResolveNetworkBackend("cpu"), "cpu_mlp");
+  EXPECT_EQ(*ResolveNetworkBackend("libtorch"), "torch_mlp");
+  EXPECT_EQ(*ResolveNetworkBackend("torch_mlp"), "torch_mlp");
+  const absl::StatusOr<std::string> unknown = ResolveNetworkBackend("tpu");
+  EXPECT_EQ(unknown.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(unknown.status().message()), testing::HasSubstr("libtorch"));
+
+  NetworkSpec spec;
+  spec.input_dim = 5;
+  spec.hidden = {32, 32};
+  spec.output_dim = 2;
+  spec.seed = 11;
+  auto cpu = MakeNetwork("auto", spec);
+  auto torch = MakeNetwork("libtorch", spec);
+  ASSERT_TRUE(cpu.ok() && torch.ok());
+  EXPECT_THAT(std::vector<float>((*cpu)->params().begin(), (*cpu)->params().end()),
+              testing::ElementsAreArray((*torch)->params()));
+}
+
+TEST(TraceKernelsTest, NormsAndUpdatesMatchPlainLoops) {
+  for (int64_t n : {1, 7, 8, 33, 1024, 1025, 5000}) {
+    std::vector<float> z = RandomVector(n, 1), g = RandomVector(n, 2), w = RandomVector(n, 3);
+    std::vector<float> z_ref = z, w_ref = w;
+    double l1_ref = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      z_ref[i] = 0.5f * z_ref[i] + g[i];
+      l1_ref += std::fabs(z_ref[i]);
+    }
+    EXPECT_NEAR(DecayAddL1(0.5f, g.data(), z.data(), n), l1_ref, 1e-5 * l1_ref) << n;
+    EXPECT_EQ(z, z_ref) << n;
+    for (int64_t i = 0; i < n; ++i) w_ref[i] += 0.25f * z[i];
+    AddScaledAndMaybeReset(0.25f, z.data(), w.data(), n, /*reset=*/true);
+    EXPECT_LT(MaxError(w, w_ref), 1e-7) << n;
+    EXPECT_TRUE(std::all_of(z.begin(), z.end(), [](float v) { return v == 0.0f; })) << n;
+  }
+  for (auto [rows, cols] : {std::pair<int64_t, int64_t>{3, 5}, {70, 40}, {128, 128}, {2, 9}}) {
+    std::vector<float> z = RandomVector(rows * cols, 4), g = RandomVector(rows, 5),
+                       x = RandomVector(cols, 6);
+    std::vector<float> z_ref = z;
+    double l1_ref = 0;
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t c = 0; c < cols; ++c) {
+        float& v = z_ref[r * cols + c];
+        v = 0.9f * v + g[r] * x[c];
+        l1_ref += std::fabs(v);
+      }
+    }
+    EXPECT_NEAR(DecayAddOuterL1(0.9f, g.data(), rows, x.data(), cols, z.data()), l1_ref,
+                1e-5 * l1_ref);
+    EXPECT_LT(MaxError(z, z_ref), 1e-6);
+  }
+}
+
+}  // namespace
+}  // namespace rlx
