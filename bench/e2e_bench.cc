@@ -22,6 +22,7 @@
 #include <cmath>
 #include <cstdio>
 #include <deque>
+#include <fstream>
 #include <map>
 #include <numeric>
 
@@ -32,6 +33,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/strings/match.h"
 #include "job.grpc.pb.h"
 #include "algorithms/job_spec.h"
 #include "algorithms/stream_x/job_config.h"
@@ -125,7 +128,25 @@ int CurvePoints() {
   return static_cast<int>(absl::GetFlag(FLAGS_steps) / absl::GetFlag(FLAGS_curve_every));
 }
 
+// Peak resident set of a running process (VmHWM of /proc/<pid>/status), MB.
+double PeakRssMb(pid_t pid) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/status"));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (absl::StartsWith(line, "VmHWM:")) {
+      double kb = 0;
+      if (absl::SimpleAtod(absl::StripAsciiWhitespace(absl::StripSuffix(line.substr(6), "kB")),
+                           &kb)) {
+        return kb / 1024.0;
+      }
+    }
+  }
+  return NAN;
+}
+
 struct RunResult {
+  double actor_rss_mb = 0;    // peak, the largest actor
+  double learner_rss_mb = 0;  // peak
   double steps_per_second = 0;
   double mean_return = 0;
   Curve curve;
@@ -188,6 +209,10 @@ absl::StatusOr<RunResult> RunDistributed(int actors) {
   out.mean_lag = status.mean_policy_lag();
   auto metrics = HttpGet("127.0.0.1", learner->metrics_port, "/metrics");
   if (metrics.ok()) out.lag_histogram = LagSummary(*metrics);
+  for (auto& a : actor_procs) {
+    out.actor_rss_mb = std::max(out.actor_rss_mb, PeakRssMb(a.process.pid()));
+  }
+  out.learner_rss_mb = PeakRssMb(learner->process.pid());
   for (auto& a : actor_procs) a.process.Signal(SIGTERM);
   for (auto& a : actor_procs) a.process.Wait(absl::Seconds(20));
   learner->process.Signal(SIGTERM);
@@ -406,7 +431,9 @@ int Main() {
                   r->lag_histogram.c_str());
       std::printf("       curve:");
       for (double g : r->curve) std::printf(" %.0f", g);
-      std::printf("  (solved at %lld)\n", static_cast<long long>(SolvedAt(r->curve)));
+      std::printf("  (solved at %lld); peak RSS: actor %.0f MB, learner %.0f MB\n",
+                  static_cast<long long>(SolvedAt(r->curve)), r->actor_rss_mb,
+                  r->learner_rss_mb);
       std::fflush(stdout);
     }
   }

@@ -15,3 +15,9 @@ add_executable(ppo_parity_dump ${CMAKE_CURRENT_LIST_DIR}/ppo_parity_dump.cc)
 target_compile_options(ppo_parity_dump PRIVATE ${RLX_WARNINGS})
 target_link_libraries(ppo_parity_dump PRIVATE rlx::ppo_trainer absl::flags absl::flags_parse
   absl::str_format)
+
+# Start-up time and peak RSS of a process with each network backend.
+add_executable(startup_bench ${CMAKE_CURRENT_LIST_DIR}/startup_bench.cc)
+target_compile_options(startup_bench PRIVATE ${RLX_WARNINGS})
+target_link_libraries(startup_bench PRIVATE absl::flags absl::flags_parse absl::strings)
+add_dependencies(startup_bench stream_train)
