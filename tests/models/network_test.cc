@@ -8,30 +8,16 @@
 #include "gtest/gtest.h"
 #include "core/tensor_codec.h"
 #include "models/backends.h"
+#include "models/cpu_mlp.h"
 #include "models/mlp.h"
 #include "models/network.h"
 #include "models/param_io.h"
 #include "models/torch_mlp.h"
+#include "tests/models/network_test_util.h"
 #include "tests/test_util.h"
 
 namespace rlx {
 namespace {
-
-std::vector<float> RandomVector(int64_t n, uint64_t seed, float scale = 1.0f) {
-  std::mt19937_64 gen(seed);
-  std::normal_distribution<float> normal(0.0f, scale);
-  std::vector<float> v(n);
-  for (float& x : v) x = normal(gen);
-  return v;
-}
-
-MlpSpec Spec(int64_t in, std::vector<int64_t> hidden, int64_t out) {
-  MlpSpec spec;
-  spec.input_dim = in;
-  spec.hidden = std::move(hidden);
-  spec.output_dim = out;
-  return spec;
-}
 
 void ExpectBackwardMatchesAutograd(const MlpSpec& spec, const std::vector<float>& params,
                                    uint64_t seed) {
@@ -77,19 +63,24 @@ TEST(TorchMlpTest, HandWrittenBackwardMatchesAutogradWithDenseParameters) {
   ExpectBackwardMatchesAutograd(spec, params, 4);
 }
 
-TEST(TorchMlpTest, BackwardUsesTheActivationsOfTheLastForward) {
+// Both MLP backends.
+TEST(MlpBackendsTest, BackwardUsesTheActivationsOfTheLastForward) {
   const MlpSpec spec = Spec(4, {16, 16}, 3);
   const std::vector<float> params = RandomVector(NumParameters(spec), 5, 0.3f);
-  auto net = CreateTorchMlp(spec, params);
-  ASSERT_TRUE(net.ok());
-  const std::vector<float> a = RandomVector(4, 1), b = RandomVector(4, 2), c = {1, -1, 0.5};
-  std::vector<float> out(3);
-  (*net)->Forward(a, absl::MakeSpan(out));
-  (*net)->Forward(b, absl::MakeSpan(out));
-  const absl::Span<const float> grad = (*net)->Backward(c);
-  std::vector<float> ref_out, ref_grad;
-  ASSERT_TRUE(AutogradGradient(spec, params, b, c, &ref_out, &ref_grad).ok());
-  for (size_t i = 0; i < grad.size(); ++i) ASSERT_NEAR(grad[i], ref_grad[i], 1e-5);
+  using Create =
+      absl::StatusOr<std::unique_ptr<Network>> (*)(const MlpSpec&, absl::Span<const float>);
+  for (Create create : {static_cast<Create>(&CreateTorchMlp), static_cast<Create>(&CreateCpuMlp)}) {
+    absl::StatusOr<std::unique_ptr<Network>> net = create(spec, params);
+    ASSERT_TRUE(net.ok());
+    const std::vector<float> a = RandomVector(4, 1), b = RandomVector(4, 2), c = {1, -1, 0.5};
+    std::vector<float> out(3);
+    (*net)->Forward(a, absl::MakeSpan(out));
+    (*net)->Forward(b, absl::MakeSpan(out));
+    const absl::Span<const float> grad = (*net)->Backward(c);
+    std::vector<float> ref_out, ref_grad;
+    ASSERT_TRUE(AutogradGradient(spec, params, b, c, &ref_out, &ref_grad).ok());
+    for (size_t i = 0; i < grad.size(); ++i) ASSERT_NEAR(grad[i], ref_grad[i], 1e-5);
+  }
 }
 
 TEST(SparseInitTest, ZeroesCeilNinetyPercentOfEachUnitsInputsWithinLecunBounds) {
