@@ -111,8 +111,9 @@ absl::StatusOr<std::unique_ptr<Network>> MakeNetwork(const std::string& backend,
   for (const Backend& b : kBackends) {
     if (name == b.name) return b.make(spec);
   }
-  return absl::NotFoundError(absl::StrCat("unknown network backend '", backend, "' (",
-                                          absl::StrJoin(NetworkBackendNames(), ", "), ")"));
+  // ResolveNetworkBackend returned a name of NetworkBackendNames() that has
+  // no line in kBackends: the two lists disagree.
+  return absl::InternalError(absl::StrCat("network backend '", name, "' is named but not built"));
 }
 
 void SetBackendThreads(int num_threads) {
