@@ -4,9 +4,6 @@
 #ifndef RLX_TESTS_DEPLOY_DEPLOY_UTIL_H_
 #define RLX_TESTS_DEPLOY_DEPLOY_UTIL_H_
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -30,6 +27,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "cli/process.h"
 #include "core/file_util.h"
 #include "job.grpc.pb.h"
 #include "replay/client.h"
@@ -81,21 +79,10 @@ inline RunResult RunTool(const std::vector<std::string>& argv,
   return r;
 }
 
-// A TCP port that was free a moment ago on 127.0.0.1.
+// A TCP port that was free a moment ago on 127.0.0.1 (0 if none could be had).
 inline int FreePort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  int port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
-    socklen_t len = sizeof(addr);
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    port = ntohs(addr.sin_port);
-  }
-  ::close(fd);
-  return port;
+  const absl::StatusOr<int> port = cli::PickFreePort("127.0.0.1");
+  return port.ok() ? *port : 0;
 }
 
 using Proc = ServingProcess;
