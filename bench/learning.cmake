@@ -3,7 +3,7 @@
 add_executable(update_bench ${CMAKE_CURRENT_LIST_DIR}/update_bench.cc)
 target_compile_options(update_bench PRIVATE ${RLX_WARNINGS})
 target_link_libraries(update_bench PRIVATE rlx::stream_trainer ${TORCH_LIBRARIES}
-  absl::flags absl::flags_parse)
+  absl::flags absl::flags_parse absl::str_format)
 
 add_executable(learning_bench ${CMAKE_CURRENT_LIST_DIR}/learning_bench.cc)
 target_compile_options(learning_bench PRIVATE ${RLX_WARNINGS})

@@ -3,12 +3,15 @@
 // network backend in the same run ("torch_mlp", LibTorch; "cpu_mlp", plain
 // C++) and their ratio, against a bare LibTorch autograd forward + backward
 // of the same network; then in-process training speed (env steps/s) of
-// Stream AC(lambda) and Stream Q(lambda) on CartPole-v1 with each backend.
+// Stream AC(lambda) and Stream Q(lambda) on CartPole-v1 with each backend;
+// then how far apart 1,000 training steps from the same seed end.
 //
 //   update_bench [--iterations=20000] [--train_steps=20000]
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <functional>
 #include <random>
@@ -17,6 +20,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/str_format.h"
 #include "algorithms/stream_x/learner.h"
 #include "algorithms/stream_x/obgd.h"
 #include "algorithms/stream_x/stream_trainer.h"
@@ -25,6 +29,8 @@
 
 ABSL_FLAG(int, iterations, 20000, "Timed iterations per micro-benchmark.");
 ABSL_FLAG(int64_t, train_steps, 20000, "Env steps per in-process training measurement.");
+ABSL_FLAG(int, equivalence_seeds, 10,
+          "Seeds per algorithm of the 1,000-step backend comparison (0: skip it).");
 
 namespace rlx {
 namespace {
@@ -183,6 +189,46 @@ int Run() {
                 "  cpu_mlp %7.0f  (%.2fx)\n",
                 std::string(StreamAlgorithmName(algorithm)).c_str(), steps_per_second[0],
                 steps_per_second[1], steps_per_second[1] / steps_per_second[0]);
+  }
+  // 6. Equivalence: 1,000 CartPole training steps from the same seed with
+  // each backend; the largest parameter difference at the end.
+  const int seeds = absl::GetFlag(FLAGS_equivalence_seeds);
+  for (StreamAlgorithm algorithm :
+       {StreamAlgorithm::kStreamAC, StreamAlgorithm::kStreamQ, StreamAlgorithm::kStreamTD}) {
+    if (seeds <= 0) break;
+    int within = 0;
+    std::string diffs;
+    for (int seed = 1; seed <= seeds; ++seed) {
+      std::vector<float> params[2];
+      const char* backends[2] = {"torch_mlp", "cpu_mlp"};
+      for (int b = 0; b < 2; ++b) {
+        StreamTrainOptions options;
+        options.env_name = "CartPole-v1";
+        options.config.algorithm = algorithm;
+        options.config.total_steps = 20000;
+        options.config.network = backends[b];
+        options.steps = 1000;
+        options.seed = seed;
+        auto result = RunStreamTraining(options);
+        if (!result.ok()) {
+          std::fprintf(stderr, "training: %s\n", result.status().ToString().c_str());
+          return 1;
+        }
+        for (int i = 0; i < result->learner->num_networks(); ++i) {
+          const absl::Span<const float> p = result->learner->network(i).params();
+          params[b].insert(params[b].end(), p.begin(), p.end());
+        }
+      }
+      double max_diff = 0;
+      for (size_t i = 0; i < params[0].size(); ++i) {
+        max_diff = std::max<double>(max_diff, std::fabs(params[0][i] - params[1][i]));
+      }
+      within += max_diff < 1e-4;
+      diffs += (seed > 1 ? " " : "") + absl::StrFormat("%.1e", max_diff);
+    }
+    std::printf("1,000 steps, %-9s seeds 1-%d: largest parameter difference %s; within 1e-4: %d/%d\n",
+                std::string(StreamAlgorithmName(algorithm)).c_str(), seeds, diffs.c_str(), within,
+                seeds);
   }
   return 0;
 }
