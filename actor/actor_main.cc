@@ -20,6 +20,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "actor/actor_loop.h"
+#include "core/security_flags.h"
 #include "core/file_util.h"
 #include "core/metrics.h"
 #include "core/process_identity.h"
@@ -62,6 +63,10 @@ int Main() {
     metrics = std::move(*started);
   }
 
+  if (absl::Status s = InstallClientSecurityFromFlags(); !s.ok()) {
+    std::fprintf(stderr, "actor: %s\n", s.ToString().c_str());
+    return 1;
+  }
   ActorOptions options;
   options.learner_address = absl::GetFlag(FLAGS_learner);
   options.replay_address = absl::GetFlag(FLAGS_replay);

@@ -14,6 +14,25 @@ FlagSpec AddressFlag() {
   return {"address", Kind::kString, "learner of --state_dir's topology",
           "learner (JobService) HOST:PORT of a cluster (a compose cluster: HOST:50052)"};
 }
+// TLS and token flags of every command that talks to a server (the same
+// names as the server binaries' flags; docs/deploy.md).
+std::vector<FlagSpec> ClientSecurityFlags() {
+  return {
+      {"tls_ca", Kind::kString, "none (plaintext)",
+       "PEM CA of the servers' certificates: connect over TLS and check them"},
+      {"tls_cert", Kind::kString, "none", "PEM client certificate, for servers that require one"},
+      {"tls_key", Kind::kString, "none", "PEM private key of --tls_cert"},
+      {"tls_server_name", Kind::kString, "the address's host",
+       "name to check in the server's certificate"},
+      {"token_file", Kind::kString, "none",
+       "file with the token to send (operator: submit/cancel; reader: status/list/watch)"},
+  };
+}
+std::vector<FlagSpec> WithSecurity(std::vector<FlagSpec> flags) {
+  for (FlagSpec& f : ClientSecurityFlags()) flags.push_back(std::move(f));
+  return flags;
+}
+
 FlagSpec OutputFlag() {
   return {"output", Kind::kString, "text", "text, or json (one JSON object, for scripts)"};
 }
@@ -87,7 +106,7 @@ std::vector<CommandSpec> MakeCommands() {
   c.push_back({"submit", "submit FILE [--address=HOST:PORT]", "submit a job file",
                "Checks the job file (text-format or JSON JobSpec) locally, then submits it\n"
                "to the learner. Prints the job name.",
-               1, 1, {AddressFlag(), StateDirFlag()}});
+               1, 1, WithSecurity({AddressFlag(), StateDirFlag()})});
   c.push_back({"status", "status [JOB] [--address=HOST:PORT] [--output=json]",
                "show one job (or all jobs)",
                "Prints a status line per job: state, env steps, episodes, mean return,\n"
@@ -95,10 +114,10 @@ std::vector<CommandSpec> MakeCommands() {
                "processes of --state_dir's topology: pid, port, restart count, state (and\n"
                "the monitor's URL). --output=json prints the same as one JSON object\n"
                "{\"topology\": ..., \"jobs\": [...]} (docs/operations.md).",
-               0, 1, {AddressFlag(), StateDirFlag(), OutputFlag()}});
+               0, 1, WithSecurity({AddressFlag(), StateDirFlag(), OutputFlag()})});
   c.push_back({"list", "list [--address=HOST:PORT] [--output=json]", "list all jobs",
                "Prints a status line per job (--output=json: {\"jobs\": [...]}).", 0, 0,
-               {AddressFlag(), StateDirFlag(), OutputFlag()}});
+               WithSecurity({AddressFlag(), StateDirFlag(), OutputFlag()})});
   c.push_back({"plot", "plot JOB [--svg=PATH] [--address=HOST:PORT]",
                "draw a job's learning curve as an SVG",
                "Writes an SVG of JOB's learning curve: the evaluator's mean greedy return\n"
@@ -109,28 +128,28 @@ std::vector<CommandSpec> MakeCommands() {
                "when no topology runs, read from the learner's registry\n"
                "(<checkpoint_dir>/jobs.textproto), so it works after `rlctl down` too.",
                1, 1,
-               {AddressFlag(), StateDirFlag(),
+               WithSecurity({AddressFlag(), StateDirFlag(),
                 {"svg", Kind::kString, "<out_dir>/<job>/learning_curve.svg", "where to write it"},
                 {"out_dir", Kind::kString, "the topology's, else <state_dir>/out",
                  "evaluator output (<job>/eval_curve.csv)"},
                 {"checkpoint_dir", Kind::kString, "<state_dir>/checkpoints",
-                 "the learner registry to read when no topology runs"}}});
+                 "the learner registry to read when no topology runs"}})});
   c.push_back({"watch", "watch JOB [--address=HOST:PORT]", "follow a job until it ends",
                "Shows live progress (steps/s, episodes, mean return, latest evaluation,\n"
                "policy lag, version) until the job ends, then a summary. Exit status 0 if\n"
                "the job SUCCEEDED, 1 otherwise. On a local topology it records the\n"
                "training return it is sent in <out_dir>/<job>/train_return.csv (for plot).",
                1, 1,
-               {AddressFlag(), StateDirFlag(),
+               WithSecurity({AddressFlag(), StateDirFlag(),
                 {"interval_ms", Kind::kInt, "500 on a terminal, 5000 otherwise",
-                 "between progress updates"}}});
+                 "between progress updates"}})});
   c.push_back({"cancel", "cancel JOB [--address=HOST:PORT]", "cancel a queued or running job",
                "Stops the job; its checkpoint and curve are kept.", 1, 1,
-               {AddressFlag(), StateDirFlag()}});
+               WithSecurity({AddressFlag(), StateDirFlag()})});
   c.push_back({"health", "health HOST:PORT [--timeout_ms=N]", "check a server's gRPC health",
                "Calls grpc.health.v1.Health/Check on HOST:PORT. Exit status 0 when the server\n"
                "answers SERVING, 1 otherwise (used by container health checks).",
-               1, 1, {{"timeout_ms", Kind::kInt, "2000", "deadline of the check"}}});
+               1, 1, WithSecurity({{"timeout_ms", Kind::kInt, "2000", "deadline of the check"}})});
   std::vector<FlagSpec> run_flags = UpFlags();
   run_flags.push_back({"interval_ms", Kind::kInt, "500 on a terminal, 5000 otherwise",
                        "between progress updates"});

@@ -25,6 +25,7 @@
 #include "google/protobuf/text_format.h"
 #include "health.grpc.pb.h"
 #include "core/file_util.h"
+#include "core/security.h"
 #include "core/server.h"
 #include "job.grpc.pb.h"
 
@@ -77,10 +78,7 @@ absl::StatusOr<Target> ResolveTarget(const CommandLine& cl) {
 }
 
 std::unique_ptr<JobService::Stub> Connect(const std::string& address) {
-  grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(-1);
-  return JobService::NewStub(
-      grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
+  return JobService::NewStub(MakeChannel(address, -1));
 }
 
 absl::Status RpcError(const grpc::Status& s, const std::string& address) {
@@ -567,7 +565,7 @@ int CmdCancel(const CommandLine& cl, const RlctlIo& io, const Reporter& r) {
 int CmdHealth(const CommandLine& cl, const RlctlIo& io, const Reporter& r) {
   const std::string& address = cl.positional[0];
   auto stub = grpc::health::v1::Health::NewStub(
-      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+      MakeChannel(address));
   grpc::ClientContext ctx;
   const int timeout_ms = cl.GetInt("timeout_ms", 2000);
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(timeout_ms));
@@ -739,6 +737,17 @@ int RunRlctl(const std::vector<std::string>& args, const RlctlIo& io) {
     return 0;
   }
   const Reporter reporter(io, cl->command);
+  // TLS and token for the commands that talk to servers (flags of args.cc's
+  // ClientSecurityFlags); plaintext without a token otherwise.
+  SecurityOptions security;
+  security.tls_ca = cl->GetString("tls_ca", "");
+  security.tls_cert = cl->GetString("tls_cert", "");
+  security.tls_key = cl->GetString("tls_key", "");
+  security.tls_server_name = cl->GetString("tls_server_name", "");
+  security.token_file = cl->GetString("token_file", "");
+  absl::StatusOr<std::shared_ptr<const ClientSecurity>> client = ClientSecurity::Create(security);
+  if (!client.ok()) return reporter.Fail(client.status(), 2);
+  SetProcessClientSecurity(*std::move(client));
   const std::string& c = cl->command;
   if (c == "up") return CmdUp(*cl, io, reporter);
   if (c == "down") return CmdDown(*cl, io, reporter);

@@ -18,6 +18,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "core/security.h"
 
 namespace rlx {
 
@@ -34,11 +35,15 @@ bool ShutdownRequested();
 
 struct GrpcServerOptions {
   int max_message_bytes = 64 << 20;
+  // Credentials, and whether a non-loopback address is allowed
+  // (CheckBindAllowed). Default: plaintext, loopback addresses only.
+  ServerSecurity security;
 };
 
 // Builds and starts a server on address ("host:port", port 0 = pick a free
 // one; the bound port is stored in *bound_port) with the gRPC health service
-// (every service reported SERVING) and server reflection.
+// (every service reported SERVING) and server reflection. FAILED_PRECONDITION
+// for a non-loopback address without TLS and tokens (CheckBindAllowed).
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(
     const std::string& address, const std::vector<grpc::Service*>& services,
     int* bound_port, const GrpcServerOptions& options = {});

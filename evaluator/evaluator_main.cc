@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/file_util.h"
 #include "core/metrics.h"
+#include "core/security_flags.h"
 #include "core/server.h"
 #include "core/status_macros.h"
 #include "evaluator/evaluator.h"
@@ -40,16 +41,17 @@ absl::Status Run() {
     ASSIGN_OR_RETURN(metrics, MetricsServer::Start(absl::GetFlag(FLAGS_metrics_host),
                                                    mport < 0 ? 0 : mport, registry));
   }
+  RETURN_IF_ERROR(InstallClientSecurityFromFlags());
+  GrpcServerOptions server_options;
+  // The evaluator serves only the health service (open to all, as on every server).
+  ASSIGN_OR_RETURN(server_options.security, ServerSecurityFromFlags());
   int port = 0;
   ASSIGN_OR_RETURN(std::unique_ptr<grpc::Server> server,
                    StartGrpcServer(absl::StrCat(absl::GetFlag(FLAGS_host), ":",
                                                 absl::GetFlag(FLAGS_port)),
-                                   {}, &port));
+                                   {}, &port, server_options));
 
-  grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(-1);
-  std::shared_ptr<grpc::Channel> channel = grpc::CreateCustomChannel(
-      absl::GetFlag(FLAGS_learner), grpc::InsecureChannelCredentials(), args);
+  std::shared_ptr<grpc::Channel> channel = MakeChannel(absl::GetFlag(FLAGS_learner), -1);
   EvaluatorOptions options;
   options.name = absl::GetFlag(FLAGS_name);
   options.out_dir = absl::GetFlag(FLAGS_out_dir);

@@ -321,30 +321,38 @@ absl::Status JobManager::Report(const EvaluationReport& report) {
 
 // ---- gRPC faces -----------------------------------------------------------
 
-grpc::Status JobServiceImpl::Submit(grpc::ServerContext*, const SubmitJobRequest* request,
-                                    JobStatus* response) {
+grpc::Status JobServiceImpl::Submit(grpc::ServerContext* context,
+                                    const SubmitJobRequest* request, JobStatus* response) {
+  if (grpc::Status a = Authorize(auth_.get(), *context, "/rlx.JobService/Submit"); !a.ok()) {
+    return a;
+  }
   auto s = manager_->Submit(request->spec());
   if (!s.ok()) return ToGrpcStatus(s.status());
   *response = *s;
   return grpc::Status::OK;
 }
 
-grpc::Status JobServiceImpl::Get(grpc::ServerContext*, const GetJobRequest* request,
+grpc::Status JobServiceImpl::Get(grpc::ServerContext* context, const GetJobRequest* request,
                                  JobStatus* response) {
+  if (grpc::Status a = Authorize(auth_.get(), *context, "/rlx.JobService/Get"); !a.ok()) return a;
   auto s = manager_->Get(request->name());
   if (!s.ok()) return ToGrpcStatus(s.status());
   *response = *s;
   return grpc::Status::OK;
 }
 
-grpc::Status JobServiceImpl::List(grpc::ServerContext*, const ListJobsRequest*,
+grpc::Status JobServiceImpl::List(grpc::ServerContext* context, const ListJobsRequest*,
                                   ListJobsResponse* response) {
+  if (grpc::Status a = Authorize(auth_.get(), *context, "/rlx.JobService/List"); !a.ok()) return a;
   for (JobStatus& s : manager_->List()) *response->add_jobs() = std::move(s);
   return grpc::Status::OK;
 }
 
-grpc::Status JobServiceImpl::Cancel(grpc::ServerContext*, const CancelJobRequest* request,
-                                    JobStatus* response) {
+grpc::Status JobServiceImpl::Cancel(grpc::ServerContext* context,
+                                    const CancelJobRequest* request, JobStatus* response) {
+  if (grpc::Status a = Authorize(auth_.get(), *context, "/rlx.JobService/Cancel"); !a.ok()) {
+    return a;
+  }
   auto s = manager_->Cancel(request->name());
   if (!s.ok()) return ToGrpcStatus(s.status());
   *response = *s;
@@ -559,22 +567,15 @@ class ParameterWatchReactor final : public grpc::ServerWriteReactor<Parameters>,
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
 };
 
-template <typename T>
-grpc::ServerWriteReactor<T>* FinishedReactor(const grpc::Status& status) {
-  class Done final : public grpc::ServerWriteReactor<T> {
-   public:
-    explicit Done(const grpc::Status& s) { this->Finish(s); }
-    void OnDone() override { delete this; }
-  };
-  return new Done(status);
-}
-
 }  // namespace
 
-grpc::ServerWriteReactor<JobStatus>* JobServiceImpl::Watch(grpc::CallbackServerContext*,
+grpc::ServerWriteReactor<JobStatus>* JobServiceImpl::Watch(grpc::CallbackServerContext* context,
                                                            const WatchJobRequest* request) {
+  if (grpc::Status a = Authorize(auth_.get(), *context, "/rlx.JobService/Watch"); !a.ok()) {
+    return new FinishedWriteReactor<JobStatus>(a);
+  }
   if (request->interval_ms() < 0) {
-    return FinishedReactor<JobStatus>(grpc::Status(
+    return new FinishedWriteReactor<JobStatus>(grpc::Status(
         grpc::StatusCode::INVALID_ARGUMENT,
         absl::StrCat("interval_ms: must be >= 0, got ", request->interval_ms())));
   }
@@ -584,30 +585,42 @@ grpc::ServerWriteReactor<JobStatus>* JobServiceImpl::Watch(grpc::CallbackServerC
   return new JobWatchReactor(manager_, request->name(), absl::Milliseconds(ms));
 }
 
-grpc::Status JobServiceImpl::LeaseAssignment(grpc::ServerContext*,
+grpc::Status JobServiceImpl::LeaseAssignment(grpc::ServerContext* context,
                                              const LeaseAssignmentRequest* request,
                                              Assignment* response) {
+  if (grpc::Status a = Authorize(auth_.get(), *context, "/rlx.JobService/LeaseAssignment");
+      !a.ok()) {
+    return a;
+  }
   auto a = manager_->Lease(*request);
   if (!a.ok()) return ToGrpcStatus(a.status());
   *response = *a;
   return grpc::Status::OK;
 }
 
-grpc::Status JobServiceImpl::ReportEvaluation(grpc::ServerContext*,
+grpc::Status JobServiceImpl::ReportEvaluation(grpc::ServerContext* context,
                                               const EvaluationReport* request, EvaluationAck*) {
+  if (grpc::Status a = Authorize(auth_.get(), *context, "/rlx.JobService/ReportEvaluation");
+      !a.ok()) {
+    return a;
+  }
   return ToGrpcStatus(manager_->Report(*request));
 }
 
 grpc::ServerWriteReactor<Parameters>* ParameterServiceImpl::WatchParameters(
-    grpc::CallbackServerContext*, const WatchParametersRequest* request) {
+    grpc::CallbackServerContext* context, const WatchParametersRequest* request) {
+  if (grpc::Status a = Authorize(auth_.get(), *context, "/rlx.ParameterService/WatchParameters");
+      !a.ok()) {
+    return new FinishedWriteReactor<Parameters>(a);
+  }
   if (request->stride() < 0) {
-    return FinishedReactor<Parameters>(
+    return new FinishedWriteReactor<Parameters>(
         grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                      absl::StrCat("stride: must be >= 0, got ", request->stride())));
   }
   std::shared_ptr<JobRun> run = manager_->Running(request->job_name());
   if (run == nullptr) {
-    return FinishedReactor<Parameters>(grpc::Status(
+    return new FinishedWriteReactor<Parameters>(grpc::Status(
         grpc::StatusCode::NOT_FOUND,
         absl::StrCat("job '", Shorten(request->job_name()), "' is not running")));
   }

@@ -32,6 +32,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "core/security.h"
 #include "job.grpc.pb.h"
 #include "learner.grpc.pb.h"
 #include "learner/job_run.h"
@@ -97,7 +98,9 @@ class JobManager {
 
 class JobServiceImpl final : public JobService::WithCallbackMethod_Watch<JobService::Service> {
  public:
-  explicit JobServiceImpl(JobManager* manager) : manager_(manager) {}
+  // auth: checks each call's token (null = every call allowed).
+  explicit JobServiceImpl(JobManager* manager, std::shared_ptr<const Authorizer> auth = nullptr)
+      : manager_(manager), auth_(std::move(auth)) {}
   grpc::Status Submit(grpc::ServerContext*, const SubmitJobRequest*, JobStatus*) override;
   grpc::Status Get(grpc::ServerContext*, const GetJobRequest*, JobStatus*) override;
   grpc::Status List(grpc::ServerContext*, const ListJobsRequest*, ListJobsResponse*) override;
@@ -111,16 +114,20 @@ class JobServiceImpl final : public JobService::WithCallbackMethod_Watch<JobServ
 
  private:
   JobManager* manager_;
+  std::shared_ptr<const Authorizer> auth_;
 };
 
 class ParameterServiceImpl final : public ParameterService::CallbackService {
  public:
-  explicit ParameterServiceImpl(JobManager* manager) : manager_(manager) {}
+  explicit ParameterServiceImpl(JobManager* manager,
+                                std::shared_ptr<const Authorizer> auth = nullptr)
+      : manager_(manager), auth_(std::move(auth)) {}
   grpc::ServerWriteReactor<Parameters>* WatchParameters(grpc::CallbackServerContext*,
                                                         const WatchParametersRequest*) override;
 
  private:
   JobManager* manager_;
+  std::shared_ptr<const Authorizer> auth_;
 };
 
 }  // namespace rlx

@@ -12,6 +12,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "core/security_flags.h"
 #include "core/file_util.h"
 #include "core/metrics.h"
 #include "core/server.h"
@@ -48,6 +49,8 @@ absl::Status Run() {
     ASSIGN_OR_RETURN(metrics_server, MetricsServer::Start(absl::GetFlag(FLAGS_host),
                                                           mport < 0 ? 0 : mport, registry));
   }
+  RETURN_IF_ERROR(InstallClientSecurityFromFlags());
+  ASSIGN_OR_RETURN(ServerSecurity security, ServerSecurityFromFlags());
   JobManagerOptions options;
   options.replay_address = absl::GetFlag(FLAGS_replay);
   options.preference_address = absl::GetFlag(FLAGS_preference);
@@ -55,13 +58,15 @@ absl::Status Run() {
   options.metrics = &metrics;
   options.cuda_available = BackendCudaAvailable;
   ASSIGN_OR_RETURN(std::unique_ptr<JobManager> manager, JobManager::Create(options));
-  JobServiceImpl jobs(manager.get());
-  ParameterServiceImpl parameters(manager.get());
+  JobServiceImpl jobs(manager.get(), security.authorizer);
+  ParameterServiceImpl parameters(manager.get(), security.authorizer);
   int port = 0;
+  GrpcServerOptions server_options;
+  server_options.security = security;
   ASSIGN_OR_RETURN(std::unique_ptr<grpc::Server> server,
                    StartGrpcServer(absl::StrCat(absl::GetFlag(FLAGS_host), ":",
                                                 absl::GetFlag(FLAGS_port)),
-                                   {&jobs, &parameters}, &port));
+                                   {&jobs, &parameters}, &port, server_options));
   const int mport = metrics_server ? metrics_server->port() : 0;
   std::fprintf(stderr, "learner: serving on %s:%d (metrics port %d), replay %s\n",
                absl::GetFlag(FLAGS_host).c_str(), port, mport, options.replay_address.c_str());

@@ -12,6 +12,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "core/security_flags.h"
 #include "core/file_util.h"
 #include "core/metrics.h"
 #include "core/server.h"
@@ -39,12 +40,16 @@ absl::Status Run() {
   PreferenceServiceOptions options;
   options.seed = absl::GetFlag(FLAGS_seed);
   options.max_pairs = absl::GetFlag(FLAGS_max_pairs);
+  ASSIGN_OR_RETURN(ServerSecurity security, ServerSecurityFromFlags());
+  options.authorizer = security.authorizer;
   PreferenceServiceImpl service(options, registry.get());
   int port = 0;
+  GrpcServerOptions server_options;
+  server_options.security = security;
   ASSIGN_OR_RETURN(std::unique_ptr<grpc::Server> server,
                    StartGrpcServer(absl::StrCat(absl::GetFlag(FLAGS_host), ":",
                                                 absl::GetFlag(FLAGS_port)),
-                                   {&service}, &port));
+                                   {&service}, &port, server_options));
   const int mport = metrics_server ? metrics_server->port() : 0;
   std::fprintf(stderr, "preference_server: serving on %s:%d (metrics port %d)\n",
                absl::GetFlag(FLAGS_host).c_str(), port, mport);

@@ -27,9 +27,14 @@ PreferenceServiceImpl::PreferenceServiceImpl(PreferenceServiceOptions options,
                    .Register(*registry)
                    .Add({}, prometheus::Histogram::BucketBoundaries(LatencyBuckets()))) {}
 
-grpc::Status PreferenceServiceImpl::Compare(grpc::ServerContext* /*context*/,
+grpc::Status PreferenceServiceImpl::Compare(grpc::ServerContext* context,
                                             const CompareRequest* request,
                                             CompareResponse* response) {
+  if (grpc::Status a =
+          Authorize(options_.authorizer.get(), *context, "/rlx.PreferenceService/Compare");
+      !a.ok()) {
+    return a;
+  }
   const absl::Time start = absl::Now();
   absl::Status status;
   if (request->pairs_size() > options_.max_pairs) {

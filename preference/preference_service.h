@@ -14,6 +14,7 @@
 #include <random>
 
 #include "absl/synchronization/mutex.h"
+#include "core/security.h"
 #include "preference.grpc.pb.h"
 #include "prometheus/counter.h"
 #include "prometheus/histogram.h"
@@ -25,6 +26,8 @@ struct PreferenceServiceOptions {
   uint64_t seed = 1;
   int max_pairs = 1 << 20;
   int max_trajectories = 1 << 16;
+  // Checks each call's token (null = every call allowed).
+  std::shared_ptr<const Authorizer> authorizer;
 };
 
 class PreferenceServiceImpl final : public PreferenceService::Service {

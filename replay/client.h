@@ -33,14 +33,12 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "core/security.h"  // MakeChannel
 #include "replay.grpc.pb.h"
 #include "replay/item_batch.h"
 
 namespace rlx {
 
-// A channel with the project's limits (large messages, keepalive).
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address,
-                                           int max_message_bytes = 256 << 20);
 
 class InsertStream {
  public:

@@ -23,6 +23,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "core/security_flags.h"
 #include "core/file_util.h"
 #include "core/metrics.h"
 #include "core/server.h"
@@ -128,11 +129,14 @@ absl::Status Run() {
   options.max_server_bytes = absl::GetFlag(FLAGS_max_server_bytes);
   options.checkpoint_dir = absl::GetFlag(FLAGS_checkpoint_dir);
   options.seed = absl::GetFlag(FLAGS_seed);
+  ASSIGN_OR_RETURN(ServerSecurity security, ServerSecurityFromFlags());
+  options.authorizer = security.authorizer;
   ASSIGN_OR_RETURN(std::unique_ptr<ReplayServiceImpl> service,
                    ReplayServiceImpl::Create(config, options, registry.get()));
 
   int port = 0;
   GrpcServerOptions server_options;
+  server_options.security = security;
   server_options.max_message_bytes =
       static_cast<int>(std::min<int64_t>(INT32_MAX, options.max_item_bytes * 2 + (16 << 20)));
   ASSIGN_OR_RETURN(std::unique_ptr<grpc::Server> server,

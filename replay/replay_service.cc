@@ -50,6 +50,12 @@ grpc::ServerUnaryReactor* FinishUnary(grpc::CallbackServerContext* ctx,
   return reactor;
 }
 
+grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* ctx, const grpc::Status& status) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  reactor->Finish(status);
+  return reactor;
+}
+
 // Insert stream. Steps:
 //  1. StartRead(request).
 //  2. OnReadDone: validate the whole request (nothing stored on error), hand its
@@ -777,17 +783,29 @@ void ReplayServiceImpl::Close() {
 
 grpc::ServerBidiReactor<InsertRequest, InsertResponse>* ReplayServiceImpl::Insert(
     grpc::CallbackServerContext* context) {
+  if (grpc::Status a = Authorize(options_.authorizer.get(), *context, "/rlx.ReplayService/Insert");
+      !a.ok()) {
+    return new FinishedBidiReactor<InsertRequest, InsertResponse>(a);
+  }
   return new InsertReactor(this, context);
 }
 
 grpc::ServerBidiReactor<SampleRequest, SampleResponse>* ReplayServiceImpl::Sample(
     grpc::CallbackServerContext* context) {
+  if (grpc::Status a = Authorize(options_.authorizer.get(), *context, "/rlx.ReplayService/Sample");
+      !a.ok()) {
+    return new FinishedBidiReactor<SampleRequest, SampleResponse>(a);
+  }
   return new SampleReactor(this, context);
 }
 
 grpc::ServerUnaryReactor* ReplayServiceImpl::Info(grpc::CallbackServerContext* context,
                                                   const InfoRequest* request,
                                                   InfoResponse* response) {
+  if (grpc::Status a = Authorize(options_.authorizer.get(), *context, "/rlx.ReplayService/Info");
+      !a.ok()) {
+    return Refuse(context, a);
+  }
   if (!request->table().empty()) {
     std::shared_ptr<Table> table = FindTable(request->table());
     if (table == nullptr) {
@@ -809,18 +827,30 @@ grpc::ServerUnaryReactor* ReplayServiceImpl::Info(grpc::CallbackServerContext* c
 grpc::ServerUnaryReactor* ReplayServiceImpl::CreateTable(grpc::CallbackServerContext* context,
                                                          const CreateTableRequest* request,
                                                          CreateTableResponse* response) {
+  if (grpc::Status a = Authorize(options_.authorizer.get(), *context, "/rlx.ReplayService/CreateTable");
+      !a.ok()) {
+    return Refuse(context, a);
+  }
   return FinishUnary(context, AddTable(request->config()));
 }
 
 grpc::ServerUnaryReactor* ReplayServiceImpl::DeleteTable(grpc::CallbackServerContext* context,
                                                          const DeleteTableRequest* request,
                                                          DeleteTableResponse* response) {
+  if (grpc::Status a = Authorize(options_.authorizer.get(), *context, "/rlx.ReplayService/DeleteTable");
+      !a.ok()) {
+    return Refuse(context, a);
+  }
   return FinishUnary(context, RemoveTable(request->name()));
 }
 
 grpc::ServerUnaryReactor* ReplayServiceImpl::UpdatePriorities(
     grpc::CallbackServerContext* context, const UpdatePrioritiesRequest* request,
     UpdatePrioritiesResponse* response) {
+  if (grpc::Status a = Authorize(options_.authorizer.get(), *context, "/rlx.ReplayService/UpdatePriorities");
+      !a.ok()) {
+    return Refuse(context, a);
+  }
   std::shared_ptr<Table> table = FindTable(request->table());
   if (table == nullptr) {
     return FinishUnary(context, absl::NotFoundError(
@@ -836,6 +866,10 @@ grpc::ServerUnaryReactor* ReplayServiceImpl::UpdatePriorities(
 grpc::ServerUnaryReactor* ReplayServiceImpl::Checkpoint(grpc::CallbackServerContext* context,
                                                         const CheckpointRequest* request,
                                                         CheckpointResponse* response) {
+  if (grpc::Status a = Authorize(options_.authorizer.get(), *context, "/rlx.ReplayService/Checkpoint");
+      !a.ok()) {
+    return Refuse(context, a);
+  }
   absl::StatusOr<int64_t> items = CheckpointNow();
   if (items.ok()) {
     response->set_path(CheckpointPath());
@@ -847,6 +881,10 @@ grpc::ServerUnaryReactor* ReplayServiceImpl::Checkpoint(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* ReplayServiceImpl::Reset(grpc::CallbackServerContext* context,
                                                    const ResetRequest* request,
                                                    ResetResponse* response) {
+  if (grpc::Status a = Authorize(options_.authorizer.get(), *context, "/rlx.ReplayService/Reset");
+      !a.ok()) {
+    return Refuse(context, a);
+  }
   std::shared_ptr<Table> table = FindTable(request->table());
   if (table == nullptr) {
     return FinishUnary(context, absl::NotFoundError(

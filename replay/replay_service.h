@@ -37,6 +37,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "replay.grpc.pb.h"
+#include "core/security.h"
 #include "replay/byte_budget.h"
 #include "replay/table.h"
 #include "replay/table_metrics.h"
@@ -59,6 +60,8 @@ struct ReplayServiceOptions {
   std::string checkpoint_dir;
   // Seed for the tables' samplers (0 = random).
   uint64_t seed = 0;
+  // Checks each call's token (null = every call allowed).
+  std::shared_ptr<const Authorizer> authorizer;
 };
 
 class ReplayServiceImpl final : public ReplayService::CallbackService {

@@ -17,6 +17,8 @@ PACKAGES=(
   libblas-dev
   # tools used by tests and deployment checks
   prometheus docker-compose iproute2 procps curl python3
+  # certificates and tokens (deploy/make-secrets.sh, the TLS tests)
+  openssl
   # the Python reference PPO of bench/ppo_reference.py
   python3-torch python3-numpy
   # the example Python rater (examples/python_rater.py) and its test

@@ -13,6 +13,7 @@
 #include "algorithms/spo/remote_preferences.h"
 #include "algorithms/spo/reward_model.h"
 #include "algorithms/spo/win_rate.h"
+#include "core/security.h"
 #include "core/status_macros.h"
 #include "envs/preference_game.h"
 #include "envs/vector_env.h"
@@ -134,7 +135,7 @@ absl::StatusOr<PreferenceTrainResult> RunPreferenceTraining(const PreferenceTrai
     remote_options.job = "preference_trainer";
     remote_options.function = options.preference;
     remote = std::make_unique<RemotePreferences>(
-        grpc::CreateChannel(options.preference_address, grpc::InsecureChannelCredentials()),
+        MakeChannel(options.preference_address),
         remote_options);
   }
   const Comparator compare = [&](const std::vector<const Trajectory*>& all,

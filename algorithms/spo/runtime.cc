@@ -13,6 +13,7 @@
 #include "algorithms/spo/remote_preferences.h"
 #include "algorithms/spo/win_rate.h"
 #include "algorithms/trajectory_codec.h"
+#include "core/security.h"
 #include "core/status_macros.h"
 
 namespace rlx::spo {
@@ -48,7 +49,7 @@ absl::StatusOr<std::unique_ptr<JobLearner>> MakeLearner(const JobSpec& spec,
   const std::string address =
       spo.preference_address().empty() ? context.preference_address : spo.preference_address();
   state->preferences = std::make_unique<RemotePreferences>(
-      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()), options);
+      MakeChannel(address), options);
   const int obs_dim = static_cast<int>(env_problem.observation_dim);
   const int action_dim = env_problem.discrete ? 1 : static_cast<int>(env_problem.action_dim);
   const int64_t length = config.num_steps;

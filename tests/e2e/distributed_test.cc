@@ -15,6 +15,7 @@
 #include "job.grpc.pb.h"
 #include "replay/client.h"
 #include "core/file_util.h"
+#include "core/security.h"
 #include "tests/test_util.h"
 
 namespace rlx {
@@ -24,11 +25,17 @@ using Proc = ServingProcess;
 
 class Topology {
  public:
-  explicit Topology(const std::string& dir) : dir_(dir) {}
+  // security(binary): flags added to each process of that binary (TLS, tokens).
+  using SecurityFlags = std::function<std::vector<std::string>(const std::string& binary)>;
+  explicit Topology(const std::string& dir, SecurityFlags security = nullptr)
+      : dir_(dir), security_(std::move(security)) {}
 
   // Starts a binary with --port_file and waits for the file. extra are flags.
   absl::StatusOr<Proc> Start(const std::string& binary, const std::string& tag,
                              std::vector<std::string> extra) {
+    if (security_) {
+      for (std::string& flag : security_(binary)) extra.push_back(std::move(flag));
+    }
     return StartWithPortFile(dir_, binary, tag, extra);
   }
 
@@ -58,13 +65,15 @@ class Topology {
 
  private:
   std::string dir_;
+  SecurityFlags security_;
   int restarts_ = 0;
 };
 
 class JobClient {
  public:
-  explicit JobClient(int port)
-      : stub_(JobService::NewStub(MakeChannel(absl::StrCat("127.0.0.1:", port)))) {}
+  explicit JobClient(int port,
+                     const ClientSecurity& security = *ClientSecurity::Insecure())
+      : stub_(JobService::NewStub(MakeChannel(absl::StrCat("127.0.0.1:", port), security))) {}
   absl::StatusOr<JobStatus> Submit(const JobSpec& spec) {
     grpc::ClientContext ctx;
     ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
@@ -158,6 +167,84 @@ TEST(DistributedTest, TrainsCartPoleAcrossProcessesAndShutsDownCleanly) {
   EXPECT_TRUE(Exits0(*eval));
   EXPECT_TRUE(Exits0(*a1));
   EXPECT_TRUE(Exits0(*a2));
+  EXPECT_TRUE(Exits0(*learner));
+  EXPECT_TRUE(Exits0(*replay));
+}
+
+// The same topology over mutual TLS with tokens (certificates and tokens from
+// deploy/make-secrets.sh): every process presents the services' certificate,
+// servers require one from the CA and check tokens; the learner holds an
+// operator,worker token, actors and evaluator a worker token, the submitting
+// client an operator token. The job runs to the end and its evaluations land.
+TEST(DistributedTest, TrainsOverMutualTlsWithRoleTokens) {
+  const std::string dir = MakeTempDir("e2e_mtls");
+  const std::string pki = dir + "/pki";
+  const std::string make = absl::StrCat("bash ", RLX_SOURCE_DIR, "/deploy/make-secrets.sh ", pki,
+                                        " > /dev/null");
+  ASSERT_EQ(std::system(make.c_str()), 0);
+  Topology topo(dir, [&](const std::string& binary) {
+    std::vector<std::string> flags = {"--tls_cert=" + pki + "/server.pem",
+                                      "--tls_key=" + pki + "/server.key",
+                                      "--tls_ca=" + pki + "/ca.pem",
+                                      "--tls_client_ca=" + pki + "/ca.pem"};
+    if (binary == "replay_server" || binary == "learner") {
+      flags.push_back("--tokens_file=" + pki + "/tokens");
+    }
+    if (binary == "learner") flags.push_back("--token_file=" + pki + "/learner.token");
+    if (binary == "actor" || binary == "evaluator") {
+      flags.push_back("--token_file=" + pki + "/worker.token");
+    }
+    if (binary == "actor") {  // actors serve no gRPC port
+      flags.erase(std::remove_if(flags.begin(), flags.end(),
+                                 [](const std::string& f) {
+                                   return absl::StartsWith(f, "--tls_client_ca");
+                                 }),
+                  flags.end());
+    }
+    return flags;
+  });
+  auto replay = topo.StartReplay();
+  ASSERT_TRUE(replay.ok()) << replay.status();
+  auto learner = topo.StartLearner(replay->port);
+  ASSERT_TRUE(learner.ok()) << learner.status();
+  auto a1 = topo.StartActor(learner->port, replay->port, "a1");
+  auto eval = topo.StartEvaluator(learner->port);
+  ASSERT_TRUE(a1.ok() && eval.ok());
+
+  SecurityOptions operator_options;
+  operator_options.tls_ca = pki + "/ca.pem";
+  operator_options.tls_cert = pki + "/client.pem";
+  operator_options.tls_key = pki + "/client.key";
+  operator_options.token_file = pki + "/operator.token";
+  auto operator_security = ClientSecurity::Create(operator_options);
+  ASSERT_TRUE(operator_security.ok()) << operator_security.status();
+  JobClient jobs(learner->port, **operator_security);
+  JobSpec spec = CartPoleJob("cartpole_mtls", 6000, 1);
+  spec.mutable_eval()->set_every_learner_steps(2000);
+  spec.mutable_eval()->set_episodes(2);
+  auto submitted = jobs.Submit(spec);
+  ASSERT_TRUE(submitted.ok()) << submitted.status();
+  JobStatus status;
+  ASSERT_TRUE(jobs.WaitForEnd("cartpole_mtls", absl::Seconds(120), &status))
+      << "job did not finish: env_steps " << status.env_steps();
+  EXPECT_EQ(status.state(), JOB_SUCCEEDED) << status.message();
+  EXPECT_EQ(status.env_steps(), 6000);
+  EXPECT_TRUE(status.has_last_eval_return()) << "the evaluator's reports were refused?";
+  EXPECT_TRUE(FileExists(dir + "/out/cartpole_mtls/eval_curve.csv"));
+
+  // The reader cannot cancel; a client without a certificate gets nothing.
+  SecurityOptions reader_options = operator_options;
+  reader_options.token_file = pki + "/reader.token";
+  JobClient reader(learner->port, **ClientSecurity::Create(reader_options));
+  EXPECT_TRUE(reader.Get("cartpole_mtls").ok());
+  SecurityOptions no_cert = reader_options;
+  no_cert.tls_cert.clear();
+  no_cert.tls_key.clear();
+  JobClient anonymous(learner->port, **ClientSecurity::Create(no_cert));
+  EXPECT_FALSE(anonymous.Get("cartpole_mtls").ok());
+
+  EXPECT_TRUE(Exits0(*eval));
+  EXPECT_TRUE(Exits0(*a1));
   EXPECT_TRUE(Exits0(*learner));
   EXPECT_TRUE(Exits0(*replay));
 }
