@@ -1,11 +1,13 @@
 // Static checks of deploy/: the compose file, the Prometheus configuration and
 // alert rules (promtool), and the Grafana dashboard's JSON. Each test skips
 // with a message when its tool is not installed.
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "absl/strings/strip.h"
 #include "deploy_util.h"
 
 namespace rlx::deploy {
@@ -23,6 +25,50 @@ TEST(DeployConfigTest, ComposeFileIsValid) {
   for (const char* s : {"replay", "learner", "evaluator", "actor", "prometheus", "grafana"}) {
     EXPECT_NE(services.output.find(s), std::string::npos) << "no service " << s;
   }
+}
+
+// Published ports only where a person needs them (rlctl -> learner,
+// Prometheus, Grafana); every rlx server listening on 0.0.0.0 has TLS and
+// tokens, every client the CA and a token; secrets come from files.
+TEST(DeployConfigTest, ComposePublishesOnlyWhatPeopleUseAndSecuresEveryServer) {
+  RLX_REQUIRE_TOOL(compose, "docker-compose");
+  RunResult r =
+      RunTool({*compose, "-f", SourceDir() + "/deploy/docker-compose.yml", "config"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  // docker-compose v1 prints each published port as "published: N".
+  std::vector<std::string> published;
+  for (absl::string_view line : absl::StrSplit(r.output, '\n')) {
+    line = absl::StripAsciiWhitespace(line);
+    absl::ConsumePrefix(&line, "- ");
+    if (absl::ConsumePrefix(&line, "published:")) {
+      published.push_back(std::string(absl::StripAsciiWhitespace(line)));
+    }
+  }
+  std::sort(published.begin(), published.end());
+  EXPECT_EQ(published, (std::vector<std::string>{"3000", "50052", "9090"})) << r.output;
+
+  auto text = ReadFileToString(SourceDir() + "/deploy/docker-compose.yml");
+  ASSERT_TRUE(text.ok());
+  // One block per service: from "  NAME:" to the next service.
+  for (const char* service : {"replay", "learner", "evaluator", "preference"}) {
+    const size_t at = text->find(absl::StrCat("\n  ", service, ":\n"));
+    ASSERT_NE(at, std::string::npos) << service;
+    const size_t end = text->find("\n\n", at + 1);
+    const std::string block = text->substr(at, end - at);
+    for (const char* flag : {"--host=0.0.0.0", "--tls_cert=/run/secrets/", "--tls_key=/run/secrets/",
+                             "--tokens_file=/run/secrets/"}) {
+      EXPECT_NE(block.find(flag), std::string::npos) << service << " lacks " << flag;
+    }
+  }
+  for (const char* client : {"learner", "evaluator", "actor"}) {
+    const size_t at = text->find(absl::StrCat("\n  ", client, ":\n"));
+    ASSERT_NE(at, std::string::npos) << client;
+    const std::string block = text->substr(at, text->find("\n\n", at + 1) - at);
+    EXPECT_NE(block.find("--tls_ca=/run/secrets/rlx_ca"), std::string::npos) << client;
+    EXPECT_NE(block.find("--token_file=/run/secrets/"), std::string::npos) << client;
+  }
+  EXPECT_NE(text->find("\nsecrets:\n"), std::string::npos);
+  EXPECT_EQ(text->find("--allow_insecure"), std::string::npos);
 }
 
 TEST(DeployConfigTest, PrometheusConfigIsValid) {

@@ -3,8 +3,9 @@
 // a namespace of its own, addressed in 10.213.0.0/24 (these addresses exist
 // only inside the test's namespaces; the host's network is not touched). The
 // processes bind 0.0.0.0 on the fixed ports of deploy/docker-compose.yml and
-// reach each other by address, as on separate machines. A short CartPole job
-// is submitted from an actor's host and must finish.
+// reach each other by address, as on separate machines, over TLS with tokens
+// as in the compose file (secrets from deploy/make-secrets.sh). A short
+// CartPole job is submitted from an actor's host and must finish.
 //
 // Needs root (ip netns add); skips with a message otherwise. The namespaces
 // are deleted at the end, also on failure.
@@ -115,21 +116,40 @@ TEST(DeployNetnsTest, TrainsAcrossNetworkNamespaces) {
   };
   const std::string replay = absl::StrCat(kReplayAddr, ":50051");
   const std::string learner = absl::StrCat(kLearnerAddr, ":50052");
+  // Certificates naming the hosts' addresses, and the role tokens.
+  const std::string pki = dir + "/secrets";
+  RunResult secrets = RunTool({"/bin/bash", SourceDir() + "/deploy/make-secrets.sh", pki,
+                               kReplayAddr, kLearnerAddr},
+                              absl::Seconds(60));
+  ASSERT_EQ(secrets.exit_code, 0) << secrets.output;
+  const std::vector<std::string> serve = {"--tls_cert=" + pki + "/server.pem",
+                                          "--tls_key=" + pki + "/server.key",
+                                          "--tokens_file=" + pki + "/tokens"};
+  auto with = [](std::vector<std::string> a, const std::vector<std::string>& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+  };
+  const std::string ca = "--tls_ca=" + pki + "/ca.pem";
   ASSERT_TRUE(start(hosts[0], "replay_server", "replay",
-                    {"--host=0.0.0.0", "--port=50051", "--metrics_port=9101",
-                     "--checkpoint_dir=" + dir + "/replay"}))
+                    with({"--host=0.0.0.0", "--port=50051", "--metrics_port=9101",
+                          "--checkpoint_dir=" + dir + "/replay"},
+                         serve)))
       << "replay_server did not start; see " << dir << "/replay.log";
   ASSERT_TRUE(start(hosts[1], "learner", "learner",
-                    {"--host=0.0.0.0", "--port=50052", "--metrics_port=9102", "--replay=" + replay,
-                     "--checkpoint_dir=" + dir + "/learner"}))
+                    with({"--host=0.0.0.0", "--port=50052", "--metrics_port=9102",
+                          "--replay=" + replay, "--checkpoint_dir=" + dir + "/learner", ca,
+                          "--token_file=" + pki + "/learner.token"},
+                         serve)))
       << "learner did not start; see " << dir << "/learner.log";
   for (int i = 0; i < 2; ++i) {
     const std::string name = absl::StrCat("actor", i);
     ASSERT_TRUE(start(hosts[2 + i], "actor", name,
                       {"--learner=" + learner, "--replay=" + replay, "--name=" + name,
-                       "--metrics_host=0.0.0.0", "--metrics_port=9104"}))
+                       "--metrics_host=0.0.0.0", "--metrics_port=9104", ca,
+                       "--token_file=" + pki + "/worker.token"}))
         << name << " did not start; see " << dir << "/" << name << ".log";
   }
+  const std::string operator_token = "--token_file=" + pki + "/operator.token";
 
   // Submit from an actor's host (a client on another machine), then follow it.
   const std::string job_file = dir + "/multihost.textproto";
@@ -145,15 +165,20 @@ TEST(DeployNetnsTest, TrainsAcrossNetworkNamespaces) {
                                     "stop { max_env_steps: 4000 }\n")
                   .ok());
   const std::string rlctl = BinaryPath("rlctl");
+  // Without the CA and a token the learner is out of reach.
+  RunResult plain = RunTool({*ip, "netns", "exec", hosts[2].ns, rlctl, "submit", job_file,
+                             "--address=" + learner},
+                            absl::Seconds(30));
+  EXPECT_NE(plain.exit_code, 0) << plain.output;
   RunResult submit = RunTool({*ip, "netns", "exec", hosts[2].ns, rlctl, "submit", job_file,
-                              "--address=" + learner},
+                              "--address=" + learner, ca, operator_token},
                              absl::Seconds(30));
   ASSERT_EQ(submit.exit_code, 0) << submit.output;
   RunResult watch = RunTool({*ip, "netns", "exec", hosts[3].ns, rlctl, "watch", "multihost",
-                             "--address=" + learner},
+                             "--address=" + learner, ca, operator_token},
                             absl::Seconds(150));
   RunResult status = RunTool({*ip, "netns", "exec", hosts[2].ns, rlctl, "status", "multihost",
-                              "--address=" + learner},
+                              "--address=" + learner, ca, operator_token},
                              absl::Seconds(20));
   EXPECT_EQ(watch.exit_code, 0) << "job did not succeed (-1 = timed out):\n"
                                 << watch.output << "\n" << status.output << "\nlogs in " << dir;
