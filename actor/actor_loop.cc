@@ -230,6 +230,7 @@ absl::Status ActorLoop::RunAssignment(const Assignment& assignment, int64_t* ste
   // end reaches this actor through the parameter stream (which cancels the
   // writer), so waiting for the table cannot outlive the job.
   writer_options.retry_not_found = true;
+  writer_options.write_grant = assignment.write_grant();
   writer_options.on_acknowledged = [this](int64_t items) {
     items_acknowledged_ += items;
     metrics_->inserted_items.Increment(static_cast<double>(items));

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/grpc_status.h"
+#include "core/write_grant.h"
 
 namespace rlx {
 namespace {
@@ -177,6 +178,7 @@ absl::Status ReplayWriter::Reconnect() {
       delay = true;
       if (cancelled_) return absl::CancelledError("replay writer cancelled");
       ctx_ = std::make_unique<grpc::ClientContext>();  // Cancel reaches the new call from here on
+      if (!options_.write_grant.empty()) ctx_->AddMetadata(kWriteGrantHeader, options_.write_grant);
       raw_ctx = ctx_.get();
       read_done_ = false;
       acked_since_connect_ = false;

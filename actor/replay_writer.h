@@ -47,6 +47,9 @@ struct ReplayWriterOptions {
   absl::Duration max_backoff = absl::Seconds(2);  // between reconnect attempts
   std::string log_prefix = "actor";               // "<prefix>: replay ..." log lines
   bool retry_not_found = false;                   // see the header comment
+  // The lease's signed write grant (Assignment.write_grant), sent with every
+  // insert stream; empty = none (a replay server without grants).
+  std::string write_grant;
   // Called (from the writer's reader thread, under its lock) with the item
   // count of every acknowledged request. Must be quick and must not call back
   // into the writer.

@@ -21,6 +21,10 @@ ABSL_FLAG(std::string, tokens_file, "",
 ABSL_FLAG(std::string, token_file, "",
           "File with the token this process sends to other servers (over TLS, or plaintext to "
           "loopback addresses only).");
+ABSL_FLAG(std::string, write_grant_key_file, "",
+          "Shared secret of the learner and the replay server (>= 32 characters): the learner "
+          "signs each actor lease's table and streams with it, the replay server accepts "
+          "inserts only within such a grant.");
 ABSL_FLAG(bool, allow_insecure, false,
           "Let the gRPC server listen on a non-loopback address without TLS and tokens.");
 
@@ -45,6 +49,12 @@ absl::Status InstallClientSecurityFromFlags() {
   if (!client.ok()) return client.status();
   SetProcessClientSecurity(*std::move(client));
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::shared_ptr<const GrantSigner>> GrantSignerFromFlags() {
+  const std::string path = absl::GetFlag(FLAGS_write_grant_key_file);
+  if (path.empty()) return std::shared_ptr<const GrantSigner>();
+  return GrantSigner::Load(path);
 }
 
 absl::StatusOr<ServerSecurity> ServerSecurityFromFlags() {

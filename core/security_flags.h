@@ -5,6 +5,7 @@
 
 #include "absl/status/statusor.h"
 #include "core/security.h"
+#include "core/write_grant.h"
 
 namespace rlx {
 
@@ -16,6 +17,9 @@ absl::Status InstallClientSecurityFromFlags();
 
 // The server side of the flags (credentials, tokens) for StartGrpcServer.
 absl::StatusOr<ServerSecurity> ServerSecurityFromFlags();
+
+// --write_grant_key_file's signer; null without the flag.
+absl::StatusOr<std::shared_ptr<const GrantSigner>> GrantSignerFromFlags();
 
 }  // namespace rlx
 

@@ -15,6 +15,8 @@
 #   worker.token          actors and the evaluator: lease, insert, parameters
 #   learner.token         the learner's calls to the replay and preference
 #                         servers: operator,worker (tables, sample, compare)
+#   grant.key             the learner's and replay server's shared key for
+#                         write grants (what each actor lease may insert)
 # Needs only openssl. Certificates are valid for RLX_CERT_DAYS (default 365).
 set -euo pipefail
 
@@ -69,6 +71,7 @@ printf '%s\n' "$operator" > operator.token
 printf '%s\n' "$reader" > reader.token
 printf '%s\n' "$worker" > worker.token
 printf '%s\n' "$learner" > learner.token
+openssl rand -hex 32 > grant.key
 cat > tokens <<EOF
 # rlx tokens: TOKEN ROLE[,ROLE...] (roles: operator, worker, reader).
 $operator operator
@@ -79,6 +82,6 @@ EOF
 
 # The containers run as uid 10001: let them read the files, and keep others
 # out through the directory's 0700.
-chmod 644 ./*.pem ./*.key ./*.token tokens
+chmod 644 ./*.pem ./*.key ./*.token tokens grant.key
 chmod 600 ca.key  # never mounted into a container
 echo "make-secrets: wrote CA, certificates and tokens to $dir"

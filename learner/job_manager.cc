@@ -291,6 +291,14 @@ absl::StatusOr<Assignment> JobManager::Lease(const LeaseAssignmentRequest& reque
   ASSIGN_OR_RETURN(StreamLease lease, run->Lease(request.actor_name()));
   a.set_lease_id(lease.lease_id);
   for (int64_t id : lease.stream_ids) a.add_stream_ids(id);
+  if (options_.grant_signer != nullptr) {
+    WriteGrant grant;
+    grant.set_table(a.table());
+    *grant.mutable_actor_ids() = a.stream_ids();
+    grant.set_lease_id(lease.lease_id);
+    grant.set_job(status.name());
+    a.set_write_grant(options_.grant_signer->Sign(grant));
+  }
   return a;
 }
 

@@ -33,6 +33,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "core/security.h"
+#include "core/write_grant.h"
 #include "job.grpc.pb.h"
 #include "learner.grpc.pb.h"
 #include "learner/job_run.h"
@@ -53,6 +54,8 @@ struct JobManagerOptions {
   // rejected at Submit; 0 = half of the machine's physical memory.
   int64_t max_job_bytes = 0;
   absl::Duration lease_grace = absl::Seconds(10);
+  // Signs each actor lease's write grant (Assignment.write_grant); null = none.
+  std::shared_ptr<const GrantSigner> grant_signer;
   absl::Duration first_watch_grace = absl::Seconds(60);
 };
 

@@ -57,6 +57,7 @@ absl::Status Run() {
   options.checkpoint_dir = absl::GetFlag(FLAGS_checkpoint_dir);
   options.metrics = &metrics;
   options.cuda_available = BackendCudaAvailable;
+  ASSIGN_OR_RETURN(options.grant_signer, GrantSignerFromFlags());
   ASSIGN_OR_RETURN(std::unique_ptr<JobManager> manager, JobManager::Create(options));
   JobServiceImpl jobs(manager.get(), security.authorizer);
   ParameterServiceImpl parameters(manager.get(), security.authorizer);

@@ -131,6 +131,7 @@ absl::Status Run() {
   options.seed = absl::GetFlag(FLAGS_seed);
   ASSIGN_OR_RETURN(ServerSecurity security, ServerSecurityFromFlags());
   options.authorizer = security.authorizer;
+  ASSIGN_OR_RETURN(options.grant_signer, GrantSignerFromFlags());
   ASSIGN_OR_RETURN(std::unique_ptr<ReplayServiceImpl> service,
                    ReplayServiceImpl::Create(config, options, registry.get()));
 

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <deque>
+#include <optional>
 #include <random>
 
 #include <google/protobuf/arena.h>
@@ -68,8 +69,10 @@ grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* ctx, const grpc::S
 //  happens while a table operation is pending, so callbacks never outlive us.
 class InsertReactor : public grpc::ServerBidiReactor<InsertRequest, InsertResponse> {
  public:
-  InsertReactor(ReplayServiceImpl* service, grpc::CallbackServerContext* ctx)
-      : service_(service), ctx_(ctx) {
+  // grant: what the stream may write (set when the server checks grants).
+  InsertReactor(ReplayServiceImpl* service, grpc::CallbackServerContext* ctx,
+                std::optional<WriteGrant> grant)
+      : service_(service), ctx_(ctx), grant_(std::move(grant)) {
     NewRequest();
     StartRead(request_);
   }
@@ -83,7 +86,10 @@ class InsertReactor : public grpc::ServerBidiReactor<InsertRequest, InsertRespon
     }
     std::shared_ptr<Table> table = service_->FindTable(request_->table());
     absl::Status status;
-    if (table == nullptr) {
+    if (grant_.has_value()) status = CheckInsertAgainstGrant(*request_, *grant_);
+    if (!status.ok()) {
+      // Refused before the table is looked at: nothing about it is revealed.
+    } else if (table == nullptr) {
       status = absl::NotFoundError(absl::StrCat("table: unknown table '", request_->table(), "'"));
     } else {
       status = service_->ValidateInsert(*request_, *table);
@@ -205,6 +211,7 @@ class InsertReactor : public grpc::ServerBidiReactor<InsertRequest, InsertRespon
 
   ReplayServiceImpl* const service_;
   grpc::CallbackServerContext* const ctx_;
+  const std::optional<WriteGrant> grant_;
   std::shared_ptr<google::protobuf::Arena> arena_;
   InsertRequest* request_ = nullptr;  // on arena_
   absl::Mutex mu_;
@@ -787,7 +794,23 @@ grpc::ServerBidiReactor<InsertRequest, InsertResponse>* ReplayServiceImpl::Inser
       !a.ok()) {
     return new FinishedBidiReactor<InsertRequest, InsertResponse>(a);
   }
-  return new InsertReactor(this, context);
+  std::optional<WriteGrant> grant;
+  if (options_.grant_signer != nullptr) {
+    const auto& md = context->client_metadata();
+    auto it = md.find(kWriteGrantHeader);
+    absl::StatusOr<WriteGrant> verified =
+        it == md.end()
+            ? absl::PermissionDeniedError(
+                  "inserts into this replay server need the write grant of an actor lease "
+                  "(Assignment.write_grant, sent as x-rlx-write-grant)")
+            : options_.grant_signer->Verify(absl::string_view(it->second.data(), it->second.size()));
+    if (!verified.ok()) {
+      if (metrics_ != nullptr) metrics_->invalid_requests().Increment();
+      return new FinishedBidiReactor<InsertRequest, InsertResponse>(ToGrpcStatus(verified.status()));
+    }
+    grant = *std::move(verified);
+  }
+  return new InsertReactor(this, context, std::move(grant));
 }
 
 grpc::ServerBidiReactor<SampleRequest, SampleResponse>* ReplayServiceImpl::Sample(

@@ -38,6 +38,7 @@
 #include "absl/synchronization/mutex.h"
 #include "replay.grpc.pb.h"
 #include "core/security.h"
+#include "core/write_grant.h"
 #include "replay/byte_budget.h"
 #include "replay/table.h"
 #include "replay/table_metrics.h"
@@ -62,6 +63,9 @@ struct ReplayServiceOptions {
   uint64_t seed = 0;
   // Checks each call's token (null = every call allowed).
   std::shared_ptr<const Authorizer> authorizer;
+  // With a signer, inserts need a write grant from the learner and stay
+  // inside it (core/write_grant.h); null = any table and stream.
+  std::shared_ptr<const GrantSigner> grant_signer;
 };
 
 class ReplayServiceImpl final : public ReplayService::CallbackService {

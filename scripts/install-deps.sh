@@ -10,6 +10,8 @@ PACKAGES=(
   # libraries
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libtorch-dev prometheus-cpp-dev
+  # libcrypto: HMAC of the learner's write grants (core/write_grant.h)
+  libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # optimised single-threaded BLAS (no thread-local storage; see docs/architecture.md)
   libopenblas0-serial

@@ -292,19 +292,101 @@ def _numeric(value):
     return value
 
 
+def _read_file(path, what):
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as e:
+        raise ConnectError("cannot read the %s %s: %s" % (what, path, e.strerror))
+
+
+def _is_loopback(address):
+    host = address.rsplit(":", 1)[0].strip("[]")
+    if host in ("localhost", "::1"):
+        return True
+    parts = host.split(".")
+    return (len(parts) == 4 and parts[0] == "127"
+            and all(p.isdigit() and len(p) <= 3 for p in parts))
+
+
+class _TokenInterceptor(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor):
+    """Adds "authorization: Bearer TOKEN" to every call (plaintext loopback only;
+    over TLS the token travels as gRPC call credentials)."""
+
+    def __init__(self, token):
+        self._header = ("authorization", "Bearer " + token)
+
+    def _with_token(self, details):
+        metadata = list(details.metadata or []) + [self._header]
+        return details._replace(metadata=metadata) if hasattr(details, "_replace") else \
+            _CallDetails(details.method, details.timeout, metadata, details.credentials,
+                         getattr(details, "wait_for_ready", None),
+                         getattr(details, "compression", None))
+
+    def intercept_unary_unary(self, continuation, details, request):
+        return continuation(self._with_token(details), request)
+
+    def intercept_unary_stream(self, continuation, details, request):
+        return continuation(self._with_token(details), request)
+
+
+class _CallDetails(grpc.ClientCallDetails):
+    def __init__(self, method, timeout, metadata, credentials, wait_for_ready, compression):
+        self.method = method
+        self.timeout = timeout
+        self.metadata = metadata
+        self.credentials = credentials
+        self.wait_for_ready = wait_for_ready
+        self.compression = compression
+
+
+def _make_channel(address, tls_ca, tls_cert, tls_key, tls_server_name, token_file):
+    options = [("grpc.max_receive_message_length", -1)]
+    token = None
+    if token_file is not None:
+        token = _read_file(token_file, "token file").decode("utf-8", "replace").strip()
+        if len(token) < 16:
+            raise ConnectError("the token file %s must hold a token of at least 16 characters"
+                               % token_file)
+    if (tls_cert is None) != (tls_key is None):
+        raise ConnectError("tls_cert and tls_key go together")
+    if tls_ca is not None:
+        creds = grpc.ssl_channel_credentials(
+            root_certificates=_read_file(tls_ca, "CA"),
+            private_key=_read_file(tls_key, "private key") if tls_key else None,
+            certificate_chain=_read_file(tls_cert, "certificate") if tls_cert else None)
+        if token is not None:
+            creds = grpc.composite_channel_credentials(
+                creds, grpc.access_token_call_credentials(token))
+        if tls_server_name:
+            options.append(("grpc.ssl_target_name_override", tls_server_name))
+        return grpc.secure_channel(address, creds, options=options)
+    if tls_cert is not None or tls_server_name is not None:
+        raise ConnectError("tls_cert, tls_key and tls_server_name need tls_ca")
+    channel = grpc.insecure_channel(address, options=options)
+    if token is not None:
+        if not _is_loopback(address):
+            raise ConnectError("a token is sent only over TLS or to a loopback address: "
+                               "give tls_ca for %s" % address)
+        channel = grpc.intercept_channel(channel, _TokenInterceptor(token))
+    return channel
+
+
 class Client:
     """A connection to one learner's JobService. Use connect() to make one.
 
     address: the learner's HOST:PORT. topology: the parsed topology.txt when
-    the address came from an `rlctl up` state folder, else None.
+    the address came from an `rlctl up` state folder, else None. The tls_* and
+    token_file arguments are rlctl's flags of the same names (connect()).
     """
 
-    def __init__(self, address, topology=None, timeout=DEFAULT_RPC_TIMEOUT_S):
+    def __init__(self, address, topology=None, timeout=DEFAULT_RPC_TIMEOUT_S, tls_ca=None,
+                 tls_cert=None, tls_key=None, tls_server_name=None, token_file=None):
         self.address = address
         self.topology = topology
         self.timeout = timeout
-        self._channel = grpc.insecure_channel(
-            address, options=[("grpc.max_receive_message_length", -1)])
+        self._channel = _make_channel(address, tls_ca, tls_cert, tls_key, tls_server_name,
+                                      token_file)
         self._stub = job_pb2_grpc.JobServiceStub(self._channel)
 
     def __repr__(self):
@@ -481,7 +563,8 @@ class Client:
         return rows
 
 
-def connect(address=None, state_dir=None, timeout=DEFAULT_RPC_TIMEOUT_S):
+def connect(address=None, state_dir=None, timeout=DEFAULT_RPC_TIMEOUT_S, tls_ca=None,
+            tls_cert=None, tls_key=None, tls_server_name=None, token_file=None):
     """A Client of a learner's JobService.
 
     address: the learner's HOST:PORT (a cluster's is HOST:50052). Without
@@ -492,11 +575,18 @@ def connect(address=None, state_dir=None, timeout=DEFAULT_RPC_TIMEOUT_S):
     ConnectError without an address and a running topology, or for an
     address that is not HOST:PORT. The channel connects lazily: an
     unreachable learner shows as RpcError (UNAVAILABLE) on the first call.
+    Security (docs/deploy.md, "Certificates and tokens"): tls_ca (PEM CA of
+    the learner's certificate) turns TLS on; tls_cert/tls_key is the client
+    certificate for mutual TLS; tls_server_name the name to check instead of
+    the address's host; token_file the role token, sent over TLS or, without
+    tls_ca, only to a loopback address. ConnectError for unreadable files.
     """
+    security = dict(tls_ca=tls_ca, tls_cert=tls_cert, tls_key=tls_key,
+                    tls_server_name=tls_server_name, token_file=token_file)
     if address is not None:
-        return Client(_check_address(address), None, timeout)
+        return Client(_check_address(address), None, timeout, **security)
     topology = read_topology(DEFAULT_STATE_DIR if state_dir is None else state_dir)
     if not topology.learner_address:
         raise ConnectError("topology file %s has no learner_address (the topology is still "
                            "starting, or it is not a file of `rlctl up`)" % topology.path)
-    return Client(_check_address(topology.learner_address), topology, timeout)
+    return Client(_check_address(topology.learner_address), topology, timeout, **security)

@@ -124,7 +124,8 @@ TEST(DeployNetnsTest, TrainsAcrossNetworkNamespaces) {
   ASSERT_EQ(secrets.exit_code, 0) << secrets.output;
   const std::vector<std::string> serve = {"--tls_cert=" + pki + "/server.pem",
                                           "--tls_key=" + pki + "/server.key",
-                                          "--tokens_file=" + pki + "/tokens"};
+                                          "--tokens_file=" + pki + "/tokens",
+                                          "--write_grant_key_file=" + pki + "/grant.key"};
   auto with = [](std::vector<std::string> a, const std::vector<std::string>& b) {
     a.insert(a.end(), b.begin(), b.end());
     return a;

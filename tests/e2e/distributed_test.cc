@@ -175,13 +175,16 @@ TEST(DistributedTest, TrainsCartPoleAcrossProcessesAndShutsDownCleanly) {
 // deploy/make-secrets.sh): every process presents the services' certificate,
 // servers require one from the CA and check tokens; the learner holds an
 // operator,worker token, actors and evaluator a worker token, the submitting
-// client an operator token. The job runs to the end and its evaluations land.
+// client an operator token; inserts carry the learner's write grant. The job
+// runs to the end and its evaluations land.
 TEST(DistributedTest, TrainsOverMutualTlsWithRoleTokens) {
   const std::string dir = MakeTempDir("e2e_mtls");
   const std::string pki = dir + "/pki";
   const std::string make = absl::StrCat("bash ", RLX_SOURCE_DIR, "/deploy/make-secrets.sh ", pki,
                                         " > /dev/null");
   ASSERT_EQ(std::system(make.c_str()), 0);
+  ASSERT_TRUE(WriteStringAtomically(pki + "/grant.key", "e2e-write-grant-key-0123456789abcdef\n")
+                  .ok());
   Topology topo(dir, [&](const std::string& binary) {
     std::vector<std::string> flags = {"--tls_cert=" + pki + "/server.pem",
                                       "--tls_key=" + pki + "/server.key",
@@ -189,6 +192,9 @@ TEST(DistributedTest, TrainsOverMutualTlsWithRoleTokens) {
                                       "--tls_client_ca=" + pki + "/ca.pem"};
     if (binary == "replay_server" || binary == "learner") {
       flags.push_back("--tokens_file=" + pki + "/tokens");
+      // The learner signs each actor lease's table and streams; the replay
+      // server stores only rows inside such a grant.
+      flags.push_back("--write_grant_key_file=" + pki + "/grant.key");
     }
     if (binary == "learner") flags.push_back("--token_file=" + pki + "/learner.token");
     if (binary == "actor" || binary == "evaluator") {

@@ -34,6 +34,9 @@ def main():
     p.add_argument("--jobs_dir", required=True)
     p.add_argument("--venv", required=True)
     p.add_argument("--work", required=True)
+    # A learner with TLS and tokens, and the secrets of deploy/make-secrets.sh.
+    p.add_argument("--secure_learner", default="")
+    p.add_argument("--pki", default="")
     a = p.parse_args()
 
     check(os.path.realpath(rlx_client.__file__).startswith(os.path.realpath(a.venv)),
@@ -123,7 +126,35 @@ def main():
     e = raises(rlx_client.RpcError, lambda: client.get("no_such_job"), "get of an unknown job")
     check(e.code.name == "NOT_FOUND", "its code is NOT_FOUND")
     client.close()
+    if a.secure_learner:
+        secure_checks(a.secure_learner, a.pki)
     return 0
+
+
+def secure_checks(address, pki):
+    def path(name):
+        return os.path.join(pki, name)
+    reader = rlx_client.connect(address=address, tls_ca=path("ca.pem"),
+                                token_file=path("reader.token"))
+    check(isinstance(reader.list(), list), "list over TLS with the reader token")
+    e = raises(rlx_client.RpcError, lambda: reader.cancel("no_such_job"),
+               "cancel with the reader token", "needs the operator role")
+    check(e.code.name == "PERMISSION_DENIED", "its code is PERMISSION_DENIED")
+    reader.close()
+    anonymous = rlx_client.connect(address=address, tls_ca=path("ca.pem"))
+    e = raises(rlx_client.RpcError, anonymous.list, "list over TLS without a token")
+    check(e.code.name == "UNAUTHENTICATED", "its code is UNAUTHENTICATED")
+    anonymous.close()
+    plain = rlx_client.connect(address=address, token_file=path("reader.token"), timeout=3)
+    e = raises(rlx_client.RpcError, plain.list, "list in plaintext from a TLS learner")
+    check(e.code.name == "UNAVAILABLE", "its code is UNAVAILABLE")
+    plain.close()
+    raises(rlx_client.ConnectError,
+           lambda: rlx_client.connect(address="10.0.0.1:50052", token_file=path("reader.token")),
+           "a token in plaintext to a remote address", "only over TLS")
+    raises(rlx_client.ConnectError,
+           lambda: rlx_client.connect(address=address, tls_ca=path("missing.pem")),
+           "a missing CA file", "cannot read the CA")
 
 
 if __name__ == "__main__":

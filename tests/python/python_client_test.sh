@@ -26,9 +26,11 @@ done
 
 work=$(mktemp -d /tmp/rlx_python_client_XXXXXX)
 state=$work/state
+secure_pid=""
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
+  if [[ -n $secure_pid ]]; then kill "$secure_pid" 2>/dev/null; wait "$secure_pid" 2>/dev/null || true; fi
   if [[ -e $state/topology.txt ]]; then
     echo "== rlctl down"
     timeout 60 "$bin/rlctl" down --state_dir="$state" --timeout_s=5 || rc=1
@@ -64,9 +66,20 @@ timeout 130 "$bin/rlctl" up --state_dir="$state" --actors=1 --start_timeout_s=20
 grep -q '^learner_address=127\.0\.0\.1:' "$state/topology.txt" ||
   fail "the learner does not listen on 127.0.0.1: $(cat "$state/topology.txt")"
 
+echo "== a learner with TLS and tokens"
+timeout 30 bash "$src/deploy/make-secrets.sh" "$work/pki" >/dev/null || fail "make-secrets.sh failed"
+"$bin/learner" --port=0 --port_file="$work/secure.port" --replay=127.0.0.1:1 \
+  --checkpoint_dir="$work/secure_learner" --tls_cert="$work/pki/server.pem" \
+  --tls_key="$work/pki/server.key" --tokens_file="$work/pki/tokens" > "$work/secure.log" 2>&1 &
+secure_pid=$!
+for _ in $(seq 100); do [[ -s $work/secure.port ]] && break; sleep 0.1; done
+[[ -s $work/secure.port ]] || fail "the TLS learner did not start: $(cat "$work/secure.log")"
+secure="127.0.0.1:$(head -n 1 "$work/secure.port")"
+
 echo "== python checks"
 cd "$work"
 timeout 120 "$work/venv/bin/python" "$src/tests/python/python_client_check.py" \
-  --state_dir="$state" --jobs_dir="$src/jobs" --venv="$work/venv" --work="$work" ||
+  --state_dir="$state" --jobs_dir="$src/jobs" --venv="$work/venv" --work="$work" \
+  --secure_learner="$secure" --pki="$work/pki" ||
   fail "python_client_check.py failed"
 echo "PASS"

@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/file_util.h"
 #include "core/security.h"
+#include "core/write_grant.h"
 #include "job.grpc.pb.h"
 #include "learner.grpc.pb.h"
 #include "preference.grpc.pb.h"
@@ -177,6 +178,84 @@ TEST(ClientSecurityTest, RefusesMissingAndMalformedFiles) {
   server.tls_client_ca = dir + "/ca.pem";
   EXPECT_THAT(std::string(MakeServerSecurity(server).status().message()),
               HasSubstr("needs the server's own --tls_cert"));
+}
+
+constexpr char kGrantKey[] = "0123456789abcdef0123456789abcdef-grant-key";
+
+Item ItemOf(int64_t actor_id) {
+  Item item;
+  item.mutable_metadata()->set_actor_id(actor_id);
+  NamedTensor* t = item.add_tensors();
+  t->set_name("x");
+  t->mutable_tensor()->set_dtype(DTYPE_FLOAT32);
+  t->mutable_tensor()->add_shape(1);
+  t->mutable_tensor()->set_data(std::string(4, '\0'));
+  return item;
+}
+
+WriteGrant GrantFor(const std::string& table, std::vector<int64_t> streams) {
+  WriteGrant grant;
+  grant.set_table(table);
+  for (int64_t id : streams) grant.add_actor_ids(id);
+  grant.set_lease_id(7);
+  grant.set_job("job");
+  return grant;
+}
+
+TEST(WriteGrantTest, SignsVerifiesAndRefusesForgedOrAlteredGrants) {
+  auto signer = GrantSigner::FromKey(kGrantKey);
+  ASSERT_TRUE(signer.ok()) << signer.status();
+  const std::string signed_grant = (*signer)->Sign(GrantFor("t", {3, 4}));
+  auto back = (*signer)->Verify(signed_grant);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->table(), "t");
+  EXPECT_THAT(back->actor_ids(), ::testing::ElementsAre(3, 4));
+  EXPECT_EQ(back->lease_id(), 7);
+
+  // Another key, an altered payload (another table, more streams), garbage.
+  auto other = GrantSigner::FromKey(std::string(kGrantKey) + "-other");
+  ASSERT_TRUE(other.ok());
+  EXPECT_TRUE(absl::IsPermissionDenied((*other)->Verify(signed_grant).status()));
+  const std::string forged_payload = (*other)->Sign(GrantFor("t", {3, 4, 5}));
+  const std::string mac = signed_grant.substr(signed_grant.rfind('.'));
+  const std::string spliced = forged_payload.substr(0, forged_payload.rfind('.')) + mac;
+  auto s = (*signer)->Verify(spliced).status();
+  EXPECT_TRUE(absl::IsPermissionDenied(s)) << s;
+  EXPECT_THAT(std::string(s.message()), HasSubstr("signature does not match"));
+  for (const std::string bad : {std::string(""), std::string("v1.."), std::string("v2.a.b"),
+                                signed_grant + ".x", std::string("v1.%%%.abc")}) {
+    EXPECT_TRUE(absl::IsPermissionDenied((*signer)->Verify(bad).status())) << bad;
+  }
+  EXPECT_THAT(std::string(GrantSigner::FromKey("short").status().message()),
+              HasSubstr("at least 32 characters"));
+}
+
+TEST(WriteGrantTest, EveryRowMustBeOfTheGrantsTableAndStreams) {
+  const WriteGrant grant = GrantFor("t", {3, 4});
+  InsertRequest request;
+  request.set_table("t");
+  *request.add_items() = ItemOf(3);
+  *request.add_items() = ItemOf(4);
+  EXPECT_TRUE(CheckInsertAgainstGrant(request, grant).ok());
+  ItemBatch* batch = request.add_batches();
+  batch->set_num_rows(2);
+  batch->add_actor_ids(4);
+  batch->add_actor_ids(3);
+  EXPECT_TRUE(CheckInsertAgainstGrant(request, grant).ok());
+
+  batch->set_actor_ids(1, 9);
+  absl::Status s = CheckInsertAgainstGrant(request, grant);
+  EXPECT_TRUE(absl::IsPermissionDenied(s));
+  EXPECT_THAT(std::string(s.message()), HasSubstr("batches[0].actor_ids[1]: stream 9"));
+  batch->clear_actor_ids();  // every row of stream 0
+  EXPECT_TRUE(absl::IsPermissionDenied(CheckInsertAgainstGrant(request, grant)));
+  request.clear_batches();
+  *request.add_items() = ItemOf(5);
+  s = CheckInsertAgainstGrant(request, grant);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("items[2]: stream 5 is not one of lease 7"));
+  request.set_table("u");
+  s = CheckInsertAgainstGrant(request, grant);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("allows table 't', not 'u'"));
 }
 
 // ---- Processes -----------------------------------------------------------------
@@ -351,6 +430,58 @@ TEST_F(SecureProcessTest, ServersRefuseToStartOnAnOpenAddressWithoutTlsAndTokens
   EXPECT_NE(p->Wait(absl::Seconds(30)).value_or(0), 0);
   EXPECT_THAT(ReadFileToString(dir + "/bad.log").value_or(""),
               HasSubstr("bad_tokens:1: token shorter than 16"));
+}
+
+TEST_F(SecureProcessTest, ReplayServerWithAGrantKeyStoresOnlyWhatALeaseAllows) {
+  const std::string dir = MakeTempDir("grant_replay");
+  ASSERT_TRUE(WriteStringAtomically(dir + "/grant.key", absl::StrCat(kGrantKey, "\n")).ok());
+  auto replay = StartWithPortFile(dir, "replay_server", "replay",
+                                  {"--port=0", "--tables=t:fifo:100,u:fifo:100",
+                                   "--write_grant_key_file=" + dir + "/grant.key"});
+  ASSERT_TRUE(replay.ok()) << replay.status();
+  auto signer = GrantSigner::FromKey(kGrantKey);
+  ASSERT_TRUE(signer.ok());
+  auto stub = ReplayService::NewStub(MakeChannel(absl::StrCat("127.0.0.1:", replay->port)));
+  auto insert = [&](const std::string& grant, const std::string& table, int64_t actor) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    if (!grant.empty()) ctx.AddMetadata(kWriteGrantHeader, grant);
+    auto stream = stub->Insert(&ctx);
+    InsertRequest request;
+    request.set_table(table);
+    *request.add_items() = ItemOf(actor);
+    stream->Write(request);
+    stream->WritesDone();
+    InsertResponse response;
+    while (stream->Read(&response)) {
+    }
+    return stream->Finish();
+  };
+  auto size = [&](const std::string& table) -> int64_t {
+    grpc::ClientContext ctx;
+    InfoRequest request;
+    request.set_table(table);
+    InfoResponse response;
+    if (!stub->Info(&ctx, request, &response).ok() || response.tables_size() != 1) return -1;
+    return response.tables(0).size();
+  };
+  const std::string grant = (*signer)->Sign(GrantFor("t", {3}));
+  EXPECT_TRUE(insert(grant, "t", 3).ok());
+  grpc::Status s = insert("", "t", 3);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(s.error_message(), HasSubstr("need the write grant of an actor lease"));
+  s = insert(grant, "t", 4);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(s.error_message(), HasSubstr("stream 4 is not one of lease 7"));
+  s = insert(grant, "u", 3);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  auto other = GrantSigner::FromKey(std::string(kGrantKey) + "-stolen");
+  s = insert((*other)->Sign(GrantFor("u", {3})), "u", 3);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(size("t"), 1) << "only the granted insert is stored";
+  EXPECT_EQ(size("u"), 0);
+  replay->process.Signal(SIGTERM);
+  EXPECT_EQ(replay->process.Wait(absl::Seconds(30)), 0);
 }
 
 TEST_F(SecureProcessTest, RlctlSpeaksTlsWithItsToken) {
