@@ -131,6 +131,19 @@ void JobManager::SchedulerLoop() {
           o.metrics = options_.metrics;
           o.lease_grace = options_.lease_grace;
           o.first_watch_grace = options_.first_watch_grace;
+          // A start that checkpointed made progress: the registry then
+          // counts only it as unclean, so a job whose learner is killed now
+          // and then (not in a crash loop) keeps resuming.
+          o.on_first_checkpoint = [this, name] {
+            absl::MutexLock lock(&mu_);
+            auto it = jobs_.find(name);
+            if (it == jobs_.end()) return;
+            it->second.status.set_unclean_starts(1);
+            if (absl::Status saved = SaveRegistryLocked(); !saved.ok()) {
+              std::fprintf(stderr, "learner: saving the job registry: %s\n",
+                           saved.ToString().c_str());
+            }
+          };
           // Counted (and saved) before the run can take the process down.
           r.status.set_unclean_starts(r.status.unclean_starts() + 1);
           if (absl::Status saved = SaveRegistryLocked(); !saved.ok()) {

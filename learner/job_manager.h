@@ -5,7 +5,9 @@
 //
 // Crash loops: before a job's run starts, its JobStatus.unclean_starts is
 // raised and the registry saved; a run that ends (any final state) or is shut
-// down cleanly resets it. A learner that finds a RUNNING job whose count
+// down cleanly resets it, and a run's first checkpoint sets it to 1 (that
+// start made progress: the ones before it were not a crash loop, so a
+// learner killed now and then keeps resuming). A learner that finds a RUNNING job whose count
 // reached kMaxUncleanStarts (the process died during each of those starts,
 // e.g. killed for memory) marks it FAILED with the reason, and the queue
 // behind it goes on.

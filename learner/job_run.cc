@@ -34,6 +34,18 @@ JobRun::JobRun(JobStatus initial, JobRunOptions options)
     status_.set_actors(0);
     status_.set_started_unix(NowUnix());
     status_.set_checkpoint_dir(JobDir());
+    // A resumed job shows its checkpoint's progress from the first moment,
+    // not the registry's older count, while the run sets up (the counter
+    // seen by clients never goes back further than the last checkpoint).
+    const std::string ckpt = JobDir() + "/learner.ckpt";
+    if (FileExists(ckpt)) {
+      absl::StatusOr<StateDict> dict = ReadStateFile(ckpt);
+      std::vector<int64_t> progress;
+      if (dict.ok() && GetInt64s(*dict, "job/progress", 2, &progress).ok()) {
+        status_.set_env_steps(progress[0]);
+        status_.set_episodes(progress[1]);
+      }
+    }
   }
   thread_ = std::thread([this] { Run(); });
 }
@@ -237,6 +249,7 @@ absl::Status JobRun::WriteCheckpoint() {
     const double wall = wall_offset_ + absl::ToDoubleSeconds(absl::Now() - started_);
     AddInt64s(&dict, "job/counters",
               {status_.episodes(), next_stream_id_, static_cast<int64_t>(wall * 1000)});
+    AddInt64s(&dict, "job/progress", {learner_->steps(), status_.episodes()});
     AddDoubles(&dict, "job/eval",
                {status_.last_eval_return(), status_.best_eval_return(),
                 static_cast<double>(status_.last_eval_step()),
@@ -245,6 +258,14 @@ absl::Status JobRun::WriteCheckpoint() {
   RETURN_IF_ERROR(WriteStateFile(JobDir() + "/learner.ckpt", dict));
   last_checkpoint_ = learner_->steps();
   if (options_.metrics != nullptr) options_.metrics->checkpoints.Increment();
+  if (!checkpointed_since_start_) {
+    checkpointed_since_start_ = true;
+    {
+      absl::MutexLock lock(&mu_);
+      status_.set_unclean_starts(1);  // only this start is still open
+    }
+    if (options_.on_first_checkpoint) options_.on_first_checkpoint();
+  }
   return absl::OkStatus();
 }
 
@@ -260,7 +281,10 @@ absl::Status JobRun::RestoreCheckpoint(const std::string& path) {
   absl::MutexLock lock(&mu_);
   status_.set_env_steps(learner_->steps());
   status_.set_episodes(counters[0]);
-  next_stream_id_ = counters[1];
+  // Past every id an earlier start could have leased after this checkpoint
+  // (unclean_starts counts this start too, so at least one gap).
+  next_stream_id_ =
+      counters[1] + kStreamIdsPerStart * std::max<int64_t>(1, status_.unclean_starts());
   wall_offset_ = counters[2] / 1000.0;
   if (eval[3] != 0) {  // an evaluation was reported before the checkpoint
     status_.set_last_eval_return(eval[0]);

@@ -58,7 +58,17 @@ struct JobRunOptions {
   LearnerMetrics* metrics = nullptr;  // may be null
   absl::Duration lease_grace = absl::Seconds(10);
   absl::Duration first_watch_grace = absl::Seconds(60);
+  // Called (from the run's thread, holding none of its locks) after the
+  // run's first checkpoint: this start made progress, so the starts before
+  // it no longer count as a crash loop (JobStatus.unclean_starts).
+  std::function<void()> on_first_checkpoint;
 };
+
+// Stream ids a restored run skips per unclean start: a learner killed between
+// checkpoints may have leased ids past the checkpoint's counter, and items of
+// those streams can still wait in the table; the resumed run must not hand
+// the same ids to its new leases.
+inline constexpr int64_t kStreamIdsPerStart = int64_t{1} << 24;
 
 // What Lease hands out.
 struct StreamLease {
@@ -135,6 +145,7 @@ class JobRun {
   void UpdateMetrics(bool monitors);
   int64_t last_published_ = -1;
   int64_t last_checkpoint_ = 0;
+  bool checkpointed_since_start_ = false;  // the run's thread only
   absl::Time started_;
   double wall_offset_ = 0;  // seconds run before a resume
 
