@@ -5,7 +5,9 @@
 // processes bind 0.0.0.0 on the fixed ports of deploy/docker-compose.yml and
 // reach each other by address, as on separate machines, over TLS with tokens
 // as in the compose file (secrets from deploy/make-secrets.sh). A short
-// CartPole job is submitted from an actor's host and must finish.
+// CartPole job is submitted from an actor's host and must finish, through
+// network faults: an actor's link shaped (tc tbf; netem delay and loss where
+// the kernel has it) and the learner's link cut for 3 s and restored.
 //
 // Needs root (ip netns add); skips with a message otherwise. The namespaces
 // are deleted at the end, also on failure.
@@ -163,7 +165,7 @@ TEST(DeployNetnsTest, TrainsAcrossNetworkNamespaces) {
                                     "publish_every: 10\n"
                                     "table_max_size: 256\n"
                                     "max_policy_lag: 32\n"
-                                    "stop { max_env_steps: 4000 }\n")
+                                    "stop { max_env_steps: 300000 }\n")
                   .ok());
   const std::string rlctl = BinaryPath("rlctl");
   // Without the CA and a token the learner is out of reach.
@@ -175,6 +177,54 @@ TEST(DeployNetnsTest, TrainsAcrossNetworkNamespaces) {
                               "--address=" + learner, ca, operator_token},
                              absl::Seconds(30));
   ASSERT_EQ(submit.exit_code, 0) << submit.output;
+
+  // Network faults while the job runs: actor 0's link shaped (token bucket:
+  // 512 kbit/s, up to 200 ms of queueing; plus netem delay and loss where
+  // the kernel has it), then the learner's link cut for 3 s and restored.
+  // The job slows down but finishes.
+  auto steps = [&]() -> int64_t {
+    RunResult r = RunTool({*ip, "netns", "exec", hosts[2].ns, rlctl, "status", "multihost",
+                           "--address=" + learner, ca, operator_token},
+                          absl::Seconds(20));
+    const size_t at = r.output.find("steps=");
+    int64_t n = -1;
+    if (at != std::string::npos) {
+      (void)absl::SimpleAtoi(r.output.substr(at + 6, r.output.find_first_not_of("0123456789", at + 6) - at - 6), &n);
+    }
+    return n;
+  };
+  WaitFor([&] { return steps() >= 2000; }, absl::Seconds(60));
+  std::string fault_error;
+  const int64_t before_faults = steps();
+  const absl::Time shaped_at = absl::Now();
+  ASSERT_TRUE(netns.Ip({"-n", bridge_ns, "link", "set", "p2", "up"}, &fault_error));
+  RunResult tbf = RunTool({*ip, "netns", "exec", bridge_ns, "tc", "qdisc", "replace", "dev", "p2",
+                           "root", "tbf", "rate", "512kbit", "burst", "16kbit", "latency", "200ms"},
+                          absl::Seconds(10));
+  RunResult netem = RunTool({*ip, "netns", "exec", hosts[2].ns, "tc", "qdisc", "replace", "dev",
+                             "eth0", "root", "netem", "delay", "20ms", "5ms", "loss", "1%"},
+                            absl::Seconds(10));
+  std::printf("network faults: tbf on actor0's link: %s; netem delay 20 ms, loss 1%% on actor0: %s\n",
+              tbf.exit_code == 0 ? "on" : ("unavailable (" + tbf.output + ")").c_str(),
+              netem.exit_code == 0 ? "on" : "unavailable in this kernel, skipped");
+  absl::SleepFor(absl::Seconds(3));
+  ASSERT_TRUE(netns.Ip({"-n", bridge_ns, "link", "set", "p1", "down"}, &fault_error))
+      << fault_error;
+  const absl::Time cut_at = absl::Now();
+  absl::SleepFor(absl::Seconds(3));
+  ASSERT_TRUE(netns.Ip({"-n", bridge_ns, "link", "set", "p1", "up"}, &fault_error)) << fault_error;
+  const absl::Duration cut_for = absl::Now() - cut_at;
+  const int64_t after_cut = steps();
+  std::printf("network faults: from %lld steps: actor0 shaped for %.1f s, then the learner's link "
+              "cut for %.1f s and restored; %lld steps just after\n",
+              static_cast<long long>(before_faults), absl::ToDoubleSeconds(cut_at - shaped_at),
+              absl::ToDoubleSeconds(cut_for), static_cast<long long>(after_cut));
+  EXPECT_LT(after_cut, 300000) << "the job ended before the faults were over: make it longer";
+  RunTool({*ip, "netns", "exec", bridge_ns, "tc", "qdisc", "del", "dev", "p2", "root"},
+          absl::Seconds(10));
+  RunTool({*ip, "netns", "exec", hosts[2].ns, "tc", "qdisc", "del", "dev", "eth0", "root"},
+          absl::Seconds(10));
+
   RunResult watch = RunTool({*ip, "netns", "exec", hosts[3].ns, rlctl, "watch", "multihost",
                              "--address=" + learner, ca, operator_token},
                             absl::Seconds(150));
@@ -184,7 +234,7 @@ TEST(DeployNetnsTest, TrainsAcrossNetworkNamespaces) {
   EXPECT_EQ(watch.exit_code, 0) << "job did not succeed (-1 = timed out):\n"
                                 << watch.output << "\n" << status.output << "\nlogs in " << dir;
   EXPECT_NE(status.output.find("SUCCEEDED"), std::string::npos) << status.output;
-  EXPECT_NE(status.output.find("steps=4000"), std::string::npos) << status.output;
+  EXPECT_NE(status.output.find("steps=300000"), std::string::npos) << status.output;
 
   // Each process's /metrics answers across the network (what Prometheus on
   // another host scrapes).
