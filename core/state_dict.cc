@@ -1,6 +1,7 @@
 #include "core/state_dict.h"
 
 #include <cstring>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "core/file_util.h"
@@ -81,7 +82,7 @@ absl::Status GetDoubles(const StateDict& dict, absl::string_view name, int64_t e
                         std::vector<double>* out) {
   ASSIGN_OR_RETURN(const TensorProto* t, Lookup(dict, name, DTYPE_FLOAT64));
   out->resize(t->data().size() / sizeof(double));
-  std::memcpy(out->data(), t->data().data(), out->size() * sizeof(double));
+  if (!out->empty()) std::memcpy(out->data(), t->data().data(), out->size() * sizeof(double));
   return CheckSize(name, out->size(), expected_size);
 }
 
@@ -112,6 +113,14 @@ absl::Status WriteStateFile(const std::string& path, const StateDict& dict) {
 
 absl::StatusOr<StateDict> ReadStateFile(const std::string& path) {
   ASSIGN_OR_RETURN(std::string contents, ReadFileToString(path));
+  return ParseStateFile(contents, path);
+}
+
+absl::StatusOr<StateDict> ParseStateFile(absl::string_view contents, absl::string_view source) {
+  if (contents.size() > static_cast<size_t>(std::numeric_limits<int>::max())) {
+    return absl::DataLossError(absl::StrCat(source, ": state file of ", contents.size(),
+                                            " bytes is larger than 2 GiB"));
+  }
   google::protobuf::io::ArrayInputStream in(contents.data(), static_cast<int>(contents.size()));
   StateDict dict;
   while (true) {
@@ -119,7 +128,7 @@ absl::StatusOr<StateDict> ReadStateFile(const std::string& path) {
     bool clean_eof = false;
     if (!google::protobuf::util::ParseDelimitedFromZeroCopyStream(&entry, &in, &clean_eof)) {
       if (clean_eof) break;
-      return absl::DataLossError(absl::StrCat(path, ": corrupt state file"));
+      return absl::DataLossError(absl::StrCat(source, ": corrupt state file"));
     }
     dict.push_back(std::move(entry));
   }

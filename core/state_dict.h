@@ -39,6 +39,10 @@ absl::Status GetBytes(const StateDict& dict, absl::string_view name, std::string
 
 absl::Status WriteStateFile(const std::string& path, const StateDict& dict);
 absl::StatusOr<StateDict> ReadStateFile(const std::string& path);
+// The entries of a state file's contents (what ReadStateFile reads);
+// DATA_LOSS naming `source` when they are not a sequence of length-delimited
+// NamedTensor messages.
+absl::StatusOr<StateDict> ParseStateFile(absl::string_view contents, absl::string_view source);
 
 }  // namespace rlx
 

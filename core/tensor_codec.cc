@@ -62,10 +62,14 @@ absl::Status ValidateTensor(const TensorProto& tensor, absl::string_view field,
                      "] (negative dimension or overflow)"));
   }
   const int64_t bytes = static_cast<int64_t>(tensor.data().size());
-  if (n > std::numeric_limits<int64_t>::max() / elem || n * elem != bytes) {
+  const bool overflows = n > std::numeric_limits<int64_t>::max() / elem;
+  if (overflows || n * elem != bytes) {
+    // n * elem only where it cannot overflow (signed overflow is undefined).
     return absl::InvalidArgumentError(absl::StrCat(
         field, ".data: shape [", absl::StrJoin(tensor.shape(), ","), "] of ",
-        DTypeName(tensor.dtype()), " needs ", n * elem, " bytes, got ", bytes));
+        DTypeName(tensor.dtype()), " needs ",
+        overflows ? std::string("more than 2^63-1") : absl::StrCat(n * elem), " bytes, got ",
+        bytes));
   }
   if (bytes > max_bytes) {
     return absl::InvalidArgumentError(absl::StrCat(field, ".data: ", bytes,
@@ -119,7 +123,9 @@ absl::Status ToFloats(const TensorProto& tensor, absl::string_view field,
                                                    DTypeName(tensor.dtype())));
   }
   out->resize(tensor.data().size() / sizeof(float));
-  std::memcpy(out->data(), tensor.data().data(), tensor.data().size());
+  // No memcpy for an empty tensor: out->data() may be null (memcpy's
+  // arguments must not be, even for 0 bytes).
+  if (!out->empty()) std::memcpy(out->data(), tensor.data().data(), tensor.data().size());
   return absl::OkStatus();
 }
 
@@ -129,7 +135,7 @@ absl::Status ToInt64s(const TensorProto& tensor, absl::string_view field,
   const int64_t n = NumElements(tensor);
   out->resize(n);
   if (tensor.dtype() == DTYPE_INT64) {
-    std::memcpy(out->data(), tensor.data().data(), tensor.data().size());
+    if (n > 0) std::memcpy(out->data(), tensor.data().data(), tensor.data().size());
   } else if (tensor.dtype() == DTYPE_INT32) {
     const auto* p = reinterpret_cast<const int32_t*>(tensor.data().data());
     for (int64_t i = 0; i < n; ++i) (*out)[i] = p[i];

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "core/status_macros.h"
+#include "core/tensor_codec.h"
 #include "replay/item_batch.h"
 
 namespace rlx {
@@ -87,6 +88,11 @@ absl::StatusOr<std::unique_ptr<Table>> Table::Create(const TableConfig& config, 
                                                      TableMetrics* metrics,
                                                      TableOptions options) {
   TableConfig checked = config;
+  // Fields this build does not know (sent by a newer client, or read from a
+  // checkpoint) are dropped, as protobuf ignores them everywhere else: the
+  // config is also written to the table registry in text format, which cannot
+  // hold them, and the server would refuse its own registry at the next start.
+  checked.DiscardUnknownFields();
   RETURN_IF_ERROR(ValidateConfig(&checked));
   auto sampler = CreateSampler(checked.sampler(), seed);
   if (!sampler.ok()) {
@@ -154,17 +160,18 @@ absl::Status Table::ValidateItem(const Item& item, const std::string& field) con
     return absl::InvalidArgumentError(absl::StrCat(
         field, ".priority must be finite and >= 0, got ", item.priority()));
   }
-  if (uses_return_) {
-    if (!item.metadata().has_episode_return()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          field, ".metadata.episode_return is required by table ", name(),
-          " (return_weighted sampler)"));
-    }
-    if (!std::isfinite(item.metadata().episode_return())) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          field, ".metadata.episode_return must be finite, got ",
-          item.metadata().episode_return()));
-    }
+  if (uses_return_ && !item.metadata().has_episode_return()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ".metadata.episode_return is required by table ", name(),
+        " (return_weighted sampler)"));
+  }
+  // Whatever the sampler: a present return is finite, as in an ItemBatch
+  // (ValidateItemBatch). The row may be sampled in batch format, and a client
+  // refuses a batch with a non-finite return.
+  if (item.metadata().has_episode_return() && !std::isfinite(item.metadata().episode_return())) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ".metadata.episode_return must be finite, got ",
+        item.metadata().episode_return()));
   }
   return absl::OkStatus();
 }
@@ -839,6 +846,14 @@ absl::StatusOr<std::unique_ptr<Table>> Table::Restore(CodedInputStream* in, uint
   };
   TableCheckpointHeader header;
   if (!read_message(&header)) return absl::DataLossError("corrupt table checkpoint header");
+  // A table never holds more than max_size items (inserts evict or wait
+  // first), so a checkpoint that says it does is corrupt: restored as is, the
+  // table would stay over its size for good.
+  if (header.num_items() > header.config().max_size()) {
+    return absl::DataLossError(absl::StrCat(
+        "checkpoint of table ", header.config().name(), " holds ", header.num_items(),
+        " items, more than its max_size ", header.config().max_size()));
+  }
   options.incarnation = header.incarnation();
   ASSIGN_OR_RETURN(std::unique_ptr<Table> table,
                    Create(header.config(), seed, metrics, std::move(options)));
@@ -883,6 +898,21 @@ absl::StatusOr<std::unique_ptr<Table>> Table::Restore(CodedInputStream* in, uint
     }
     last_key = ci->key();
     ci->mutable_item()->set_priority(ci->priority());
+    // The checks of an insert (ReplayServiceImpl::ValidateInsert): a stored
+    // row is trusted from here on (sampling copies each tensor's bytes by its
+    // shape, a batch-format response carries its priority and return).
+    const Item& item = ci->item();
+    for (int t = 0; t < item.tensors_size(); ++t) {
+      if (absl::Status s = ValidateTensor(item.tensors(t).tensor(), absl::StrCat("tensors[", t, "]"));
+          !s.ok()) {
+        return absl::DataLossError(absl::StrCat("checkpoint item ", i, " of table ",
+                                                header.config().name(), ": ", s.message()));
+      }
+    }
+    if (absl::Status s = table->ValidateItem(item, "item"); !s.ok()) {
+      return absl::DataLossError(absl::StrCat("checkpoint item ", i, " of table ",
+                                              header.config().name(), ": ", s.message()));
+    }
     group.push_back(ci);
     if (static_cast<int>(group.size()) == kRestoreChunk) RETURN_IF_ERROR(store_group());
   }

@@ -127,8 +127,9 @@ class Table {
   // The byte budget in force (INT64_MAX when none).
   int64_t max_bytes() const { return max_bytes_; }
 
-  // Checks one item against the table (priority / episode return the sampler
-  // needs). Tensors are validated by the caller (core/tensor_codec.h).
+  // Checks one item against the table: priority finite and >= 0, episode
+  // return finite when present (and present when the sampler needs it).
+  // Tensors are validated by the caller (core/tensor_codec.h).
   absl::Status ValidateItem(const Item& item, const std::string& field) const;
 
   // Checks every row of a batch (which passed ValidateItemBatch) against the
