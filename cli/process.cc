@@ -377,9 +377,10 @@ absl::StatusOr<int> HttpGetStatus(const std::string& host, int port, const std::
     }
   }
   ::close(fd);
-  // "HTTP/1.1 200 OK"
-  std::vector<absl::string_view> words =
-      absl::StrSplit(response.substr(0, response.find("\r\n")), ' ', absl::SkipEmpty());
+  // "HTTP/1.1 200 OK". The words point into status_line, which must outlive
+  // them (split from a temporary, they would point into freed memory).
+  const std::string status_line = response.substr(0, response.find("\r\n"));
+  std::vector<absl::string_view> words = absl::StrSplit(status_line, ' ', absl::SkipEmpty());
   int code = 0;
   if (words.size() < 2 || !absl::StartsWith(words[0], "HTTP/") ||
       !absl::SimpleAtoi(words[1], &code)) {
