@@ -1,12 +1,12 @@
 // Fuzz target "learner_checkpoint": the learner's checkpoint reader. The input
 // is a <checkpoint_dir>/<job>/learner.ckpt file (core/state_dict.h: length-
 // delimited NamedTensors). It is read the way a learner resumes a job
-// (learner/job_run.cc, JobRun::RestoreCheckpoint): ParseStateFile (what
-// ReadStateFile reads), the algorithm's JobLearner::RestoreState, then the
-// job's own entries ("job/counters", "job/eval"). Four learners, made once
-// through the algorithm registry from small job specs: PPO (CartPole,
-// discrete), APPO (Pendulum, continuous, normalisation), Stream AC and Stream
-// Q (CartPole). A restore either fails with an error and changes nothing, or
+// (learner/job_run.cc, JobRun's constructor and RestoreCheckpoint):
+// ParseStateFile (what ReadStateFile reads), the job's own entries
+// ("job/progress", "job/counters", "job/eval") and the algorithm's
+// JobLearner::RestoreState. Four learners, made once through the algorithm
+// registry from small job specs: PPO (CartPole, discrete), APPO (Pendulum,
+// continuous, normalisation), Stream AC and Stream Q (CartPole). A restore either fails with an error and changes nothing, or
 // succeeds; after a success the learner's own state must restore again.
 #include <memory>
 #include <string>
@@ -63,15 +63,19 @@ std::vector<Learner>& Learners() {
   return *learners;
 }
 
-// JobRun::RestoreCheckpoint after the learner's part: the job's counters and
-// evaluation record (learner/job_run.cc).
-absl::Status RestoreJobEntries(const StateDict& dict) {
+// The job's own entries (learner/job_run.cc): the progress JobRun's
+// constructor shows while the run sets up, and what RestoreCheckpoint reads
+// after the learner's part (counters, evaluation record).
+void RestoreJobEntries(const StateDict& dict) {
+  std::vector<int64_t> progress;
+  if (GetInt64s(dict, "job/progress", 2, &progress).ok()) {
+    RLX_FUZZ_CHECK(progress.size() == 2, "GetInt64s returned the wrong size");
+  }
   std::vector<int64_t> counters;
   std::vector<double> eval;
-  if (absl::Status s = GetInt64s(dict, "job/counters", 3, &counters); !s.ok()) return s;
-  if (absl::Status s = GetDoubles(dict, "job/eval", 4, &eval); !s.ok()) return s;
+  if (!GetInt64s(dict, "job/counters", 3, &counters).ok()) return;
+  if (!GetDoubles(dict, "job/eval", 4, &eval).ok()) return;
   RLX_FUZZ_CHECK(counters.size() == 3 && eval.size() == 4, "Get* returned the wrong size");
-  return absl::OkStatus();
 }
 
 std::string Serialize(const StateDict& dict) {
@@ -89,6 +93,7 @@ std::string CheckpointOf(const JobLearner& learner) {
   StateDict dict;
   learner.SaveState(&dict);
   AddInt64s(&dict, "job/counters", {3, 2, 1500});
+  AddInt64s(&dict, "job/progress", {learner.steps(), 3});
   AddDoubles(&dict, "job/eval", {12.5, 20.0, 100.0, 1.0});
   return Serialize(dict);
 }
@@ -105,7 +110,7 @@ RLX_FUZZ_TARGET(learner_checkpoint) {
     RLX_FUZZ_CHECK(dict.status().code() == absl::StatusCode::kDataLoss, dict.status().ToString());
     return 0;
   }
-  (void)RestoreJobEntries(*dict);
+  RestoreJobEntries(*dict);
   for (Learner& l : Learners()) {
     // What the learner holds now, to compare with after a failed restore.
     StateDict before;
