@@ -20,11 +20,19 @@ function(rlx_test name)
   # Sanitizer builds run several times slower (RLX_TEST_TIMEOUT_SCALE below).
   math(EXPR T_TIMEOUT "${T_TIMEOUT} * ${RLX_TEST_TIMEOUT_SCALE}")
   math(EXPR discovery_timeout "60 * ${RLX_TEST_TIMEOUT_SCALE}")
-  set(props TIMEOUT ${T_TIMEOUT} ENVIRONMENT "RLX_BIN_DIR=${PROJECT_BINARY_DIR}/bin")
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT ${discovery_timeout}
+    PROPERTIES TIMEOUT ${T_TIMEOUT} ENVIRONMENT "RLX_BIN_DIR=${PROJECT_BINARY_DIR}/bin")
   if(T_LABELS)
-    list(APPEND props LABELS "${T_LABELS}")
+    # Labels are set after discovery, from a file CTest reads after the
+    # discovered tests: gtest_discover_tests' PROPERTIES cannot carry a list
+    # (LABELS "e2e;chaos" would keep only "e2e").
+    set(label_file "${CMAKE_CURRENT_BINARY_DIR}/${name}_labels.cmake")
+    file(WRITE "${label_file}"
+      "foreach(t IN LISTS ${name}_TESTS)\n"
+      "  set_tests_properties(\"\${t}\" PROPERTIES LABELS \"${T_LABELS}\")\n"
+      "endforeach()\n")
+    set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${label_file}")
   endif()
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT ${discovery_timeout} PROPERTIES ${props})
 endfunction()
 
 # ---- Checking builds (docs/testing.md) ---------------------------------------
