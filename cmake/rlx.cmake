@@ -62,8 +62,11 @@ elseif(RLX_SANITIZE STREQUAL "thread")
   # Notification synchronise nothing TSan can see: every executable gets the
   # annotations of tests/sanitizers/tsan_absl_sync.cc (linked in at the end of
   # the configure step, once every executable exists).
-  add_library(rlx_tsan_absl_sync OBJECT ${PROJECT_SOURCE_DIR}/tests/sanitizers/tsan_absl_sync.cc)
-  target_link_libraries(rlx_tsan_absl_sync PRIVATE absl::synchronization absl::time)
+  # gRPC hands operations between its threads invisibly too: the edges of
+  # tests/sanitizers/tsan_grpc_sync.cc.
+  add_library(rlx_tsan_absl_sync OBJECT ${PROJECT_SOURCE_DIR}/tests/sanitizers/tsan_absl_sync.cc
+                                        ${PROJECT_SOURCE_DIR}/tests/sanitizers/tsan_grpc_sync.cc)
+  target_link_libraries(rlx_tsan_absl_sync PRIVATE absl::synchronization absl::time gRPC::grpc++)
   function(rlx_tsan_link_absl_sync dir)
     get_property(targets DIRECTORY ${dir} PROPERTY BUILDSYSTEM_TARGETS)
     foreach(t IN LISTS targets)
@@ -73,7 +76,12 @@ elseif(RLX_SANITIZE STREQUAL "thread")
         target_link_libraries(${t} PRIVATE ${CMAKE_DL_LIBS})
         # Exported, so that calls from the shared libraries (gRPC) land here too.
         target_link_options(${t} PRIVATE "LINKER:--export-dynamic-symbol=_ZN4absl7debian3*"
-                            "LINKER:--export-dynamic-symbol=_ZNK4absl7debian3*")
+                            "LINKER:--export-dynamic-symbol=_ZNK4absl7debian3*"
+                            "LINKER:--export-dynamic-symbol=grpc_call_start_batch"
+                            "LINKER:--export-dynamic-symbol=grpc_completion_queue_next"
+                            "LINKER:--export-dynamic-symbol=grpc_completion_queue_pluck"
+                            "LINKER:--export-dynamic-symbol=_Z14grpc_cq_end_op*"
+                            "LINKER:--export-dynamic-symbol=_ZN9grpc_core8Executor*")
       endif()
     endforeach()
     get_property(subdirs DIRECTORY ${dir} PROPERTY SUBDIRECTORIES)
