@@ -73,7 +73,7 @@ elseif(RLX_SANITIZE STREQUAL "thread")
       get_target_property(type ${t} TYPE)
       if(type STREQUAL "EXECUTABLE")
         target_sources(${t} PRIVATE $<TARGET_OBJECTS:rlx_tsan_absl_sync>)
-        target_link_libraries(${t} PRIVATE ${CMAKE_DL_LIBS})
+        target_link_libraries(${t} PRIVATE ${CMAKE_DL_LIBS} absl::status)
         # Exported, so that calls from the shared libraries (gRPC) land here too.
         target_link_options(${t} PRIVATE "LINKER:--export-dynamic-symbol=_ZN4absl7debian3*"
                             "LINKER:--export-dynamic-symbol=_ZNK4absl7debian3*"
