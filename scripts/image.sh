@@ -170,19 +170,39 @@ import_rootfs() {  # import_rootfs DIR NAME:TAG
 
 image_mb() { podman image inspect --format '{{.Size}}' "$1" | awk '{printf "%.0f", $1 / 1e6}'; }
 
+# The build context: a snapshot of the checkout's files (tracked and untracked
+# but not ignored, as they are now), so that both images are built from the
+# same sources even while the checkout changes, and nothing git ignores
+# (build folders, secrets) is sent. Outside a git checkout: the folder itself.
+snapshot_context() {
+  local ctx=$cache/context
+  if ! git -C "$root" rev-parse --git-dir >/dev/null 2>&1; then
+    echo "$root"
+    return
+  fi
+  rm -rf "$ctx"
+  mkdir -p "$ctx"
+  git -C "$root" ls-files -z -c -o --exclude-standard |
+    (cd "$root" && xargs -0 tar --no-recursion --ignore-failed-read -cf - 2>/dev/null) | tar -C "$ctx" -xf - ||
+    fail "could not copy the sources into $ctx"
+  echo "$ctx"
+}
+
 build() {
   install_tools
   write_containers_conf
   make_base_images
+  local ctx
+  ctx=$(snapshot_context)
   local args=(--layers --format docker --pull=never --isolation oci
-    --build-arg "RLX_BUILD_JOBS=$jobs" -f deploy/Dockerfile
-    --ignorefile deploy/dockerignore)
+    --build-arg "RLX_BUILD_JOBS=$jobs" -f "$ctx/deploy/Dockerfile"
+    --ignorefile "$ctx/deploy/dockerignore")
   local t0=$SECONDS
-  say "building $image (context $root, $jobs compile jobs)"
-  buildah bud "${args[@]}" -t "$image" "$root" >"$cache/build.log" 2>&1 ||
+  say "building $image (context $ctx, $jobs compile jobs)"
+  buildah bud "${args[@]}" -t "$image" "$ctx" >"$cache/build.log" 2>&1 ||
     { tail -30 "$cache/build.log" >&2; fail "build of $image failed (log: $cache/build.log)"; }
-  say "building $actor_image (stage actor)"
-  buildah bud "${args[@]}" --target actor -t "$actor_image" "$root" >>"$cache/build.log" 2>&1 ||
+  say "building $actor_image (stage actor; the build stage comes from the cache)"
+  buildah bud "${args[@]}" --target actor -t "$actor_image" "$ctx" >>"$cache/build.log" 2>&1 ||
     { tail -30 "$cache/build.log" >&2; fail "build of $actor_image failed (log: $cache/build.log)"; }
   say "built in $((SECONDS - t0)) s: $image $(image_mb "$image") MB, $actor_image $(image_mb "$actor_image") MB"
 }
