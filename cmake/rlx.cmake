@@ -57,6 +57,23 @@ if(RLX_SANITIZE STREQUAL "address")
   add_link_options(-fsanitize=address,undefined)
 elseif(RLX_SANITIZE STREQUAL "thread")
   add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+  # Debian's protobuf, Abseil and gRPC are built without TSan, and their
+  # headers change class layouts when __SANITIZE_THREAD__ is defined
+  # (protobuf's MapFieldBase gains two counters, so every map field, ours in
+  # learner.proto and google.protobuf.Struct's, disagrees with libprotobuf's
+  # compiled code: a SEGV in Map::find). The macro is undefined so that
+  # headers compile as they did for the libraries; our code tests RLX_TSAN.
+  add_compile_options(-U__SANITIZE_THREAD__ -DRLX_TSAN=1)
+  # Without target clones (models/simd.h) the CPU backend would run its
+  # portable path here, unlike plain builds on this machine; build for the
+  # host's x86-64-v3 (AVX2, FMA) when it has them, so that the same
+  # arithmetic is checked.
+  if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64" AND EXISTS /proc/cpuinfo)
+    file(READ /proc/cpuinfo rlx_cpuinfo LIMIT 8192)
+    if(rlx_cpuinfo MATCHES " avx2 " AND rlx_cpuinfo MATCHES " fma " AND rlx_cpuinfo MATCHES " bmi2 ")
+      add_compile_options(-march=x86-64-v3)
+    endif()
+  endif()
   add_link_options(-fsanitize=thread)
   # Debian's Abseil is not built with TSan, so absl::Mutex, CondVar and
   # Notification synchronise nothing TSan can see: every executable gets the

@@ -2,12 +2,12 @@
 // the stream-x optimizer: RLX_TARGET_CLONES compiles a function for the
 // x86-64-v3 level (AVX2 + FMA) and for the baseline, and the loader picks one
 // by the CPU's features (not by its model name, which "arch=haswell" would
-// test), so
-// binaries stay portable (images run on any x86-64) and still use the wide
-// units where they exist. Elsewhere (other architectures, clang) it is empty,
-// and so under ThreadSanitizer: GCC instruments the clones' resolvers, which
-// the loader runs while relocating the program, before the TSan runtime is
-// up (the process dies with SIGSEGV before main).
+// test), so binaries stay portable (images run on any x86-64) and still use
+// the wide units where they exist. Elsewhere (other architectures, clang) it
+// is empty, and so under ThreadSanitizer (RLX_TSAN, cmake/rlx.cmake): GCC
+// instruments the clones' resolvers, which the loader runs while relocating
+// the program, before the TSan runtime is up (the process dies with SIGSEGV
+// before main); TSan builds target the host's x86-64-v3 instead.
 // The loops use the eight-float vector type below where the compiler's own
 // vectorisation falls short (reductions, register blocking) and `#pragma omp
 // simd` elsewhere (compiled with -fopenmp-simd, no OpenMP runtime).
@@ -15,7 +15,7 @@
 #define RLX_MODELS_SIMD_H_
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__) && \
-    !defined(__SANITIZE_THREAD__)
+    !defined(__SANITIZE_THREAD__) && !defined(RLX_TSAN)
 #define RLX_TARGET_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define RLX_TARGET_CLONES
