@@ -532,6 +532,9 @@ class ParameterWatchReactor final : public grpc::ServerWriteReactor<Parameters>,
   }
 
   void OnDone() override {
+    // After every other reaction (see InsertReactor::OnDone in
+    // replay/replay_service.cc): the lock makes the order visible to TSan.
+    { absl::MutexLock lock(&mu_); }
     if (subscribed_) run_->parameters().Unsubscribe(this);
     if (attached_) run_->DetachWatcher(lease_id_);
     delete this;

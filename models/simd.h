@@ -7,7 +7,7 @@
 // is empty, and so under ThreadSanitizer (RLX_TSAN, cmake/rlx.cmake): GCC
 // instruments the clones' resolvers, which the loader runs while relocating
 // the program, before the TSan runtime is up (the process dies with SIGSEGV
-// before main); TSan builds target the host's x86-64-v3 instead.
+// before main); TSan builds compile them for the host's x86-64-v3 alone.
 // The loops use the eight-float vector type below where the compiler's own
 // vectorisation falls short (reductions, register blocking) and `#pragma omp
 // simd` elsewhere (compiled with -fopenmp-simd, no OpenMP runtime).
@@ -17,6 +17,9 @@
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__) && \
     !defined(__SANITIZE_THREAD__) && !defined(RLX_TSAN)
 #define RLX_TARGET_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#elif defined(RLX_TSAN_X86_64_V3)
+// TSan builds on an x86-64-v3 host: that clone only (no resolver).
+#define RLX_TARGET_CLONES __attribute__((target("arch=x86-64-v3")))
 #else
 #define RLX_TARGET_CLONES
 #endif
