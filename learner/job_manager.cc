@@ -54,6 +54,8 @@ absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Create(JobManagerOptions
         m->order_.push_back(s.name());
       } else if (s.state() == JOB_RUNNING) {
         s.set_state(JOB_QUEUED);
+        // The registry's count is older than the job's newest checkpoint.
+        ShowCheckpointProgress(m->options_.checkpoint_dir, &s);
         m->order_.insert(m->order_.begin(), s.name());
       } else {
         m->order_.push_back(s.name());

@@ -25,6 +25,18 @@ double NowUnix() { return absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch())
 
 }  // namespace
 
+void ShowCheckpointProgress(const std::string& checkpoint_dir, JobStatus* status) {
+  const std::string ckpt =
+      absl::StrCat(checkpoint_dir, "/", status->spec().name(), "/learner.ckpt");
+  if (!FileExists(ckpt)) return;
+  absl::StatusOr<StateDict> dict = ReadStateFile(ckpt);
+  std::vector<int64_t> progress;
+  if (dict.ok() && GetInt64s(*dict, "job/progress", 2, &progress).ok()) {
+    status->set_env_steps(progress[0]);
+    status->set_episodes(progress[1]);
+  }
+}
+
 JobRun::JobRun(JobStatus initial, JobRunOptions options)
     : options_(std::move(options)), spec_(initial.spec()), status_(std::move(initial)) {
   {
@@ -34,18 +46,8 @@ JobRun::JobRun(JobStatus initial, JobRunOptions options)
     status_.set_actors(0);
     status_.set_started_unix(NowUnix());
     status_.set_checkpoint_dir(JobDir());
-    // A resumed job shows its checkpoint's progress from the first moment,
-    // not the registry's older count, while the run sets up (the counter
-    // seen by clients never goes back further than the last checkpoint).
-    const std::string ckpt = JobDir() + "/learner.ckpt";
-    if (FileExists(ckpt)) {
-      absl::StatusOr<StateDict> dict = ReadStateFile(ckpt);
-      std::vector<int64_t> progress;
-      if (dict.ok() && GetInt64s(*dict, "job/progress", 2, &progress).ok()) {
-        status_.set_env_steps(progress[0]);
-        status_.set_episodes(progress[1]);
-      }
-    }
+    // While the run sets up.
+    ShowCheckpointProgress(options_.checkpoint_dir, &status_);
   }
   thread_ = std::thread([this] { Run(); });
 }

@@ -80,6 +80,12 @@ struct StreamLease {
 // return so far, the curve's path.
 void RecordEvaluation(const EvaluationReport& report, JobStatus* status);
 
+// Sets `status`'s env_steps and episodes to the progress saved in its job's
+// newest checkpoint (<checkpoint_dir>/<job>/learner.ckpt), if there is one:
+// a resuming job shows that from the first moment, not an older count (the
+// counter clients see never goes back further than the last checkpoint).
+void ShowCheckpointProgress(const std::string& checkpoint_dir, JobStatus* status);
+
 class JobRun {
  public:
   // spec must be valid (ValidateJobSpec). Starts the run's thread.

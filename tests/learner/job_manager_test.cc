@@ -485,6 +485,38 @@ TEST_F(JobManagerTest, AJobThatKeepsKillingTheLearnerEndsFailedAndTheNextJobRuns
   EXPECT_TRUE(manager_->Cancel("next").ok());
 }
 
+TEST_F(JobManagerTest, AResumingJobShowsItsNewestCheckpointsProgressFromTheFirstMoment) {
+  // What a learner killed at 99,751 env steps leaves: the registry saved at the
+  // run's first checkpoint (1,000 steps), the newest checkpoint at 99,000.
+  manager_->Shutdown();
+  manager_.reset();
+  ListJobsResponse registry;
+  JobStatus* s = registry.add_jobs();
+  s->set_name("resumed");
+  JobSpec spec = CartPoleJob("resumed", 1000000);
+  ASSERT_TRUE(ValidateJobSpec(&spec).ok());
+  *s->mutable_spec() = spec;
+  s->set_state(JOB_RUNNING);
+  s->set_unclean_starts(1);
+  s->set_env_steps(1000);
+  s->set_episodes(3);
+  std::string text;
+  ASSERT_TRUE(google::protobuf::TextFormat::PrintToString(registry, &text));
+  ASSERT_TRUE(WriteStringAtomically(dir_ + "/jobs.textproto", text).ok());
+  ASSERT_TRUE(MakeDirs(dir_ + "/resumed").ok());
+  StateDict checkpoint;
+  AddInt64s(&checkpoint, "job/progress", {99000, 812});
+  ASSERT_TRUE(WriteStateFile(dir_ + "/resumed/learner.ckpt", checkpoint).ok());
+  StartManager(Options());
+  // Before the scheduler has started the run (and whatever the run then
+  // makes of this partial checkpoint): never the registry's older count.
+  auto status = manager_->Get("resumed");
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(status->env_steps(), 99000);
+  EXPECT_EQ(status->episodes(), 812);
+  (void)manager_->Cancel("resumed");
+}
+
 TEST_F(JobManagerTest, UncleanStartsAreSavedBeforeTheRunAndClearedByACleanStop) {
   ASSERT_TRUE(manager_->Submit(CartPoleJob("counted", 1000000)).ok());
   ASSERT_TRUE(WaitFor([&] { return manager_->Running("counted") != nullptr; }, absl::Seconds(10)));
