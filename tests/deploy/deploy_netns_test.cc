@@ -2,12 +2,13 @@
 // network namespace ("host"), joined by veth pairs to a bridge that lives in
 // a namespace of its own, addressed in 10.213.0.0/24 (these addresses exist
 // only inside the test's namespaces; the host's network is not touched). The
-// processes bind 0.0.0.0 on the fixed ports of deploy/docker-compose.yml and
-// reach each other by address, as on separate machines, over TLS with tokens
-// as in the compose file (secrets from deploy/make-secrets.sh). A short
-// CartPole job is submitted from an actor's host and must finish, through
-// network faults: an actor's link shaped (tc tbf; netem delay and loss where
-// the kernel has it) and the learner's link cut for 3 s and restored.
+// processes bind their host's address (not 0.0.0.0) on the fixed ports of
+// deploy/docker-compose.yml and reach each other by address, as on separate
+// machines, over TLS with tokens as in the compose file (secrets from
+// deploy/make-secrets.sh). A short CartPole job is submitted from an actor's
+// host and must finish, through network faults: an actor's link shaped (tc
+// tbf; netem delay and loss where the kernel has it) and the learner's link
+// cut for 3 s and restored.
 //
 // Needs root (ip netns add); skips with a message otherwise. The namespaces
 // are deleted at the end, also on failure.
@@ -134,12 +135,12 @@ TEST(DeployNetnsTest, TrainsAcrossNetworkNamespaces) {
   };
   const std::string ca = "--tls_ca=" + pki + "/ca.pem";
   ASSERT_TRUE(start(hosts[0], "replay_server", "replay",
-                    with({"--host=0.0.0.0", "--port=50051", "--metrics_port=9101",
+                    with({absl::StrCat("--host=", kReplayAddr), "--port=50051", "--metrics_port=9101",
                           "--checkpoint_dir=" + dir + "/replay"},
                          serve)))
       << "replay_server did not start; see " << dir << "/replay.log";
   ASSERT_TRUE(start(hosts[1], "learner", "learner",
-                    with({"--host=0.0.0.0", "--port=50052", "--metrics_port=9102",
+                    with({absl::StrCat("--host=", kLearnerAddr), "--port=50052", "--metrics_port=9102",
                           "--replay=" + replay, "--checkpoint_dir=" + dir + "/learner", ca,
                           "--token_file=" + pki + "/learner.token"},
                          serve)))
@@ -148,7 +149,7 @@ TEST(DeployNetnsTest, TrainsAcrossNetworkNamespaces) {
     const std::string name = absl::StrCat("actor", i);
     ASSERT_TRUE(start(hosts[2 + i], "actor", name,
                       {"--learner=" + learner, "--replay=" + replay, "--name=" + name,
-                       "--metrics_host=0.0.0.0", "--metrics_port=9104", ca,
+                       "--metrics_host=" + hosts[2 + i].addr, "--metrics_port=9104", ca,
                        "--token_file=" + pki + "/worker.token"}))
         << name << " did not start; see " << dir << "/" << name << ".log";
   }

@@ -407,7 +407,9 @@ TEST_F(SecureProcessTest, ServersRefuseToStartOnAnOpenAddressWithoutTlsAndTokens
   const std::string dir = MakeTempDir("bind_rule");
   for (const std::string& binary : {"replay_server", "learner", "preference_server"}) {
     const std::string log = dir + "/" + binary + ".log";
-    std::vector<std::string> argv = {BinaryPath(binary), "--host=0.0.0.0", "--port=0",
+    // 192.0.2.1 (TEST-NET-1): not loopback, and never this machine's, so even
+    // a broken rule could not open a port on every interface.
+    std::vector<std::string> argv = {BinaryPath(binary), "--host=192.0.2.1", "--port=0",
                                      "--tls_cert=" + Pki("server.pem"),
                                      "--tls_key=" + Pki("server.key")};
     if (binary != "preference_server") argv.push_back("--checkpoint_dir=" + dir + "/" + binary);
@@ -418,7 +420,7 @@ TEST_F(SecureProcessTest, ServersRefuseToStartOnAnOpenAddressWithoutTlsAndTokens
     EXPECT_NE(*code, 0) << binary;
     auto text = ReadFileToString(log);
     ASSERT_TRUE(text.ok());
-    EXPECT_THAT(*text, HasSubstr("refusing to listen on 0.0.0.0:0")) << binary;
+    EXPECT_THAT(*text, HasSubstr("refusing to listen on 192.0.2.1:0")) << binary;
     EXPECT_THAT(*text, HasSubstr("tokens (--tokens_file)")) << binary;
   }
   // A bad tokens file stops the start with the file and line.
