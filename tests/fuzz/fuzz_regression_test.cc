@@ -25,36 +25,32 @@
 namespace rlx::fuzz {
 namespace {
 
-std::vector<std::string> FilesIn(const std::string& dir) {
-  std::vector<std::string> files;
+// Names of dir's entries (except those starting with '.') that are
+// directories (dirs) or regular files (!dirs), sorted.
+std::vector<std::string> EntriesOf(const std::string& dir, bool dirs) {
+  std::vector<std::string> names;
   if (DIR* d = opendir(dir.c_str())) {
     while (dirent* e = readdir(d)) {
       const std::string path = dir + "/" + e->d_name;
       struct stat st;
-      if (e->d_name[0] != '.' && stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
-        files.push_back(path);
+      if (e->d_name[0] != '.' && stat(path.c_str(), &st) == 0 &&
+          (dirs ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode))) {
+        names.push_back(e->d_name);
       }
     }
     closedir(d);
   }
-  std::sort(files.begin(), files.end());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::vector<std::string> FilesIn(const std::string& dir) {
+  std::vector<std::string> files = EntriesOf(dir, /*dirs=*/false);
+  for (std::string& f : files) f = dir + "/" + f;
   return files;
 }
 
-std::vector<std::string> SubdirsOf(const std::string& dir) {
-  std::vector<std::string> out;
-  if (DIR* d = opendir(dir.c_str())) {
-    while (dirent* e = readdir(d)) {
-      const std::string path = dir + "/" + e->d_name;
-      struct stat st;
-      if (e->d_name[0] != '.' && stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
-        out.push_back(e->d_name);
-      }
-    }
-    closedir(d);
-  }
-  return out;
-}
+std::vector<std::string> SubdirsOf(const std::string& dir) { return EntriesOf(dir, /*dirs=*/true); }
 
 std::string Contents(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
