@@ -4,6 +4,7 @@
 #include <cstring>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -88,33 +89,21 @@ RLX_FUZZ_SEEDS(tensor_codec) {
   add(FloatTensor({0.25f}));
   add(FloatTensor({}, {0, 4}));
   add(Int64Tensor({1, -2, 1LL << 40}));
-  TensorProto scalar;
-  scalar.set_dtype(DTYPE_INT64);
+  // Raw tensors of the other dtypes: dtype, shape, payload bytes.
+  auto raw = [&add](DType dtype, std::vector<int64_t> shape, std::string data) {
+    TensorProto t;
+    t.set_dtype(dtype);
+    for (int64_t d : shape) t.add_shape(d);
+    t.set_data(std::move(data));
+    add(t);
+  };
   const int64_t seven = 7;
-  scalar.set_data(&seven, sizeof(seven));
-  add(scalar);
-  TensorProto i32;
-  i32.set_dtype(DTYPE_INT32);
-  i32.add_shape(2);
+  raw(DTYPE_INT64, {}, std::string(reinterpret_cast<const char*>(&seven), sizeof(seven)));
   const int32_t v[2] = {-1, 2};
-  i32.set_data(v, sizeof(v));
-  add(i32);
-  TensorProto bytes;
-  bytes.set_dtype(DTYPE_UINT8);
-  bytes.add_shape(2);
-  bytes.add_shape(2);
-  bytes.set_data("abcd", 4);
-  add(bytes);
-  TensorProto doubles;
-  doubles.set_dtype(DTYPE_FLOAT64);
-  doubles.add_shape(1);
+  raw(DTYPE_INT32, {2}, std::string(reinterpret_cast<const char*>(v), sizeof(v)));
+  raw(DTYPE_UINT8, {2, 2}, "abcd");
   const double d = 3.5;
-  doubles.set_data(&d, sizeof(d));
-  add(doubles);
-  TensorProto half;
-  half.set_dtype(DTYPE_BFLOAT16);
-  half.add_shape(3);
-  half.set_data(std::string(6, '\x01'));
-  add(half);
+  raw(DTYPE_FLOAT64, {1}, std::string(reinterpret_cast<const char*>(&d), sizeof(d)));
+  raw(DTYPE_BFLOAT16, {3}, std::string(6, '\x01'));
   return seeds;
 }
