@@ -48,10 +48,22 @@ ABSL_FLAG(int64_t, within, 0, "Also count seeds solved within this many steps (0
 ABSL_FLAG(int, eval_episodes, 10, "Greedy evaluation episodes at the end.");
 ABSL_FLAG(int, parallel, 1, "Seeds run at a time (1 or 2 on this machine).");
 ABSL_FLAG(bool, stop_when_solved, false, "Stop each seed when solved (no final evaluation).");
-ABSL_FLAG(bool, bootstrap_on_truncation, false,
+ABSL_FLAG(bool, bootstrap_on_truncation, true,
           "true: bootstrap from V(s') at truncation (default: a truncation ends the return, "
           "as the paper's code does).");
 ABSL_FLAG(std::string, csv_prefix, "", "Write <prefix><seed>.csv episode returns per seed.");
+ABSL_FLAG(int64_t, eval_every, 0,
+          "Stream-x: greedy evaluations every this many env steps (0: only the final one); "
+          "prints the share of evaluations at the env's best return after the first one there.");
+ABSL_FLAG(int, max_episode_steps, 0,
+          "Stream-x: training episodes truncate here instead of at the env's limit (0: the "
+          "env's); evaluations keep the env's limit.");
+ABSL_FLAG(double, return_cap, NAN,
+          "Cap training returns at this for the last-20 figure (e.g. 500 for CartPole trained "
+          "with longer episodes; NaN: no cap).");
+ABSL_FLAG(std::string, hidden, "", "Stream-x: hidden layer sizes, e.g. 32,32 (empty: default).");
+ABSL_FLAG(double, exploration_fraction, NAN,
+          "Stream-x Q: share of total_steps over which epsilon falls (NaN: default).");
 
 namespace rlx {
 namespace {
@@ -60,7 +72,12 @@ struct SeedResult {
   uint64_t seed = 0;
   int64_t solved_at = -1;
   double last10 = NAN;
+  double last20 = NAN;  // stream-x: mean of the last 20 training returns
   double eval = NAN;
+  // Stream-x with --eval_every: evaluations after the first one at the best
+  // return (the env's time limit), and how many of those are there too.
+  int evals_after_best = 0, evals_at_best_after = 0;
+  int64_t first_best_at = -1;
   double steps_per_second = 0;
   std::string error;
 };
@@ -118,6 +135,19 @@ SeedResult RunSeed(uint64_t seed) {
   options.config.total_steps = absl::GetFlag(FLAGS_total_steps);
   options.config.bootstrap_on_truncation = absl::GetFlag(FLAGS_bootstrap_on_truncation);
   options.config.network = absl::GetFlag(FLAGS_network);
+  if (!absl::GetFlag(FLAGS_hidden).empty()) {
+    auto hidden = ParseHiddenSizes(absl::GetFlag(FLAGS_hidden));
+    if (!hidden.ok()) {
+      out.error = hidden.status().ToString();
+      return out;
+    }
+    options.config.hidden = *hidden;
+  }
+  if (!std::isnan(absl::GetFlag(FLAGS_exploration_fraction))) {
+    options.config.exploration_fraction = absl::GetFlag(FLAGS_exploration_fraction);
+  }
+  options.eval_every = absl::GetFlag(FLAGS_eval_every);
+  options.config.max_episode_steps = absl::GetFlag(FLAGS_max_episode_steps);
   options.steps = absl::GetFlag(FLAGS_steps);
   options.seed = seed;
   options.solve_threshold = absl::GetFlag(FLAGS_threshold);
@@ -140,7 +170,32 @@ SeedResult RunSeed(uint64_t seed) {
   }
   out.solved_at = result->solved_at;
   out.last10 = MeanLastReturns(result->episodes, 10);
+  {
+    std::vector<EpisodeRecord> capped = result->episodes;
+    const double cap = absl::GetFlag(FLAGS_return_cap);
+    if (!std::isnan(cap)) {
+      for (EpisodeRecord& e : capped) e.episode_return = std::min(e.episode_return, cap);
+    }
+    out.last20 = MeanLastReturns(capped, 20);
+  }
   if (!result->evals.empty()) out.eval = result->evals.back().mean_return;
+  if (options.eval_every > 0) {
+    // The best return an episode can have: every step rewarded 1 up to the
+    // time limit (CartPole). Other envs: the best evaluation seen.
+    auto env = MakeEnv(options.env_name);
+    double best = -INFINITY;
+    for (const EvalRecord& e : result->evals) best = std::max(best, e.mean_return);
+    if (env.ok() && options.env_name == "CartPole-v1") best = (*env)->spec().max_episode_steps;
+    for (const EvalRecord& e : result->evals) {
+      const bool at_best = e.mean_return >= best;
+      if (out.first_best_at < 0) {
+        if (at_best) out.first_best_at = e.env_step;
+        continue;
+      }
+      ++out.evals_after_best;
+      out.evals_at_best_after += at_best;
+    }
+  }
   out.steps_per_second = result->steps_per_second;
   return out;
 }
@@ -157,10 +212,16 @@ int Run() {
       std::printf("seed %lu: error %s\n", r.seed, r.error.c_str());
     } else {
       std::printf("seed %lu: solved at %s  last-10 training return %.1f  greedy eval %.1f  "
-                  "%.0f steps/s\n",
+                  "%.0f steps/s",
                   r.seed,
                   r.solved_at >= 0 ? absl::StrCat(r.solved_at).c_str() : "never",
                   r.last10, r.eval, r.steps_per_second);
+      if (!std::isnan(r.last20)) std::printf("  last-20 %.1f", r.last20);
+      if (absl::GetFlag(FLAGS_eval_every) > 0) {
+        std::printf("  evals at best after the first: %d/%d (first at %ld)",
+                    r.evals_at_best_after, r.evals_after_best, r.first_best_at);
+      }
+      std::printf("\n");
     }
     std::fflush(stdout);
   };
@@ -192,6 +253,27 @@ int Run() {
   std::printf("median solved at: %s;  solved within %ld steps: %d/%d seeds\n",
               std::isinf(median) ? "never" : absl::StrFormat("%.0f", median).c_str(), within,
               within_count, seeds);
+  if (absl::GetFlag(FLAGS_algorithm) != "ppo") {
+    std::vector<double> last20;
+    int after = 0, at_best = 0;
+    for (const SeedResult& r : results) {
+      if (!std::isnan(r.last20)) last20.push_back(r.last20);
+      after += r.evals_after_best;
+      at_best += r.evals_at_best_after;
+    }
+    double mean = 0;
+    for (double v : last20) mean += v / last20.size();
+    std::sort(last20.begin(), last20.end());
+    if (!last20.empty()) {
+      const size_t k = last20.size();
+      std::printf("last-20 training return: mean %.1f, median %.1f over %zu seeds\n", mean,
+                  k % 2 ? last20[k / 2] : 0.5 * (last20[k / 2 - 1] + last20[k / 2]), k);
+    }
+    if (absl::GetFlag(FLAGS_eval_every) > 0) {
+      std::printf("evaluations at the best return after the first one there: %d/%d (%.1f%%)\n",
+                  at_best, after, after > 0 ? 100.0 * at_best / after : NAN);
+    }
+  }
   return 0;
 }
 

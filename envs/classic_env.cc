@@ -34,6 +34,15 @@ absl::Status ClassicEnv::Step(absl::Span<const float> action, StepResult* result
   return absl::OkStatus();
 }
 
+absl::Status ClassicEnv::SetMaxEpisodeSteps(int max_episode_steps) {
+  if (max_episode_steps <= 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        spec_.name, ": max_episode_steps must be positive, got ", max_episode_steps));
+  }
+  spec_.max_episode_steps = max_episode_steps;
+  return absl::OkStatus();
+}
+
 double ClassicEnv::Uniform(double low, double high) {
   const double unit = static_cast<double>(rng_() >> 11) * 0x1.0p-53;
   return low + (high - low) * unit;

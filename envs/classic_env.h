@@ -31,6 +31,7 @@ class ClassicEnv : public Env {
   const EnvSpec& spec() const final { return spec_; }
   void Reset(std::optional<uint64_t> seed, std::vector<float>* observation) final;
   absl::Status Step(absl::Span<const float> action, StepResult* result) final;
+  absl::Status SetMaxEpisodeSteps(int max_episode_steps) final;
 
   // Steps taken in the current episode.
   int elapsed_steps() const { return elapsed_steps_; }

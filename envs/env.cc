@@ -75,4 +75,9 @@ absl::Status ValidateAction(const Space& space, absl::Span<const float> action) 
   return absl::OkStatus();
 }
 
+absl::Status Env::SetMaxEpisodeSteps(int max_episode_steps) {
+  return absl::UnimplementedError(absl::StrCat(
+      spec().name, " has no step limit to change (asked for ", max_episode_steps, ")"));
+}
+
 }  // namespace rlx

@@ -79,6 +79,12 @@ class Env {
 
   // Advances one step; on error nothing changes.
   virtual absl::Status Step(absl::Span<const float> action, StepResult* result) = 0;
+
+  // Truncates episodes after max_episode_steps steps instead of the
+  // registered limit (spec() then reports it), like Gymnasium's
+  // make(name, max_episode_steps=...). Takes effect from the next step.
+  // UNIMPLEMENTED for envs without a step limit of their own.
+  virtual absl::Status SetMaxEpisodeSteps(int max_episode_steps);
 };
 
 }  // namespace rlx

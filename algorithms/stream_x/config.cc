@@ -89,6 +89,10 @@ std::vector<std::string> StreamConfigErrors(const ProblemSpec& p, const StreamCo
   if (absl::StatusOr<std::string> backend = ResolveNetworkBackend(c.network); !backend.ok()) {
     errors.push_back(absl::StrCat("network: ", backend.status().message()));
   }
+  if (!(c.max_episode_steps >= 0 && c.max_episode_steps <= kMaxEpisodeStepsLimit)) {
+    bad("max_episode_steps", absl::StrCat("must be in [0, ", kMaxEpisodeStepsLimit, "]"),
+        static_cast<double>(c.max_episode_steps));
+  }
   if (c.time_feature && p.time_limit <= 0) {
     errors.push_back("time_feature: needs an environment with a time limit");
   }
@@ -112,6 +116,11 @@ std::vector<std::string> StreamConfigErrors(const ProblemSpec& p, const StreamCo
     errors.push_back("td_policy: the CartPole balance policy needs 4 observations and 2 actions");
   }
   return errors;
+}
+
+ProblemSpec WithEpisodeLimit(ProblemSpec problem, const StreamConfig& config) {
+  if (config.max_episode_steps > 0) problem.time_limit = config.max_episode_steps;
+  return problem;
 }
 
 absl::Status ValidateStreamConfig(const ProblemSpec& p, const StreamConfig& c) {

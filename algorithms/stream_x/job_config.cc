@@ -5,6 +5,7 @@
 #include "absl/strings/strip.h"
 #include "algorithms/job_spec.h"
 #include "core/status_macros.h"
+#include "envs/registry.h"
 #include "models/backends.h"
 
 namespace rlx::stream_x {
@@ -25,7 +26,8 @@ void CompleteJob(JobSpec* spec) {
   if (!x->has_normalize_observations()) x->set_normalize_observations(true);
   if (!x->has_scale_rewards()) x->set_scale_rewards(true);
   if (!x->has_time_feature()) x->set_time_feature(true);
-  if (!x->has_bootstrap_on_truncation()) x->set_bootstrap_on_truncation(false);
+  if (!x->has_bootstrap_on_truncation()) x->set_bootstrap_on_truncation(true);
+  if (!x->has_max_episode_steps()) x->set_max_episode_steps(0);
   if (!x->has_epsilon_start()) x->set_epsilon_start(1.0);
   if (!x->has_epsilon_end()) x->set_epsilon_end(0.01);
   if (!x->has_exploration_fraction()) x->set_exploration_fraction(0.1);
@@ -44,6 +46,14 @@ void CheckJob(const JobSpec& spec, const ProblemSpec& problem, std::vector<std::
   if (!config.ok()) {
     errors->push_back(absl::StrCat("algorithm: ", config.status().message()));
     return;
+  }
+  if (config->max_episode_steps > 0) {
+    if (absl::StatusOr<std::unique_ptr<Env>> env = MakeEnv(spec.env()); env.ok()) {
+      if (absl::Status s = (*env)->SetMaxEpisodeSteps(config->max_episode_steps);
+          !s.ok() && !absl::IsInvalidArgument(s)) {
+        errors->push_back(absl::StrCat("stream_x.max_episode_steps: ", s.message()));
+      }
+    }
   }
   for (const std::string& e : StreamConfigErrors(problem, *config)) {
     if (absl::StartsWith(e, "hidden[")) continue;  // reported by the generic size check
@@ -105,6 +115,7 @@ absl::StatusOr<StreamConfig> JobStreamConfig(const JobSpec& spec) {
   c.scale_rewards = x.scale_rewards();
   c.time_feature = x.time_feature();
   c.bootstrap_on_truncation = x.bootstrap_on_truncation();
+  c.max_episode_steps = x.max_episode_steps();
   c.epsilon_start = x.epsilon_start();
   c.epsilon_end = x.epsilon_end();
   c.exploration_fraction = x.exploration_fraction();

@@ -24,7 +24,7 @@
 //   3. scale the reward (u per stream, variance shared);
 //   4. the algorithm's update (see stream_ac.h, stream_q.h, stream_td.h) with
 //      bootstrap factor (1 - terminated), where a truncation counts as
-//      terminated unless config.bootstrap_on_truncation (default false);
+//      terminated unless config.bootstrap_on_truncation (default true);
 //   5. on done the stream's traces are zeroed after the update and the next
 //      transition must start an episode.
 // Errors: INVALID_ARGUMENT for wrongly sized transitions or an action out of

@@ -37,9 +37,12 @@ ABSL_FLAG(double, entropy_coef, 0.01, "Stream AC entropy coefficient.");
 ABSL_FLAG(std::string, hidden, "128,128", "Hidden layer sizes.");
 ABSL_FLAG(double, sparsity, 0.9, "Fraction of incoming weights zeroed per unit at init.");
 ABSL_FLAG(bool, time_feature, true, "Append the elapsed fraction of the time limit.");
-ABSL_FLAG(bool, bootstrap_on_truncation, false,
-          "Bootstrap from V(s') at truncation (default false: a truncation ends the "
-          "return, as the paper's code does).");
+ABSL_FLAG(bool, bootstrap_on_truncation, true,
+          "Bootstrap from V(s') at truncation (false: a truncation ends the return, as the "
+          "paper's code does).");
+ABSL_FLAG(int64_t, max_episode_steps, 0,
+          "Training episodes truncate here instead of at the env's limit (0: the env's; the "
+          "paper's code uses 10000). Evaluations keep the env's limit.");
 ABSL_FLAG(bool, normalize_observations, true, "Running observation normalisation.");
 ABSL_FLAG(bool, scale_rewards, true, "Scale rewards by the running std of the return.");
 ABSL_FLAG(double, epsilon_start, 1.0, "Stream Q: initial epsilon.");
@@ -89,6 +92,7 @@ int Run() {
   c.time_feature = absl::GetFlag(FLAGS_time_feature);
   c.normalize_observations = absl::GetFlag(FLAGS_normalize_observations);
   c.bootstrap_on_truncation = absl::GetFlag(FLAGS_bootstrap_on_truncation);
+  c.max_episode_steps = absl::GetFlag(FLAGS_max_episode_steps);
   c.scale_rewards = absl::GetFlag(FLAGS_scale_rewards);
   c.epsilon_start = absl::GetFlag(FLAGS_epsilon_start);
   c.epsilon_end = absl::GetFlag(FLAGS_epsilon_end);

@@ -156,6 +156,43 @@ TEST_P(AllEnvsTest, EpisodesEndByTheTimeLimitAtTheLatest) {
   EXPECT_EQ(r.truncated, steps == env->spec().max_episode_steps);
 }
 
+// SetMaxEpisodeSteps replaces the registered limit, shorter or longer, like
+// Gymnasium's make(name, max_episode_steps=...); 0 and below are refused.
+TEST_P(AllEnvsTest, AnotherStepLimitReplacesTheRegisteredOne) {
+  auto env = NewEnv();
+  const int registered = env->spec().max_episode_steps;
+  EXPECT_EQ(env->SetMaxEpisodeSteps(0).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(env->SetMaxEpisodeSteps(-3).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(env->spec().max_episode_steps, registered);
+
+  ASSERT_TRUE(env->SetMaxEpisodeSteps(7).ok());
+  EXPECT_EQ(env->spec().max_episode_steps, 7);
+  std::vector<float> obs;
+  env->Reset(8, &obs);
+  StepResult r;
+  int steps = 0;
+  do {
+    ASSERT_TRUE(env->Step(ValidAction(env->spec().action_space, steps), &r).ok());
+    ++steps;
+  } while (!r.done() && steps < 100);
+  EXPECT_LE(steps, 7);
+  EXPECT_EQ(r.truncated, steps == 7);
+
+  // Longer: the registered limit no longer ends an episode.
+  auto longer = NewEnv();
+  ASSERT_TRUE(longer->SetMaxEpisodeSteps(registered + 5).ok());
+  longer->Reset(8, &obs);
+  steps = 0;
+  do {
+    ASSERT_TRUE(longer->Step(ValidAction(longer->spec().action_space, steps), &r).ok());
+    ++steps;
+  } while (!r.done() && steps < registered + 100);
+  if (!r.terminated) {
+    EXPECT_EQ(steps, registered + 5);
+    EXPECT_TRUE(r.truncated);
+  }
+}
+
 // Bad actions are rejected with INVALID_ARGUMENT naming the problem, and the
 // env then behaves exactly like a twin that never saw them.
 TEST_P(AllEnvsTest, BadActionsAreRejectedAndLeaveTheStateUnchanged) {

@@ -139,6 +139,26 @@ TEST(StreamTrainerTest, GreedyEvaluationDoesNotChangeTraining) {
   EXPECT_EQ(AllParams(*a->learner), AllParams(*b->learner));
 }
 
+// max_episode_steps: training episodes truncate there (not at the env's 500),
+// and the learner's time feature spans it.
+TEST(StreamTrainerTest, TrainingEpisodesTruncateAtTheConfiguredLimit) {
+  SetBackendThreads(1);
+  StreamTrainOptions options = Options(StreamAlgorithm::kStreamAC, "CartPole-v1", 2000, 3);
+  options.config.max_episode_steps = 20;
+  auto result = RunStreamTraining(options);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->learner->problem().time_limit, 20);
+  int truncated = 0;
+  for (const EpisodeRecord& e : result->episodes) {
+    EXPECT_LE(e.length, 20);
+    if (e.truncated) EXPECT_EQ(e.length, 20);
+    truncated += e.truncated;
+  }
+  EXPECT_GT(truncated, 0);  // a random CartPole policy often lasts 20 steps
+  options.config.max_episode_steps = -1;
+  EXPECT_EQ(RunStreamTraining(options).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST(StreamTrainerTest, UnknownEnvIsNotFound) {
   auto result = RunStreamTraining(Options(StreamAlgorithm::kStreamAC, "NoSuchEnv-v0", 10, 1));
   EXPECT_EQ(result.status().code(), absl::StatusCode::kNotFound);
