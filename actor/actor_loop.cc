@@ -48,6 +48,12 @@ struct ActorLoop::Metrics {
                               .Help("Parameter versions received from the learner.")
                               .Register(registry)
                               .Add({})),
+        progress_messages(prometheus::BuildCounter()
+                              .Name("rl_actor_progress_messages_total")
+                              .Help("Progress messages from the learner (newer counts of this "
+                                    "actor's items taken, between parameter versions).")
+                              .Register(registry)
+                              .Add({})),
         inserted_items(prometheus::BuildCounter()
                            .Name("rl_actor_inserted_items_total")
                            .Help("Transitions acknowledged by the replay server.")
@@ -65,6 +71,7 @@ struct ActorLoop::Metrics {
   prometheus::Gauge& episode_return;
   prometheus::Gauge& policy_version;
   prometheus::Counter& parameter_updates;
+  prometheus::Counter& progress_messages;
   prometheus::Counter& inserted_items;
   prometheus::Counter& wait_seconds;
 };
@@ -170,20 +177,32 @@ void ActorLoop::WatchParameters(std::string job_name, int64_t lease_id) {
   stream.Start(parameters_.get());
   auto message = std::make_shared<Parameters>();
   while (stream.Read(message.get())) {
-    ++parameter_updates_;
-    metrics_->parameter_updates.Increment();
+    if (message->progress_only()) {
+      metrics_->progress_messages.Increment();
+    } else {
+      ++parameter_updates_;
+      metrics_->parameter_updates.Increment();
+    }
     absl::MutexLock lock(&mu_);
+    // Counts only grow within a lease; a progress message brings only them.
+    auto own_count = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      int64_t consumed = 0;
+      for (int64_t id : own_streams_) {
+        auto it = message->consumed_per_stream().find(id);
+        if (it != message->consumed_per_stream().end()) consumed += it->second;
+      }
+      return consumed;
+    };
+    if (message->progress_only()) {
+      own_consumed_ = std::max(own_consumed_, own_count());
+      continue;
+    }
     if (message->version() > latest_version_) {
       latest_version_ = message->version();
       if (message->consumed_per_stream().empty()) {
         own_consumed_ = message->version();
       } else {
-        int64_t consumed = 0;
-        for (int64_t id : own_streams_) {
-          auto it = message->consumed_per_stream().find(id);
-          if (it != message->consumed_per_stream().end()) consumed += it->second;
-        }
-        own_consumed_ = consumed;
+        own_consumed_ = std::max(own_consumed_, own_count());
       }
       latest_ = std::move(message);
       message = std::make_shared<Parameters>();

@@ -26,6 +26,7 @@
 #include "core/process_identity.h"
 #include "core/server.h"
 #include "models/backends.h"
+#include "core/process_setup.h"
 
 ABSL_FLAG(std::string, learner, "127.0.0.1:50052",
           "Learner address (JobService + ParameterService), host:port.");
@@ -110,6 +111,7 @@ int Main() {
 }  // namespace rlx
 
 int main(int argc, char** argv) {
+  rlx::SetUpProcess();
   rlx::BlockShutdownSignals();
   absl::SetProgramUsageMessage(
       "Steps environments for the learner's running job and writes transitions to the "

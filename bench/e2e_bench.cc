@@ -44,10 +44,12 @@
 #include "models/backends.h"
 #include "replay/client.h"
 #include "tests/test_util.h"
+#include "core/process_setup.h"
 
 ABSL_FLAG(int64_t, steps, 20000, "Env steps per run.");
 ABSL_FLAG(std::string, actors, "1,2,4", "Actor counts to run.");
-ABSL_FLAG(int, publish_every, 10, "Learner steps between published parameter versions.");
+ABSL_FLAG(int, publish_every, 50,
+          "Learner steps between published parameter versions (the job files' value).");
 ABSL_FLAG(uint64_t, seed, 1, "Job seed.");
 ABSL_FLAG(int64_t, table_max_size, 256, "Queue table size (backpressure bounds policy lag).");
 ABSL_FLAG(int32_t, max_policy_lag, 32, "Actors wait when this far ahead (-1: never).");
@@ -454,6 +456,7 @@ int Main() {
 }  // namespace rlx
 
 int main(int argc, char** argv) {
+  rlx::SetUpProcess();
   absl::SetProgramUsageMessage("Distributed pipeline throughput against the in-process trainer.");
   absl::ParseCommandLine(argc, argv);
   return rlx::Main();

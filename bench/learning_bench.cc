@@ -26,6 +26,7 @@
 #include "algorithms/stream_x/stream_trainer.h"
 #include "envs/registry.h"
 #include "models/backends.h"
+#include "core/process_setup.h"
 
 ABSL_FLAG(std::string, env, "CartPole-v1", "Environment.");
 ABSL_FLAG(std::string, algorithm, "stream_ac", "stream_ac, stream_q or ppo.");
@@ -281,6 +282,7 @@ int Run() {
 }  // namespace rlx
 
 int main(int argc, char** argv) {
+  rlx::SetUpProcess();
   absl::ParseCommandLine(argc, argv);
   return rlx::Run();
 }

@@ -20,6 +20,7 @@
 #include "core/server.h"
 #include "core/status_macros.h"
 #include "evaluator/evaluator.h"
+#include "core/process_setup.h"
 
 ABSL_FLAG(std::string, learner, "127.0.0.1:50052", "Learner address (JobService, ParameterService).");
 ABSL_FLAG(std::string, out_dir, "./out", "Directory for <job>/eval_curve.csv and best_policy.ckpt.");
@@ -83,6 +84,7 @@ absl::Status Run() {
 }  // namespace rlx
 
 int main(int argc, char** argv) {
+  rlx::SetUpProcess();
   rlx::BlockShutdownSignals();
   absl::SetProgramUsageMessage(
       "Evaluates the learner's running job greedily and keeps its learning curve.\n"

@@ -477,13 +477,19 @@ class JobWatchReactor final : public grpc::ServerWriteReactor<JobStatus> {
 // between are skipped, and with a stride only the first version of each new
 // multiple is sent). The message aliases the published tensors (no copy;
 // released in OnWriteDone) and carries the lease's consumed counts only.
-// OnClosed: finish with OK once the last version is written. The lease is
+// OnProgress (lease holders only): newer consumed counts; when no version is
+// due, a small progress_only message carries them once the write in flight
+// is done (coalesced: only the newest counts, only when the lease's total
+// grew by JobRun::progress_step() since the last message). A version always goes before progress, and carries the newest
+// counts itself. OnClosed: finish with OK once the last version is written. The lease is
 // held (JobRun::AttachWatcher) from start to OnDone.
 class ParameterWatchReactor final : public grpc::ServerWriteReactor<Parameters>,
                                     public ParameterSubscriber {
  public:
   ParameterWatchReactor(std::shared_ptr<JobRun> run, const WatchParametersRequest& request)
       : run_(std::move(run)),
+        job_name_(request.job_name()),
+        progress_step_(run_->progress_step()),
         lease_id_(request.lease_id()),
         stride_(request.stride()),
         after_(request.after_version()) {
@@ -510,6 +516,13 @@ class ParameterWatchReactor final : public grpc::ServerWriteReactor<Parameters>,
     after_ = version;
     if (stride_ > 0 && sent_any_ && version / stride_ <= last_sent_ / stride_) return;
     pending_ = published;
+    MaybeWriteLocked();
+  }
+
+  void OnProgress(const std::shared_ptr<const ConsumedCounts>& consumed) override {
+    if (lease_id_ == 0 || progress_step_ == 0) return;  // no lease or no bound: not needed
+    absl::MutexLock lock(&mu_);
+    progress_ = consumed;
     MaybeWriteLocked();
   }
 
@@ -546,11 +559,19 @@ class ParameterWatchReactor final : public grpc::ServerWriteReactor<Parameters>,
   void MaybeWriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (writing_ || finished_) return;
     if (pending_.parameters == nullptr) {
+      if (progress_ != nullptr && sent_any_ && WriteProgressLocked()) return;
       if (closed_) FinishLocked(grpc::Status::OK);  // the job ended
       return;
     }
     in_flight_ = std::move(pending_);
     pending_ = PublishedParameters();
+    // The newest counts, whichever arrived last (counts only grow).
+    if (progress_ != nullptr) {
+      if (LeaseTotal(*progress_) > LeaseTotal(*in_flight_.consumed)) {
+        in_flight_.consumed = progress_;
+      }
+      progress_.reset();
+    }
     const Parameters& p = *in_flight_.parameters;
     message_.Clear();
     message_.set_job_name(p.job_name());
@@ -558,16 +579,48 @@ class ParameterWatchReactor final : public grpc::ServerWriteReactor<Parameters>,
     for (const NamedTensor& t : p.tensors()) {
       message_.mutable_tensors()->UnsafeArenaAddAllocated(const_cast<NamedTensor*>(&t));
     }
-    auto* consumed = message_.mutable_consumed_per_stream();
-    for (int64_t id : lease_streams_) {
-      auto it = std::lower_bound(in_flight_.consumed->begin(), in_flight_.consumed->end(),
-                                 std::make_pair(id, int64_t{0}));
-      (*consumed)[id] = it != in_flight_.consumed->end() && it->first == id ? it->second : 0;
-    }
+    FillConsumedLocked(*in_flight_.consumed);
     sent_any_ = true;
     last_sent_ = p.version();
     writing_ = true;
     StartWrite(&message_);
+  }
+
+  // Writes a progress_only message with the newest counts if the lease's
+  // total changed since the last message; false when there was nothing new.
+  bool WriteProgressLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    std::shared_ptr<const ConsumedCounts> consumed = std::move(progress_);
+    progress_.reset();
+    const int64_t total = LeaseTotal(*consumed);
+    if (total < last_sent_total_ + progress_step_) return false;
+    message_.Clear();
+    message_.set_job_name(job_name_);
+    message_.set_version(last_sent_);
+    message_.set_progress_only(true);
+    FillConsumedLocked(*consumed);
+    writing_ = true;
+    StartWrite(&message_);
+    return true;
+  }
+
+  int64_t LeaseTotal(const ConsumedCounts& counts) const {
+    int64_t total = 0;
+    for (int64_t id : lease_streams_) total += CountOf(counts, id);
+    return total;
+  }
+  static int64_t CountOf(const ConsumedCounts& counts, int64_t id) {
+    auto it = std::lower_bound(counts.begin(), counts.end(), std::make_pair(id, int64_t{0}));
+    return it != counts.end() && it->first == id ? it->second : 0;
+  }
+  void FillConsumedLocked(const ConsumedCounts& counts) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    auto* consumed = message_.mutable_consumed_per_stream();
+    int64_t total = 0;
+    for (int64_t id : lease_streams_) {
+      const int64_t n = CountOf(counts, id);
+      (*consumed)[id] = n;
+      total += n;
+    }
+    last_sent_total_ = std::max(last_sent_total_, total);
   }
   void FinishLocked(const grpc::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (finished_) return;
@@ -576,6 +629,8 @@ class ParameterWatchReactor final : public grpc::ServerWriteReactor<Parameters>,
   }
 
   const std::shared_ptr<JobRun> run_;
+  const std::string job_name_;
+  const int64_t progress_step_;
   int64_t lease_id_;
   bool attached_ = false;
   bool subscribed_ = false;
@@ -587,6 +642,8 @@ class ParameterWatchReactor final : public grpc::ServerWriteReactor<Parameters>,
   int64_t last_sent_ ABSL_GUARDED_BY(mu_) = 0;
   PublishedParameters pending_ ABSL_GUARDED_BY(mu_);
   PublishedParameters in_flight_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<const ConsumedCounts> progress_ ABSL_GUARDED_BY(mu_);  // not yet sent
+  int64_t last_sent_total_ ABSL_GUARDED_BY(mu_) = -1;  // lease's consumed total last sent
   Parameters message_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;

@@ -96,6 +96,15 @@ class JobRun {
   JobStatus status() const;
   bool finished() const;
   ParameterHub& parameters() { return hub_; }
+  // How many more of a lease's items the learner takes before a progress
+  // message tells its actor (ParameterHub::Progress): half the job's
+  // max_policy_lag, at least 1, so an actor held by the bound goes on with
+  // room for a batch rather than one item. 0 (none) without a bound, and
+  // for max_policy_lag 0: there the actor waits for the version that learned
+  // from its items (lock step, synchronous PPO), which carries the counts.
+  int64_t progress_step() const {
+    return spec_.max_policy_lag() <= 0 ? 0 : std::max<int64_t>(1, spec_.max_policy_lag() / 2);
+  }
 
   // Ends the run with JOB_CANCELLED (checkpoint kept).
   void Cancel();
@@ -145,6 +154,9 @@ class JobRun {
   // Items of each stream processed (learned or skipped), published with the
   // parameters: actors bound their lead on it (max_policy_lag).
   std::map<int64_t, int64_t> consumed_;
+  // Items taken so far, and as many as the last Publish / Progress carried.
+  int64_t consumed_changes_ = 0;
+  int64_t published_changes_ = 0;
   absl::Time last_monitor_update_ = absl::InfinitePast();
   // The learner's readout into the metrics (monitors: also the exploration
   // monitors, which cost forward passes).

@@ -19,6 +19,7 @@
 #include "core/status_macros.h"
 #include "learner/job_manager.h"
 #include "models/backends.h"
+#include "core/process_setup.h"
 
 ABSL_FLAG(std::string, host, "127.0.0.1", "Address to bind (0.0.0.0 in a cluster).");
 ABSL_FLAG(int, port, 50052, "gRPC port (0 = pick a free port; see --port_file).");
@@ -85,6 +86,7 @@ absl::Status Run() {
 }  // namespace rlx
 
 int main(int argc, char** argv) {
+  rlx::SetUpProcess();
   rlx::BlockShutdownSignals();
   absl::SetProgramUsageMessage(
       "Runs submitted jobs and serves JobService + ParameterService.\n"

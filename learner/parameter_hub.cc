@@ -11,6 +11,13 @@ void ParameterHub::Publish(std::shared_ptr<const Parameters> parameters,
   for (ParameterSubscriber* s : subscribers_) s->OnPublished(latest_);
 }
 
+void ParameterHub::Progress(std::shared_ptr<const ConsumedCounts> consumed) {
+  absl::MutexLock lock(&mu_);
+  if (latest_.parameters == nullptr || closed_ || consumed == nullptr) return;
+  latest_.consumed = std::move(consumed);
+  for (ParameterSubscriber* s : subscribers_) s->OnProgress(latest_.consumed);
+}
+
 std::shared_ptr<const Parameters> ParameterHub::WaitNewer(int64_t after_version,
                                                           absl::Time deadline) {
   absl::MutexLock lock(&mu_);

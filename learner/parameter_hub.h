@@ -40,6 +40,8 @@ class ParameterSubscriber {
   virtual ~ParameterSubscriber() = default;
   // A newer version was published (and once at Subscribe, when one exists).
   virtual void OnPublished(const PublishedParameters& published) = 0;
+  // The learner has taken more items (newer counts, no new parameters).
+  virtual void OnProgress(const std::shared_ptr<const ConsumedCounts>& consumed) {}
   // The job ended; called once, after the last OnPublished.
   virtual void OnClosed() = 0;
 };
@@ -48,6 +50,9 @@ class ParameterHub {
  public:
   void Publish(std::shared_ptr<const Parameters> parameters,
                std::shared_ptr<const ConsumedCounts> consumed) ABSL_LOCKS_EXCLUDED(mu_);
+  // Newer consumed counts without new parameters (ignored before the first
+  // Publish and after Close).
+  void Progress(std::shared_ptr<const ConsumedCounts> consumed) ABSL_LOCKS_EXCLUDED(mu_);
   // The newest parameters with version > after_version; nullptr when the
   // deadline passed first or the hub is closed (see closed()).
   std::shared_ptr<const Parameters> WaitNewer(int64_t after_version, absl::Time deadline)

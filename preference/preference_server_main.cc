@@ -18,6 +18,7 @@
 #include "core/server.h"
 #include "core/status_macros.h"
 #include "preference/preference_service.h"
+#include "core/process_setup.h"
 
 ABSL_FLAG(std::string, host, "127.0.0.1", "Address to bind (0.0.0.0 in a cluster).");
 ABSL_FLAG(int, port, 50054, "gRPC port (0 = pick a free port; see --port_file).");
@@ -66,6 +67,7 @@ absl::Status Run() {
 }  // namespace rlx
 
 int main(int argc, char** argv) {
+  rlx::SetUpProcess();
   rlx::BlockShutdownSignals();
   absl::SetProgramUsageMessage(
       "Answers preference queries between trajectories (SPO).\n"

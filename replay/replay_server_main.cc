@@ -29,6 +29,7 @@
 #include "core/server.h"
 #include "core/status_macros.h"
 #include "replay/replay_service.h"
+#include "core/process_setup.h"
 
 ABSL_FLAG(std::string, host, "127.0.0.1", "Address to bind (0.0.0.0 in a cluster).");
 ABSL_FLAG(int, port, 50051, "gRPC port (0 = pick a free port; see --port_file).");
@@ -196,6 +197,7 @@ absl::Status Run() {
 }  // namespace rlx
 
 int main(int argc, char** argv) {
+  rlx::SetUpProcess();
   // Keep freed item buffers in the heap for reuse instead of returning them to
   // the kernel: large inserts were bound by zeroing fresh pages.
   mallopt(M_MMAP_THRESHOLD, 64 << 20);

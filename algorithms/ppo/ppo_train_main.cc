@@ -17,6 +17,7 @@
 #include "absl/strings/str_split.h"
 #include "algorithms/ppo/ppo_trainer.h"
 #include "envs/registry.h"
+#include "core/process_setup.h"
 
 ABSL_FLAG(std::string, env, "CartPole-v1", "Environment registry name.");
 ABSL_FLAG(int64_t, steps, 500000, "Env steps (rounded up to whole rollouts).");
@@ -40,6 +41,7 @@ ABSL_FLAG(std::string, curve, "", "If set, write 'env_step,episode_return' per e
 ABSL_FLAG(bool, quiet, false, "Only the summary line.");
 
 int main(int argc, char** argv) {
+  rlx::SetUpProcess();
   absl::SetProgramUsageMessage(
       "PPO in one process.\n  ppo_train --env=CartPole-v1 --steps=500000 --seed=1");
   absl::ParseCommandLine(argc, argv);

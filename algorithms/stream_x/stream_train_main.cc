@@ -17,6 +17,7 @@
 #include "core/state_dict.h"
 #include "algorithms/stream_x/stream_trainer.h"
 #include "models/backends.h"
+#include "core/process_setup.h"
 
 ABSL_FLAG(std::string, env, "CartPole-v1", "Environment registry name.");
 ABSL_FLAG(std::string, algorithm, "stream_ac", "stream_ac, stream_q or stream_td.");
@@ -170,6 +171,7 @@ int Run() {
 }  // namespace rlx
 
 int main(int argc, char** argv) {
+  rlx::SetUpProcess();
   absl::SetProgramUsageMessage(
       "In-process stream-x training (Elsayed et al. 2024): stream_ac, stream_q, stream_td.\n"
       "  stream_train --env=CartPole-v1 --algorithm=stream_ac --steps=50000 --csv=out.csv");

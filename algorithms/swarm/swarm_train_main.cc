@@ -27,6 +27,7 @@
 #include "algorithms/swarm/swarm_trainer.h"
 #include "envs/navigation_controllers.h"
 #include "envs/navigation_svg.h"
+#include "core/process_setup.h"
 
 ABSL_FLAG(int, agents, 8, "Agents per env while training.");
 ABSL_FLAG(bool, obstacles, false, "Obstacles (8 per 4 x 4).");
@@ -258,6 +259,7 @@ int Main() {
 }  // namespace rlx::swarm
 
 int main(int argc, char** argv) {
+  rlx::SetUpProcess();
   absl::SetProgramUsageMessage(
       "Multi-agent PPO on Navigation-v0 in one process.\n"
       "  swarm_train --agents=8 --agent_steps=20000000 --max_minutes=30 --seed=1");

@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "job.grpc.pb.h"
 #include "replay/client.h"
 #include "core/file_util.h"
@@ -165,6 +166,54 @@ TEST(DistributedTest, TrainsCartPoleAcrossProcessesAndShutsDownCleanly) {
   EXPECT_TRUE(HttpGet("127.0.0.1", a1->metrics_port, "/metrics").ok());
 
   EXPECT_TRUE(Exits0(*eval));
+  EXPECT_TRUE(Exits0(*a1));
+  EXPECT_TRUE(Exits0(*a2));
+  EXPECT_TRUE(Exits0(*learner));
+  EXPECT_TRUE(Exits0(*replay));
+}
+
+// Parameters published far less often than actors may run ahead
+// (publish_every 2000 against max_policy_lag 8): the learner's progress
+// messages let actors held by the lag bound go on between versions, so the
+// job runs at full pace instead of an actor stall (lag_stall_timeout) per 8
+// items, and the lag stays bounded by the items in flight.
+TEST(DistributedTest, ActorsHeldByTheLagBoundGoOnBetweenRarePublications) {
+  const std::string dir = MakeTempDir("e2e_progress");
+  Topology topo(dir);
+  auto replay = topo.StartReplay();
+  ASSERT_TRUE(replay.ok()) << replay.status();
+  auto learner = topo.StartLearner(replay->port);
+  ASSERT_TRUE(learner.ok()) << learner.status();
+  auto a1 = topo.StartActor(learner->port, replay->port, "a1");
+  auto a2 = topo.StartActor(learner->port, replay->port, "a2");
+  ASSERT_TRUE(a1.ok() && a2.ok());
+
+  JobClient jobs(learner->port);
+  JobSpec spec = CartPoleJob("progress", 6000, 2);
+  spec.clear_eval();
+  spec.set_publish_every(2000);
+  spec.set_max_policy_lag(8);
+  ASSERT_TRUE(jobs.Submit(spec).ok());
+  JobStatus status;
+  const absl::Time start = absl::Now();
+  ASSERT_TRUE(jobs.WaitForEnd("progress", absl::Seconds(60), &status))
+      << "job did not finish: env_steps " << status.env_steps();
+  EXPECT_EQ(status.state(), JOB_SUCCEEDED) << status.message();
+  EXPECT_EQ(status.env_steps(), 6000);
+  // Without progress messages each actor would wait 10 s after every 8
+  // items until the next version (every 2000 steps).
+  EXPECT_LT(absl::Now() - start, absl::Seconds(45));
+  // The actor counted the progress messages it got.
+  absl::StatusOr<std::string> metrics = HttpGet("127.0.0.1", a1->metrics_port, "/metrics");
+  ASSERT_TRUE(metrics.ok()) << metrics.status();
+  double progress = -1;
+  for (absl::string_view line : absl::StrSplit(*metrics, '\n')) {
+    if (absl::ConsumePrefix(&line, "rl_actor_progress_messages_total ")) {
+      ASSERT_TRUE(absl::SimpleAtod(line, &progress)) << line;
+    }
+  }
+  EXPECT_GT(progress, 10);
+
   EXPECT_TRUE(Exits0(*a1));
   EXPECT_TRUE(Exits0(*a2));
   EXPECT_TRUE(Exits0(*learner));

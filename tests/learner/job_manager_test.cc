@@ -2,6 +2,7 @@
 // validation, the queue of jobs, and the distributed learner reproducing the
 // in-process trainer exactly with one lock-step actor (lag 0).
 #include "learner/job_manager.h"
+#include "learner/parameter_hub.h"
 
 #include <dirent.h>
 
@@ -400,6 +401,150 @@ TEST_F(JobManagerTest, WatchParametersWithStrideSendsOneVersionPerInterval) {
   EXPECT_GT(all.size(), strided.size());
 }
 
+
+// ParameterHub::Progress: newer counts reach subscribers and later
+// subscribers; nothing before the first version or after Close.
+TEST(ParameterHubTest, ProgressReachesSubscribersOnlyWhileVersionsExist) {
+  struct Recorder : ParameterSubscriber {
+    void OnPublished(const PublishedParameters& p) override {
+      published.push_back(p.parameters->version());
+      last_counts = *p.consumed;
+    }
+    void OnProgress(const std::shared_ptr<const ConsumedCounts>& c) override {
+      ++progress;
+      last_counts = *c;
+    }
+    void OnClosed() override { closed = true; }
+    std::vector<int64_t> published;
+    ConsumedCounts last_counts;
+    int progress = 0;
+    bool closed = false;
+  };
+  ParameterHub hub;
+  Recorder early;
+  hub.Subscribe(&early);
+  hub.Progress(std::make_shared<ConsumedCounts>(ConsumedCounts{{1, 5}}));
+  EXPECT_EQ(early.progress, 0);  // no version yet
+  auto v0 = std::make_shared<Parameters>();
+  v0->set_version(0);
+  hub.Publish(v0, std::make_shared<ConsumedCounts>(ConsumedCounts{{1, 0}}));
+  hub.Progress(std::make_shared<ConsumedCounts>(ConsumedCounts{{1, 7}}));
+  EXPECT_EQ(early.progress, 1);
+  EXPECT_EQ(early.last_counts, (ConsumedCounts{{1, 7}}));
+  Recorder late;
+  hub.Subscribe(&late);  // gets the newest version with the newest counts
+  EXPECT_EQ(late.published, std::vector<int64_t>{0});
+  EXPECT_EQ(late.last_counts, (ConsumedCounts{{1, 7}}));
+  hub.Close();
+  hub.Progress(std::make_shared<ConsumedCounts>(ConsumedCounts{{1, 9}}));
+  EXPECT_EQ(early.progress, 1);
+  EXPECT_TRUE(early.closed && late.closed);
+  hub.Unsubscribe(&early);
+  hub.Unsubscribe(&late);
+}
+
+// A lease holder hears how many of its items the learner took between
+// published versions (progress_only messages: counts only, no tensors, the
+// last sent version), at least max_policy_lag / 2 more each time; a watcher
+// without a lease gets none. Versions still carry the newest counts.
+TEST_F(JobManagerTest, LeaseHoldersHearOfTakenItemsBetweenVersions) {
+  constexpr int64_t kSteps = 200;
+  JobSpec spec = CartPoleJob("progress", kSteps);
+  spec.set_publish_every(1000);  // no version between the first and the last
+  spec.set_max_policy_lag(8);    // progress every 4 items or more
+  ASSERT_TRUE(manager_->Submit(spec).ok());
+  ASSERT_TRUE(WaitFor([&] { return manager_->Running("progress") != nullptr; },
+                      absl::Seconds(10)));
+  ParameterServiceImpl service(manager_.get());
+  int port = 0;
+  auto server = StartGrpcServer("127.0.0.1:0", {&service}, &port);
+  ASSERT_TRUE(server.ok());
+  auto stub = ParameterService::NewStub(MakeChannel(absl::StrCat("127.0.0.1:", port)));
+  LeaseAssignmentRequest lease;
+  lease.set_role("actor");
+  auto assignment = manager_->Lease(lease);
+  ASSERT_TRUE(assignment.ok()) << assignment.status();
+  const int64_t stream_id = assignment->stream_ids(0);
+
+  struct Seen {
+    bool progress;
+    int64_t version, consumed;
+    int tensors;
+  };
+  std::vector<Seen> leased, unleased;
+  std::atomic<int> connected{0};
+  auto watch = [&](int64_t lease_id, std::vector<Seen>* seen) {
+    grpc::ClientContext ctx;
+    WatchParametersRequest request;
+    request.set_job_name("progress");
+    request.set_after_version(-1);
+    request.set_lease_id(lease_id);
+    auto reader = stub->WatchParameters(&ctx, request);
+    Parameters p;
+    while (reader->Read(&p)) {
+      if (seen->empty()) ++connected;
+      auto it = p.consumed_per_stream().find(stream_id);
+      seen->push_back({p.progress_only(), p.version(),
+                       it == p.consumed_per_stream().end() ? -1 : it->second, p.tensors_size()});
+    }
+    EXPECT_TRUE(reader->Finish().ok());
+  };
+  std::thread leased_reader(watch, assignment->lease_id(), &leased);
+  std::thread unleased_reader(watch, 0, &unleased);
+  ASSERT_TRUE(WaitFor([&] { return connected.load() == 2; }, absl::Seconds(10)));
+
+  JobSpec full = spec;
+  ASSERT_TRUE(ValidateJobSpec(&full).ok());
+  std::unique_ptr<StreamActor> actor;
+  std::unique_ptr<Env> env;
+  ASSERT_NO_FATAL_FAILURE(ActAsTheJobsFirstPolicy("progress", &actor, &env));
+  ReplayClient client(MakeChannel(absl::StrCat("127.0.0.1:", replay_port_)));
+  TransitionSource source(actor.get(), env.get(), full.name(), stream_id);
+  source.Start(3);
+  std::vector<Item> items;
+  for (int64_t k = 1; k <= kSteps; ++k) {
+    absl::StatusOr<Item> item = source.Step(/*policy_version=*/0);
+    ASSERT_TRUE(item.ok()) << item.status();
+    items.push_back(*std::move(item));
+    source.EndStep();
+    if (items.size() == 10) {  // in rounds, so the learner takes them in several batches
+      ASSERT_TRUE(client.Insert(full.table(), std::move(items)).ok());
+      items.clear();
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+  }
+  ASSERT_TRUE(WaitFor([&] { return manager_->Get("progress")->state() == JOB_SUCCEEDED; },
+                      absl::Seconds(20)));
+  leased_reader.join();
+  unleased_reader.join();
+  StopGrpcServer(server->get(), absl::Seconds(1));
+
+  // Unleased: the versions only (the first and the last).
+  ASSERT_FALSE(unleased.empty());
+  for (const Seen& m : unleased) EXPECT_FALSE(m.progress);
+  EXPECT_EQ(unleased.back().version, kSteps);
+
+  // Leased: version 0, progress in steps of at least 4, the last version
+  // with every item counted.
+  ASSERT_GE(leased.size(), 3u);
+  EXPECT_FALSE(leased.front().progress);
+  EXPECT_EQ(leased.front().version, 0);
+  int progress = 0;
+  for (size_t i = 1; i < leased.size(); ++i) {
+    const Seen& m = leased[i];
+    EXPECT_GE(m.consumed, leased[i - 1].consumed) << i;
+    if (!m.progress) continue;
+    ++progress;
+    EXPECT_EQ(m.tensors, 0) << i;
+    EXPECT_EQ(m.version, 0) << i;  // the newest version sent before
+    EXPECT_GE(m.consumed - leased[i - 1].consumed, 4) << i;
+  }
+  EXPECT_GE(progress, 5);
+  EXPECT_FALSE(leased.back().progress);
+  EXPECT_EQ(leased.back().version, kSteps);
+  EXPECT_EQ(leased.back().consumed, kSteps);
+  EXPECT_GT(leased.back().tensors, 0);
+}
 
 // ---- Robustness: nothing a job file or a client does wedges the learner ----
 
