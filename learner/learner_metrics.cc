@@ -58,6 +58,10 @@ LearnerMetrics::LearnerMetrics(prometheus::Registry& r)
                                "Mean time of a successful preference call (SPO).")),
       win_rate_spread(Gauge(r, "rl_learner_win_rate_spread",
                             "Standard deviation of the last group's win rates (SPO): whether "
-                            "the preferences still separate the candidates.")) {}
+                            "the preferences still separate the candidates.")),
+      distinct_trajectories(Gauge(r, "rl_learner_distinct_trajectories",
+                                  "Share of the recent trajectories (SPO's opponent queue) whose "
+                                  "action sequence is distinct (actions rounded to 0.1): "
+                                  "exploration.")) {}
 
 }  // namespace rlx

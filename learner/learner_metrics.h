@@ -40,6 +40,7 @@ struct LearnerMetrics {
   prometheus::Gauge& preference_failures;
   prometheus::Gauge& preference_latency;
   prometheus::Gauge& win_rate_spread;
+  prometheus::Gauge& distinct_trajectories;
 };
 
 }  // namespace rlx

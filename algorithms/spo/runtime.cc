@@ -93,12 +93,17 @@ absl::StatusOr<std::unique_ptr<JobLearner>> MakeLearner(const JobSpec& spec,
     ++state->groups;
     return absl::OkStatus();
   };
-  hooks.readout = [state](bool /*monitors*/, LearnerReadout* readout) {
+  hooks.readout = [state](bool monitors, LearnerReadout* readout) {
     const RemotePreferenceStats& s = state->preferences->stats();
     readout->preference_queries = static_cast<double>(s.queries);
     readout->preference_failures = static_cast<double>(s.failed_calls);
     if (s.calls > 0) readout->preference_latency = s.latency_seconds / s.calls;
     if (state->groups > 0) readout->win_rate_spread = state->win_rate_spread;
+    if (monitors && !state->queue.empty()) {  // a pass over the queue: with the monitors
+      std::vector<const Trajectory*> recent;
+      for (const Trajectory& t : state->queue) recent.push_back(&t);
+      readout->distinct_trajectories = DistinctShare(recent);
+    }
   };
   return ppo::MakeUnrollLearner(spec, model_problem, config, std::move(hooks));
 }

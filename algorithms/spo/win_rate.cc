@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 
@@ -63,6 +64,19 @@ absl::StatusOr<std::vector<double>> WinRates(const std::vector<Trajectory>& grou
   }
   if (queries != nullptr) *queries += static_cast<int64_t>(pairs.size());
   return rates;
+}
+
+double DistinctShare(const std::vector<const Trajectory*>& trajectories) {
+  if (trajectories.empty()) return NAN;
+  std::set<std::vector<int64_t>> seen;
+  for (const Trajectory* t : trajectories) {
+    std::vector<int64_t> key;
+    key.reserve(t->actions_size() + 1);
+    key.push_back(t->action_dim());
+    for (float a : t->actions()) key.push_back(std::llround(static_cast<double>(a) * 10.0));
+    seen.insert(std::move(key));
+  }
+  return static_cast<double>(seen.size()) / static_cast<double>(trajectories.size());
 }
 
 }  // namespace rlx::spo

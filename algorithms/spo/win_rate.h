@@ -31,6 +31,13 @@ absl::StatusOr<std::vector<double>> WinRates(const std::vector<Trajectory>& grou
                                              int opponents, const Comparator& compare,
                                              std::mt19937_64* rng, int64_t* queries = nullptr);
 
+// Exploration monitor (after B-STaR's count of distinct responses): the
+// share of `trajectories` whose action sequence no earlier one has, in
+// [0, 1] (NaN for none). Actions are compared after rounding to 0.1 (exact
+// for discrete indexes), so a Gaussian policy's samples around the same
+// path count as one.
+double DistinctShare(const std::vector<const Trajectory*>& trajectories);
+
 }  // namespace rlx::spo
 
 #endif  // RLX_ALGORITHMS_SPO_WIN_RATE_H_

@@ -167,6 +167,32 @@ TEST(WinRateTest, HandMadeGroupAgainstEveryOpponent) {
   EXPECT_FALSE(WinRates(group, queue, 0, broken, &rng).ok());
 }
 
+// The exploration monitor: repeated action sequences count once; continuous
+// actions within rounding of each other count as one path.
+TEST(WinRateTest, DistinctShareCountsEachActionSequenceOnce) {
+  auto make = [](std::vector<float> actions, int action_dim) {
+    Trajectory t;
+    t.set_length(static_cast<int>(actions.size()) / action_dim);
+    t.set_action_dim(action_dim);
+    for (float a : actions) t.add_actions(a);
+    return t;
+  };
+  const Trajectory a = make({0, 1, 1, 0}, 1), a_again = make({0, 1, 1, 0}, 1),
+                   b = make({0, 1, 1}, 1), c = make({1, 1, 1, 0}, 1);
+  EXPECT_TRUE(std::isnan(DistinctShare({})));
+  EXPECT_DOUBLE_EQ(DistinctShare({&a}), 1.0);
+  EXPECT_DOUBLE_EQ(DistinctShare({&a, &a_again}), 0.5);
+  EXPECT_DOUBLE_EQ(DistinctShare({&a, &a_again, &b, &c}), 0.75);  // a prefix differs
+  // Continuous: 0.52 and 0.48 round to the same 0.5; 0.9 does not.
+  const Trajectory g1 = make({0.52f, -0.31f}, 2), g2 = make({0.48f, -0.29f}, 2),
+                   g3 = make({0.9f, -0.31f}, 2);
+  EXPECT_DOUBLE_EQ(DistinctShare({&g1, &g2}), 0.5);
+  EXPECT_DOUBLE_EQ(DistinctShare({&g1, &g2, &g3}), 2.0 / 3.0);
+  // Same numbers, different action widths: different paths.
+  const Trajectory one_dim = make({0.5f, -0.3f}, 1);
+  EXPECT_DOUBLE_EQ(DistinctShare({&g1, &one_dim}), 1.0);
+}
+
 TEST(MinimaxWinnerTest, RockPaperScissorsAndAWeightedCycle) {
   const std::vector<std::vector<double>> rps = {{0.5, 1, 0}, {0, 0.5, 1}, {1, 0, 0.5}};
   const std::vector<double> u = MinimaxWinner(rps);
