@@ -56,6 +56,10 @@ class JobLearner {
   virtual absl::Status Consume(const Item& item, ItemOutcome* outcome) = 0;
   // Env steps learned from (= the version of Parameters()).
   virtual int64_t steps() const = 0;
+  // steps() per update: an item's policy lag is reported in updates (the
+  // versions its acting policy is behind): 1 for stream-x (one update per
+  // step), a rollout's env steps for PPO.
+  virtual int64_t steps_per_update() const { return 1; }
   // What actors and the evaluator act with.
   virtual void Parameters(StateDict* dict) const = 0;
   // Everything needed to continue after a restart (names under "learner/").

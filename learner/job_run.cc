@@ -314,7 +314,9 @@ absl::Status JobRun::LearnItem(const SampledItem& sampled) {
   consumed = std::max(consumed + 1, item.metadata().sequence() + 1);
   ++consumed_changes_;
   const int64_t steps_before = learner_->steps();
-  const int64_t lag = steps_before - item.metadata().policy_version();
+  // In updates (PPO: env steps / steps per update; stream-x: steps).
+  const int64_t lag =
+      (steps_before - item.metadata().policy_version()) / learner_->steps_per_update();
   ItemOutcome outcome;
   absl::Status s = learner_->Consume(item, &outcome);
   if (!s.ok() || !outcome.used) {

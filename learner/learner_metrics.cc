@@ -22,7 +22,8 @@ LearnerMetrics::LearnerMetrics(prometheus::Registry& r)
       policy_version(Gauge(r, "rl_learner_policy_version", "Newest published parameter version.")),
       policy_lag(prometheus::BuildHistogram()
                      .Name("rl_learner_policy_lag_versions")
-                     .Help("Learner version minus the version that produced the item.")
+                     .Help("Updates the learner made between the version that produced an "
+                           "item and learning it (stream-x: learner steps; PPO: rollouts).")
                      .Register(r)
                      .Add({}, prometheus::Histogram::BucketBoundaries{0, 1, 2, 5, 10, 20, 50, 100,
                                                                       200, 500, 1000, 5000})),

@@ -64,6 +64,10 @@ class Learner : public JobLearner {
   }
 
   int64_t steps() const override { return learner_->env_steps(); }
+  // An update learns every step of the rollout (PpoLearner::Update).
+  int64_t steps_per_update() const override {
+    return std::max<int64_t>(1, rollout_.num_unrolls * config_.num_steps);
+  }
 
   void Parameters(StateDict* dict) const override {
     AddFloats(dict, kParameters, learner_->model().GetParameters());

@@ -165,9 +165,10 @@ TEST_F(PpoJobTest, AppoWithTwoActorsKeepsActingWithinItsLagBoundAndLearns) {
   EXPECT_EQ(status.spec().max_policy_lag(), 8);
   EXPECT_EQ(status.env_steps(), 300 * 1024);
   EXPECT_EQ(status.actors(), 2);
-  // Versions are env steps: a lag of one update is 1024; the bound allows
-  // about two updates' worth of unrolls ahead.
-  EXPECT_LE(status.mean_policy_lag(), 3 * 1024);
+  // Lag is in updates (1024 env steps each): the bound allows about two
+  // updates' worth of unrolls ahead, and actors run ahead, so some lag.
+  EXPECT_LE(status.mean_policy_lag(), 3);
+  EXPECT_GT(status.mean_policy_lag(), 0);
   // A random CartPole policy averages about 22.
   std::printf("APPO: mean return of the last 10 episodes %.1f, mean lag %.0f\n",
               status.mean_return(), status.mean_policy_lag());
