@@ -149,6 +149,24 @@ class JobManagerTest : public ::testing::Test {
     *actor = std::move(*made);
     *env = std::move(*made_env);
   }
+  // Feeds `steps` transitions of `source` (acting with version 0) to the
+  // job's table in rounds of 10, 5 ms apart: the learner takes them in
+  // several batches and publishes between them.
+  void FeedInRounds(TransitionSource* source, const std::string& table, int64_t steps) {
+    ReplayClient client(MakeChannel(absl::StrCat("127.0.0.1:", replay_port_)));
+    std::vector<Item> items;
+    for (int64_t k = 1; k <= steps; ++k) {
+      absl::StatusOr<Item> item = source->Step(/*policy_version=*/0);
+      ASSERT_TRUE(item.ok()) << item.status();
+      items.push_back(*std::move(item));
+      source->EndStep();
+      if (items.size() == 10) {
+        ASSERT_TRUE(client.Insert(table, std::move(items)).ok());
+        items.clear();
+        absl::SleepFor(absl::Milliseconds(5));
+      }
+    }
+  }
   std::string Registry() const {
     auto text = ReadFileToString(dir_ + "/jobs.textproto");
     return text.ok() ? *text : "";
@@ -364,26 +382,14 @@ TEST_F(JobManagerTest, WatchParametersWithStrideSendsOneVersionPerInterval) {
   std::unique_ptr<StreamActor> actor;
   std::unique_ptr<Env> env;
   ASSERT_NO_FATAL_FAILURE(ActAsTheJobsFirstPolicy("stride", &actor, &env));
-  ReplayClient client(MakeChannel(absl::StrCat("127.0.0.1:", replay_port_)));
   LeaseAssignmentRequest lease;
   lease.set_role("actor");
   auto assignment = manager_->Lease(lease);
   ASSERT_TRUE(assignment.ok()) << assignment.status();
   TransitionSource source(actor.get(), env.get(), full.name(), assignment->stream_ids(0));
   source.Start(3);
-  std::vector<Item> items;
-  for (int64_t k = 1; k <= kSteps; ++k) {
-    absl::StatusOr<Item> item = source.Step(/*policy_version=*/0);
-    ASSERT_TRUE(item.ok()) << item.status();
-    items.push_back(*std::move(item));
-    source.EndStep();
-    // Slowly enough that the unstrided reader sees many versions.
-    if (items.size() == 10) {
-      ASSERT_TRUE(client.Insert(full.table(), std::move(items)).ok());
-      items.clear();
-      absl::SleepFor(absl::Milliseconds(5));
-    }
-  }
+  // Slowly enough that the unstrided reader sees many versions.
+  ASSERT_NO_FATAL_FAILURE(FeedInRounds(&source, full.table(), kSteps));
   ASSERT_TRUE(WaitFor([&] { return manager_->Get("stride")->state() == JOB_SUCCEEDED; },
                       absl::Seconds(20)));
   strided_reader.join();
@@ -498,21 +504,9 @@ TEST_F(JobManagerTest, LeaseHoldersHearOfTakenItemsBetweenVersions) {
   std::unique_ptr<StreamActor> actor;
   std::unique_ptr<Env> env;
   ASSERT_NO_FATAL_FAILURE(ActAsTheJobsFirstPolicy("progress", &actor, &env));
-  ReplayClient client(MakeChannel(absl::StrCat("127.0.0.1:", replay_port_)));
   TransitionSource source(actor.get(), env.get(), full.name(), stream_id);
   source.Start(3);
-  std::vector<Item> items;
-  for (int64_t k = 1; k <= kSteps; ++k) {
-    absl::StatusOr<Item> item = source.Step(/*policy_version=*/0);
-    ASSERT_TRUE(item.ok()) << item.status();
-    items.push_back(*std::move(item));
-    source.EndStep();
-    if (items.size() == 10) {  // in rounds, so the learner takes them in several batches
-      ASSERT_TRUE(client.Insert(full.table(), std::move(items)).ok());
-      items.clear();
-      absl::SleepFor(absl::Milliseconds(5));
-    }
-  }
+  ASSERT_NO_FATAL_FAILURE(FeedInRounds(&source, full.table(), kSteps));
   ASSERT_TRUE(WaitFor([&] { return manager_->Get("progress")->state() == JOB_SUCCEEDED; },
                       absl::Seconds(20)));
   leased_reader.join();
