@@ -136,9 +136,12 @@ void SampleStream::Cancel() {
 absl::StatusOr<const SampleResponse*> SampleStream::NextResponse() {
   if (!open_error_.ok()) return open_error_;
   if (done_) return absl::FailedPreconditionError("sample stream already ended");
-  // Top the credit back up before blocking so the server always has work.
+  // Top the credit back up before blocking so the server always has work:
+  // once at most half of it is left, so a request goes out per half a
+  // credit of items rather than per response (each write of this
+  // synchronous stream waits for the transport).
   const int64_t more_items = std::min(credit_ - outstanding_, max_total_ - requested_);
-  if (more_items > 0) {
+  if (more_items > 0 && (2 * outstanding_ <= credit_ || requested_ + more_items >= max_total_)) {
     SampleRequest more;
     more.set_num_items(more_items);
     if (stream_->Write(more)) {

@@ -83,7 +83,8 @@ class SampleStream {
   // returns INVALID_ARGUMENT here without waiting.
   absl::Status Next(std::vector<SampledItem>* items);
   // The next server batch without copying it out: valid until the next call.
-  // Its items (or, with batch_format, its batches' rows) count against credit.
+  // Its items (or, with batch_format, its batches' rows) count against credit;
+  // the stream asks for more once half the credit is used.
   absl::StatusOr<const SampleResponse*> NextResponse();
   // Cancels the stream. Items the server already took for it are lost, which
   // matters for queue tables: prefer Close().
