@@ -118,14 +118,19 @@ absl::StatusOr<std::unique_ptr<Table>> Table::Create(const TableConfig& config, 
     return absl::InvalidArgumentError(
         absl::StrCat("table ", checked.name(), ": ", limiter.status().message()));
   }
+  auto gate = CreateGate(checked.gate());
+  if (!gate.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("table ", checked.name(), ": ", gate.status().message()));
+  }
   return std::unique_ptr<Table>(new Table(std::move(checked), std::move(*sampler),
-                                          std::move(remover), std::move(*limiter), metrics,
-                                          std::move(options)));
+                                          std::move(remover), std::move(*limiter),
+                                          std::move(*gate), metrics, std::move(options)));
 }
 
 Table::Table(TableConfig config, std::unique_ptr<Sampler> sampler,
-             std::unique_ptr<Sampler> remover, RateLimiter limiter, TableMetrics* metrics,
-             TableOptions options)
+             std::unique_ptr<Sampler> remover, RateLimiter limiter,
+             std::unique_ptr<ItemGate> gate, TableMetrics* metrics, TableOptions options)
     : config_(std::move(config)),
       uses_return_(config_.sampler().kind_case() == SamplerConfig::kReturnWeighted),
       max_bytes_(config_.max_bytes() > 0         ? config_.max_bytes()
@@ -133,6 +138,7 @@ Table::Table(TableConfig config, std::unique_ptr<Sampler> sampler,
                                                  : INT64_MAX),
       max_bytes_from_server_(config_.max_bytes() == 0 && options.default_max_bytes > 0),
       server_bytes_(std::move(options.server_bytes)),
+      gate_(std::move(gate)),
       metrics_(metrics),
       sampler_(std::move(sampler)),
       remover_(std::move(remover)),
@@ -173,10 +179,25 @@ absl::Status Table::ValidateItem(const Item& item, const std::string& field) con
         field, ".metadata.episode_return must be finite, got ",
         item.metadata().episode_return()));
   }
+  if (gate_ != nullptr) {
+    Chunk::RowMetadata md;
+    md.group_size = item.metadata().group_size();
+    md.context_id = &item.metadata().context_id();
+    RETURN_IF_ERROR(gate_->Check(md, config_.max_size(), field));
+  }
   return absl::OkStatus();
 }
 
 absl::Status Table::ValidateBatch(const ItemBatch& batch, const std::string& field) const {
+  if (gate_ != nullptr) {
+    static const std::string kNone;
+    for (int r = 0; r < batch.num_rows(); ++r) {
+      Chunk::RowMetadata md;
+      md.group_size = r < batch.group_sizes_size() ? batch.group_sizes(r) : 0;
+      md.context_id = r < batch.context_ids_size() ? &batch.context_ids(r) : &kNone;
+      RETURN_IF_ERROR(gate_->Check(md, config_.max_size(), absl::StrCat(field, ".rows[", r, "]")));
+    }
+  }
   if (!uses_return_) return absl::OkStatus();
   for (int r = 0; r < batch.num_rows(); ++r) {
     if (!BatchRowHasEpisodeReturn(batch, r)) {
@@ -202,9 +223,12 @@ absl::Status Table::StoreLocked(uint64_t key, const ChunkPtr& chunk, int row, in
     slot = static_cast<uint32_t>(slots_.size());
     slots_.emplace_back();
   }
-  if (absl::Status st = sampler_->Insert(slot, SamplerValue(*chunk, row, priority)); !st.ok()) {
-    free_slots_.push_back(slot);
-    return st;
+  // With a gate the sampler sees the item when the gate releases it (below).
+  if (gate_ == nullptr) {
+    if (absl::Status st = sampler_->Insert(slot, SamplerValue(*chunk, row, priority)); !st.ok()) {
+      free_slots_.push_back(slot);
+      return st;
+    }
   }
   if (remover_ != nullptr) {
     if (absl::Status st = remover_->Insert(slot, priority); !st.ok()) {
@@ -223,6 +247,17 @@ absl::Status Table::StoreLocked(uint64_t key, const ChunkPtr& chunk, int row, in
   bytes_ += s.bytes;
   ++size_;
   order_.push_back(OrderEntry{key, slot});
+  if (gate_ != nullptr) {
+    Chunk::RowMetadata md;
+    chunk->GetMetadata(row, &md);
+    std::vector<uint32_t> release;
+    gate_->OnStore(slot, md, &release);
+    for (uint32_t r : release) {
+      const Slot& released = slots_[r];
+      // Values were validated when the items came in.
+      (void)sampler_->Insert(r, SamplerValue(*released.chunk, released.row, released.priority));
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -269,8 +304,9 @@ void Table::EvictOneLocked() {
 
 void Table::RemoveLocked(uint32_t slot) {
   Slot& s = slots_[slot];
-  (void)sampler_->Delete(slot);
+  (void)sampler_->Delete(slot);  // NOT_FOUND for an item a gate still held
   if (remover_ != nullptr) (void)remover_->Delete(slot);
+  if (gate_ != nullptr) gate_->OnRemove(slot);
   bytes_ -= s.bytes;
   if (server_bytes_ != nullptr) server_bytes_->Release(s.bytes);
   --size_;
@@ -345,7 +381,7 @@ bool Table::AdvanceSampleLocked(PendingSample* op) {
     // How many the limiter allows now (sampling changes no state it reads
     // but its own counter); the samples actually taken are recorded after.
     const int64_t want = op->max_items - static_cast<int64_t>(op->taken.size());
-    const int64_t n = limiter_.SamplesAllowed(size_, want);
+    const int64_t n = limiter_.SamplesAllowed(SampleableLocked(), want);
     choices_.clear();
     sampler_->SampleMany(n, &choices_);
     limiter_.RecordSamples(static_cast<int64_t>(choices_.size()));
@@ -364,7 +400,7 @@ bool Table::AdvanceSampleLocked(PendingSample* op) {
     }
   }
   while (static_cast<int64_t>(op->taken.size()) < op->max_items &&
-         limiter_.CanSample(size_)) {
+         limiter_.CanSample(SampleableLocked())) {
     SampleOneLocked(&op->taken);
   }
   return static_cast<int64_t>(op->taken.size()) == op->max_items ||
@@ -646,6 +682,7 @@ void Table::Reset() {
     absl::MutexLock lock(&mu_);
     sampler_->Clear();
     if (remover_ != nullptr) remover_->Clear();
+    if (gate_ != nullptr) gate_->Clear();
     slots_.clear();
     free_slots_.clear();
     size_ = 0;
@@ -761,6 +798,7 @@ TableInfo Table::Info() const {
   absl::MutexLock lock(&mu_);
   *info.mutable_config() = config_;
   info.set_size(size_);
+  if (gate_ != nullptr) info.set_held(gate_->held());
   info.set_bytes(bytes_);
   info.set_max_bytes(max_bytes_ == INT64_MAX ? 0 : max_bytes_);
   info.set_total_inserts(limiter_.inserts());
@@ -771,7 +809,7 @@ TableInfo Table::Info() const {
   rl->set_samples(limiter_.samples());
   rl->set_deletes(limiter_.deletes());
   rl->set_can_insert(limiter_.CanInsert(size_) && (!limiter_.is_queue() || bytes_ < max_bytes_));
-  rl->set_can_sample(limiter_.CanSample(size_));
+  rl->set_can_sample(limiter_.CanSample(SampleableLocked()));
   rl->set_blocked_inserts(static_cast<int64_t>(pending_inserts_.size()));
   rl->set_blocked_samples(static_cast<int64_t>(pending_samples_.size()));
   rl->set_blocked_seconds_total(blocked_seconds_);

@@ -60,6 +60,7 @@
 #include "replay.pb.h"
 #include "replay/byte_budget.h"
 #include "replay/chunk.h"
+#include "replay/gates/gate.h"
 #include "replay/rate_limiter.h"
 #include "replay/samplers/interface.h"
 #include "replay/table_metrics.h"
@@ -233,7 +234,12 @@ class Table {
   using Completion = std::function<void()>;
 
   Table(TableConfig config, std::unique_ptr<Sampler> sampler, std::unique_ptr<Sampler> remover,
-        RateLimiter limiter, TableMetrics* metrics, TableOptions options);
+        RateLimiter limiter, std::unique_ptr<ItemGate> gate, TableMetrics* metrics,
+        TableOptions options);
+  // Items the sampler can choose: all but those the gate holds.
+  int64_t SampleableLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return gate_ == nullptr ? size_ : size_ - gate_->held();
+  }
 
   // Reserves an insert's bytes in the server budget, evicting this table's
   // items when that makes room (not for queue tables); RESOURCE_EXHAUSTED
@@ -289,6 +295,10 @@ class Table {
   const int64_t max_bytes_;           // INT64_MAX = no table budget
   const bool max_bytes_from_server_;  // max_bytes_ is --max_table_bytes
   const std::shared_ptr<ByteBudget> server_bytes_;  // may be null
+  // TableConfig.gate's extension (null: items are sampleable when stored).
+  // The pointer never changes; the gate's state is touched under mu_ only
+  // (Check reads none).
+  const std::unique_ptr<ItemGate> gate_;
 
   mutable absl::Mutex mu_;
   TableMetrics* metrics_ ABSL_GUARDED_BY(mu_);
