@@ -69,6 +69,13 @@ ABSL_FLAG(double, exploration_fraction, NAN,
 namespace rlx {
 namespace {
 
+// Median of values (sorted here); +inf counts as larger than everything.
+double Median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const size_t m = values.size();
+  return m % 2 ? values[m / 2] : 0.5 * (values[m / 2 - 1] + values[m / 2]);
+}
+
 struct SeedResult {
   uint64_t seed = 0;
   int64_t solved_at = -1;
@@ -183,10 +190,11 @@ SeedResult RunSeed(uint64_t seed) {
   if (options.eval_every > 0) {
     // The best return an episode can have: every step rewarded 1 up to the
     // time limit (CartPole). Other envs: the best evaluation seen.
-    auto env = MakeEnv(options.env_name);
     double best = -INFINITY;
     for (const EvalRecord& e : result->evals) best = std::max(best, e.mean_return);
-    if (env.ok() && options.env_name == "CartPole-v1") best = (*env)->spec().max_episode_steps;
+    if (options.env_name == "CartPole-v1") {
+      if (auto env = MakeEnv(options.env_name); env.ok()) best = (*env)->spec().max_episode_steps;
+    }
     for (const EvalRecord& e : result->evals) {
       const bool at_best = e.mean_return >= best;
       if (out.first_best_at < 0) {
@@ -248,9 +256,7 @@ int Run() {
     solved.push_back(r.solved_at >= 0 ? r.solved_at : INFINITY);
     within_count += r.solved_at >= 0 && r.solved_at <= within;
   }
-  std::sort(solved.begin(), solved.end());
-  const size_t m = solved.size();
-  const double median = m % 2 ? solved[m / 2] : 0.5 * (solved[m / 2 - 1] + solved[m / 2]);
+  const double median = Median(solved);
   std::printf("median solved at: %s;  solved within %ld steps: %d/%d seeds\n",
               std::isinf(median) ? "never" : absl::StrFormat("%.0f", median).c_str(), within,
               within_count, seeds);
@@ -264,11 +270,9 @@ int Run() {
     }
     double mean = 0;
     for (double v : last20) mean += v / last20.size();
-    std::sort(last20.begin(), last20.end());
     if (!last20.empty()) {
-      const size_t k = last20.size();
       std::printf("last-20 training return: mean %.1f, median %.1f over %zu seeds\n", mean,
-                  k % 2 ? last20[k / 2] : 0.5 * (last20[k / 2 - 1] + last20[k / 2]), k);
+                  Median(last20), last20.size());
     }
     if (absl::GetFlag(FLAGS_eval_every) > 0) {
       std::printf("evaluations at the best return after the first one there: %d/%d (%.1f%%)\n",

@@ -480,9 +480,10 @@ class JobWatchReactor final : public grpc::ServerWriteReactor<JobStatus> {
 // OnProgress (lease holders only): newer consumed counts; when no version is
 // due, a small progress_only message carries them once the write in flight
 // is done (coalesced: only the newest counts, only when the lease's total
-// grew by JobRun::progress_step() since the last message). A version always goes before progress, and carries the newest
-// counts itself. OnClosed: finish with OK once the last version is written. The lease is
-// held (JobRun::AttachWatcher) from start to OnDone.
+// grew by JobRun::progress_step() since the last message). A version always
+// goes before progress, and carries the newest counts itself. OnClosed:
+// finish with OK once the last version is written. The lease is held
+// (JobRun::AttachWatcher) from start to OnDone.
 class ParameterWatchReactor final : public grpc::ServerWriteReactor<Parameters>,
                                     public ParameterSubscriber {
  public:
@@ -587,10 +588,9 @@ class ParameterWatchReactor final : public grpc::ServerWriteReactor<Parameters>,
   }
 
   // Writes a progress_only message with the newest counts if the lease's
-  // total changed since the last message; false when there was nothing new.
+  // total grew by progress_step_ since the last message sent; false when not.
   bool WriteProgressLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    std::shared_ptr<const ConsumedCounts> consumed = std::move(progress_);
-    progress_.reset();
+    const std::shared_ptr<const ConsumedCounts> consumed = std::move(progress_);
     const int64_t total = LeaseTotal(*consumed);
     if (total < last_sent_total_ + progress_step_) return false;
     message_.Clear();

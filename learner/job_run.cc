@@ -193,7 +193,7 @@ void JobRun::PublishParameters() {
   for (NamedTensor& t : dict) *parameters->add_tensors() = std::move(t);
   auto consumed = std::make_shared<ConsumedCounts>(consumed_.begin(), consumed_.end());
   hub_.Publish(std::move(parameters), std::move(consumed));
-  published_changes_ = consumed_changes_;
+  counts_unsent_ = false;
   last_published_ = learner_->steps();
   if (options_.metrics != nullptr) {
     options_.metrics->policy_version.Set(static_cast<double>(learner_->steps()));
@@ -312,7 +312,7 @@ absl::Status JobRun::LearnItem(const SampledItem& sampled) {
   // on the way (a replay restart) count as taken.
   int64_t& consumed = consumed_[stream_id];
   consumed = std::max(consumed + 1, item.metadata().sequence() + 1);
-  ++consumed_changes_;
+  counts_unsent_ = true;
   const int64_t steps_before = learner_->steps();
   // In updates (PPO: env steps / steps per update; stream-x: steps).
   const int64_t lag =
@@ -494,9 +494,9 @@ void JobRun::Run() {
       }
       // Counts the last publication did not carry go out on their own, so
       // actors held by max_policy_lag need not wait for the next version.
-      if (consumed_changes_ != published_changes_) {
+      if (counts_unsent_) {
         hub_.Progress(std::make_shared<ConsumedCounts>(consumed_.begin(), consumed_.end()));
-        published_changes_ = consumed_changes_;
+        counts_unsent_ = false;
       }
       const absl::Time now = absl::Now();
       if (now - rate_time >= absl::Seconds(1)) {

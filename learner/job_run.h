@@ -154,9 +154,8 @@ class JobRun {
   // Items of each stream processed (learned or skipped), published with the
   // parameters: actors bound their lead on it (max_policy_lag).
   std::map<int64_t, int64_t> consumed_;
-  // Items taken so far, and as many as the last Publish / Progress carried.
-  int64_t consumed_changes_ = 0;
-  int64_t published_changes_ = 0;
+  // consumed_ changed since the last Publish / Progress carried it.
+  bool counts_unsent_ = false;
   absl::Time last_monitor_update_ = absl::InfinitePast();
   // The learner's readout into the metrics (monitors: also the exploration
   // monitors, which cost forward passes).

@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "envs/registry.h"
 #include "models/backends.h"
 
 namespace rlx {
@@ -121,6 +122,15 @@ std::vector<std::string> StreamConfigErrors(const ProblemSpec& p, const StreamCo
 ProblemSpec WithEpisodeLimit(ProblemSpec problem, const StreamConfig& config) {
   if (config.max_episode_steps > 0) problem.time_limit = config.max_episode_steps;
   return problem;
+}
+
+absl::StatusOr<std::unique_ptr<Env>> MakeTrainingEnv(absl::string_view env_name,
+                                                     const StreamConfig& config) {
+  absl::StatusOr<std::unique_ptr<Env>> env = MakeEnv(env_name);
+  if (env.ok() && config.max_episode_steps > 0) {
+    if (absl::Status s = (*env)->SetMaxEpisodeSteps(config.max_episode_steps); !s.ok()) return s;
+  }
+  return env;
 }
 
 absl::Status ValidateStreamConfig(const ProblemSpec& p, const StreamConfig& c) {

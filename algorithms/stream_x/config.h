@@ -10,12 +10,14 @@
 #define RLX_ALGORITHMS_STREAM_X_CONFIG_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "envs/env.h"
 #include "envs/multi_agent_env.h"
 
 namespace rlx {
@@ -93,6 +95,11 @@ inline constexpr int64_t kMaxEpisodeStepsLimit = 1000000;
 // The problem as training sees it: time_limit = config.max_episode_steps
 // when that is set (the time feature's span).
 ProblemSpec WithEpisodeLimit(ProblemSpec problem, const StreamConfig& config);
+
+// A new env for training: MakeEnv(name) with config.max_episode_steps as its
+// step limit when that is set (Env::SetMaxEpisodeSteps's errors otherwise).
+absl::StatusOr<std::unique_ptr<Env>> MakeTrainingEnv(absl::string_view env_name,
+                                                     const StreamConfig& config);
 
 absl::Status ValidateProblemSpec(const ProblemSpec& problem);
 // Every hyperparameter out of range, one "field: what, got value" each (empty

@@ -47,12 +47,12 @@ void CheckJob(const JobSpec& spec, const ProblemSpec& problem, std::vector<std::
     errors->push_back(absl::StrCat("algorithm: ", config.status().message()));
     return;
   }
+  // An env without a step limit of its own cannot take one (the range is
+  // StreamConfigErrors's; an unknown env is reported with the env field).
   if (config->max_episode_steps > 0) {
-    if (absl::StatusOr<std::unique_ptr<Env>> env = MakeEnv(spec.env()); env.ok()) {
-      if (absl::Status s = (*env)->SetMaxEpisodeSteps(config->max_episode_steps);
-          !s.ok() && !absl::IsInvalidArgument(s)) {
-        errors->push_back(absl::StrCat("stream_x.max_episode_steps: ", s.message()));
-      }
+    absl::Status s = MakeTrainingEnv(spec.env(), *config).status();
+    if (absl::IsUnimplemented(s)) {
+      errors->push_back(absl::StrCat("stream_x.max_episode_steps: ", s.message()));
     }
   }
   for (const std::string& e : StreamConfigErrors(problem, *config)) {

@@ -222,13 +222,18 @@ class Greedy : public GreedyPolicy {
   ActorAction action_;
 };
 
+// The job's problem as training sees it (the episode limit of the config).
+absl::StatusOr<ProblemSpec> TrainingProblem(const JobSpec& spec, const StreamConfig& config) {
+  ASSIGN_OR_RETURN(ProblemSpec problem, JobProblem(spec));
+  return WithEpisodeLimit(std::move(problem), config);
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<JobLearner>> MakeLearner(const JobSpec& spec,
                                                         const LearnerContext& /*context*/) {
   ASSIGN_OR_RETURN(StreamConfig config, JobStreamConfig(spec));
-  ASSIGN_OR_RETURN(ProblemSpec env_problem, JobProblem(spec));
-  const ProblemSpec problem = WithEpisodeLimit(env_problem, config);
+  ASSIGN_OR_RETURN(ProblemSpec problem, TrainingProblem(spec, config));
   ASSIGN_OR_RETURN(std::unique_ptr<StreamLearner> learner,
                    StreamLearner::Create(problem, config, spec.seed()));
   return std::unique_ptr<JobLearner>(new Learner(std::move(learner)));
@@ -237,16 +242,12 @@ absl::StatusOr<std::unique_ptr<JobLearner>> MakeLearner(const JobSpec& spec,
 absl::StatusOr<std::unique_ptr<ActorWorker>> MakeWorker(const JobSpec& spec,
                                                         const WorkerOptions& options) {
   ASSIGN_OR_RETURN(StreamConfig config, JobStreamConfig(spec));
-  ASSIGN_OR_RETURN(ProblemSpec env_problem, JobProblem(spec));
-  const ProblemSpec problem = WithEpisodeLimit(env_problem, config);
+  ASSIGN_OR_RETURN(ProblemSpec problem, TrainingProblem(spec, config));
   std::vector<Worker::Slot> slots(options.stream_ids.size());
   for (size_t i = 0; i < slots.size(); ++i) {
     Worker::Slot& slot = slots[i];
     slot.id = options.stream_ids[i];
-    ASSIGN_OR_RETURN(slot.env, MakeEnv(spec.env()));
-    if (config.max_episode_steps > 0) {
-      RETURN_IF_ERROR(slot.env->SetMaxEpisodeSteps(config.max_episode_steps));
-    }
+    ASSIGN_OR_RETURN(slot.env, MakeTrainingEnv(spec.env(), config));
     // Stream s acts with StreamActorSeed(seed, s); its env's first reset is
     // StreamEnvSeed(seed, s): stream 0 acts exactly like stream_train.
     ASSIGN_OR_RETURN(slot.actor,
@@ -257,8 +258,7 @@ absl::StatusOr<std::unique_ptr<ActorWorker>> MakeWorker(const JobSpec& spec,
 
 absl::StatusOr<std::unique_ptr<GreedyPolicy>> MakeGreedyPolicy(const JobSpec& spec) {
   ASSIGN_OR_RETURN(StreamConfig config, JobStreamConfig(spec));
-  ASSIGN_OR_RETURN(ProblemSpec env_problem, JobProblem(spec));
-  const ProblemSpec problem = WithEpisodeLimit(env_problem, config);
+  ASSIGN_OR_RETURN(ProblemSpec problem, TrainingProblem(spec, config));
   ASSIGN_OR_RETURN(std::unique_ptr<StreamActor> actor,
                    StreamActor::Create(problem, config, DeriveSeed(EvalSeedBase(spec), kEvalSeedTag)));
   return std::unique_ptr<GreedyPolicy>(new Greedy(std::move(actor)));

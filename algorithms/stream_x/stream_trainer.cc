@@ -68,10 +68,7 @@ double MeanLastReturns(const std::vector<EpisodeRecord>& episodes, int n) {
 }
 
 absl::StatusOr<StreamTrainResult> RunStreamTraining(const StreamTrainOptions& options) {
-  ASSIGN_OR_RETURN(std::unique_ptr<Env> env, MakeEnv(options.env_name));
-  if (options.config.max_episode_steps > 0) {
-    RETURN_IF_ERROR(env->SetMaxEpisodeSteps(options.config.max_episode_steps));
-  }
+  ASSIGN_OR_RETURN(std::unique_ptr<Env> env, MakeTrainingEnv(options.env_name, options.config));
   ASSIGN_OR_RETURN(ProblemSpec problem, ProblemFromEnvSpec(env->spec()));
   StreamConfig config = options.config;
   if (config.total_steps == 0) config.total_steps = options.steps;

@@ -222,7 +222,7 @@ TEST(WriteGrantTest, SignsVerifiesAndRefusesForgedOrAlteredGrants) {
   auto s = (*signer)->Verify(spliced).status();
   EXPECT_TRUE(absl::IsPermissionDenied(s)) << s;
   EXPECT_THAT(std::string(s.message()), HasSubstr("signature does not match"));
-  for (const std::string bad : {std::string(""), std::string("v1.."), std::string("v2.a.b"),
+  for (const std::string& bad : {std::string(""), std::string("v1.."), std::string("v2.a.b"),
                                 signed_grant + ".x", std::string("v1.%%%.abc")}) {
     EXPECT_TRUE(absl::IsPermissionDenied((*signer)->Verify(bad).status())) << bad;
   }
@@ -405,7 +405,7 @@ TEST_F(SecureProcessTest, TokensWithoutTlsTravelOnlyOverLoopback) {
 
 TEST_F(SecureProcessTest, ServersRefuseToStartOnAnOpenAddressWithoutTlsAndTokens) {
   const std::string dir = MakeTempDir("bind_rule");
-  for (const std::string& binary : {"replay_server", "learner", "preference_server"}) {
+  for (const std::string binary : {"replay_server", "learner", "preference_server"}) {
     const std::string log = dir + "/" + binary + ".log";
     // 192.0.2.1 (TEST-NET-1): not loopback, and never this machine's, so even
     // a broken rule could not open a port on every interface.

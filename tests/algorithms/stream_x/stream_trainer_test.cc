@@ -151,7 +151,9 @@ TEST(StreamTrainerTest, TrainingEpisodesTruncateAtTheConfiguredLimit) {
   int truncated = 0;
   for (const EpisodeRecord& e : result->episodes) {
     EXPECT_LE(e.length, 20);
-    if (e.truncated) EXPECT_EQ(e.length, 20);
+    if (e.truncated) {
+      EXPECT_EQ(e.length, 20);
+    }
     truncated += e.truncated;
   }
   EXPECT_GT(truncated, 0);  // a random CartPole policy often lasts 20 steps
