@@ -27,7 +27,7 @@ constexpr AlgorithmRuntime kRuntimes[] = {
     {"stream_td", stream_x::MakeLearner, stream_x::MakeWorker, stream_x::MakeGreedyPolicy},
     {"ppo", ppo::MakeLearner, MakePpoWorker, ppo::MakeGreedyPolicy},
     {"appo", ppo::MakeLearner, MakePpoWorker, ppo::MakeGreedyPolicy},
-    {"spo", spo::MakeLearner, spo::MakeWorker, spo::MakeGreedyPolicy},
+    {"spo", spo::MakeLearner, spo::MakeWorker, spo::MakeGreedyPolicy, spo::ConfigureTable},
 };
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include "absl/types/span.h"
 #include "algorithms/algorithm.h"
 #include "job.pb.h"
+#include "replay.pb.h"
 
 namespace rlx {
 
@@ -45,6 +46,9 @@ struct AlgorithmRuntime {
                                                              const WorkerOptions& options);
   // Seeded from the job's evaluation seeds (algorithms/seeds.h).
   absl::StatusOr<std::unique_ptr<GreedyPolicy>> (*make_greedy_policy)(const JobSpec& spec);
+  // May add to the job's queue table before the learner creates it (e.g. a
+  // gate); null: a plain FIFO queue.
+  void (*configure_table)(const JobSpec& spec, TableConfig* table) = nullptr;
 };
 
 // NOT_FOUND naming the known algorithms when `name` is none of them.

@@ -39,6 +39,13 @@ ABSL_FLAG(double, threshold_return, 475, "episodic: solved-at threshold of the t
 ABSL_FLAG(double, spo_gamma, 1.0, "episodic: SPO's discount (its reward comes at the end).");
 ABSL_FLAG(std::string, preference_address, "",
           "episodic: ask this PreferenceService (host:port) instead of the local function.");
+ABSL_FLAG(bool, whole_episodes, false, "episodic: SPO learns from whole episodes only.");
+ABSL_FLAG(bool, spread, false, "episodic: SPO spreads the win rate over the steps (whole episodes).");
+ABSL_FLAG(std::string, learners, "spo,reward_model,ppo_true", "episodic: which learners to run.");
+ABSL_FLAG(std::string, rm_hidden, "", "Reward model hidden layers, e.g. 64,64 (empty: linear).");
+ABSL_FLAG(int, rm_epochs, 50, "Reward model Adam steps per update.");
+ABSL_FLAG(int, rm_minibatch, 32, "MLP reward model: answers per Adam step.");
+ABSL_FLAG(double, rm_lr, 1e-3, "MLP reward model: Adam learning rate.");
 ABSL_FLAG(bool, trace, false, "Print the distribution every 1/8 of training.");
 
 namespace rlx::spo {
@@ -48,6 +55,16 @@ std::string Dist(const std::vector<double>& p) {
   char buf[64];
   std::snprintf(buf, sizeof(buf), "%.3f %.3f %.3f", p[0], p[1], p[2]);
   return buf;
+}
+
+void SetRewardModelOptions(PreferenceTrainOptions* options) {
+  options->reward_model_hidden.clear();
+  for (absl::string_view h : absl::StrSplit(absl::GetFlag(FLAGS_rm_hidden), ',', absl::SkipEmpty())) {
+    options->reward_model_hidden.push_back(std::stoll(std::string(h)));
+  }
+  options->reward_model_epochs = absl::GetFlag(FLAGS_rm_epochs);
+  options->reward_model_minibatch = absl::GetFlag(FLAGS_rm_minibatch);
+  options->reward_model_learning_rate = absl::GetFlag(FLAGS_rm_lr);
 }
 
 int Intransitive() {
@@ -86,6 +103,7 @@ int Intransitive() {
       options.queue_size = absl::GetFlag(FLAGS_queue_size);
       options.steps = absl::GetFlag(FLAGS_steps);
       options.seed = seed;
+      SetRewardModelOptions(&options);
       auto spo = RunPreferenceTraining(options);
       options.source = RewardSource::kRewardModel;
       auto rlhf = RunPreferenceTraining(options);
@@ -127,8 +145,10 @@ int Episodic() {
   const std::vector<std::pair<std::string, RewardSource>> sources = {
       {"spo", RewardSource::kSpo}, {"reward_model", RewardSource::kRewardModel},
       {"ppo_true", RewardSource::kTrueReward}};
+  const std::vector<std::string> learners = absl::StrSplit(absl::GetFlag(FLAGS_learners), ',');
   for (const std::string& function : functions) {
     for (const auto& [source_name, source] : sources) {
+      if (std::find(learners.begin(), learners.end(), source_name) == learners.end()) continue;
       for (int seed = 1; seed <= absl::GetFlag(FLAGS_seeds); ++seed) {
         PreferenceTrainOptions options;
         options.env_name = absl::GetFlag(FLAGS_env);
@@ -144,6 +164,9 @@ int Episodic() {
         options.steps = absl::GetFlag(FLAGS_steps);
         options.seed = seed;
         if (source == RewardSource::kSpo) options.ppo.gamma = absl::GetFlag(FLAGS_spo_gamma);
+        options.whole_episodes = absl::GetFlag(FLAGS_whole_episodes);
+        SetRewardModelOptions(&options);
+        options.spread = absl::GetFlag(FLAGS_spread);
         auto r = RunPreferenceTraining(options);
         if (!r.ok()) {
           std::fprintf(stderr, "%s\n", r.status().ToString().c_str());

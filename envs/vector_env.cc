@@ -53,6 +53,12 @@ void VectorEnv::Reset(uint64_t base_seed) {
   reset_ = true;
 }
 
+void VectorEnv::ResetEnv(int i, uint64_t seed) {
+  envs_[i]->Reset(seed, &observations_[i]);
+  returns_[i] = 0.0;
+  lengths_[i] = 0;
+}
+
 void VectorEnv::Observations(std::vector<float>* out) const {
   out->clear();
   for (const std::vector<float>& obs : observations_) {

@@ -67,6 +67,9 @@ class VectorEnv {
   const EnvSpec& spec() const { return envs_.front()->spec(); }
 
   void Reset(uint64_t base_seed);
+  // Starts a new episode in env i from `seed` (its current one is dropped):
+  // the same seed gives the same start state.
+  void ResetEnv(int i, uint64_t seed);
   absl::Status Step(absl::Span<const float> actions, std::vector<VectorStepResult>* results);
 
   // The observation env i's next action responds to (empty before Reset).

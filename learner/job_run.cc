@@ -208,6 +208,10 @@ absl::Status JobRun::CreateTable() {
   table.set_max_size(spec_.table_max_size());
   table.mutable_sampler()->mutable_fifo();
   table.mutable_rate_limiter()->mutable_queue();
+  absl::StatusOr<const AlgorithmRuntime*> algorithm = FindAlgorithm(spec_.algorithm());
+  if (algorithm.ok() && (*algorithm)->configure_table != nullptr) {
+    (*algorithm)->configure_table(spec_, &table);
+  }
   Backoff backoff;
   while (true) {
     absl::Status s = replay_->CreateTable(table);

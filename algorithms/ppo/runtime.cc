@@ -70,7 +70,7 @@ class Learner : public JobLearner {
   }
 
   void Parameters(StateDict* dict) const override {
-    AddFloats(dict, kParameters, learner_->model().GetParameters());
+    SaveParameters(learner_->model(), dict);
     if (config_.normalize_observations && !obs_stats_.empty()) {
       std::vector<RunningStats> parts;
       for (const auto& [stream, stats] : obs_stats_) parts.push_back(stats);
@@ -115,6 +115,17 @@ class Learner : public JobLearner {
 
 }  // namespace
 
+void SaveParameters(const PpoModel& model, StateDict* dict) {
+  AddFloats(dict, kParameters, model.GetParameters());
+}
+
+uint64_t ContextSeed(uint64_t job_seed, int64_t stream, int64_t context) {
+  uint64_t h = job_seed * 0x9E3779B97F4A7C15ull;
+  h ^= static_cast<uint64_t>(stream) + 0x632BE59BD9B4E019ull + (h << 6) + (h >> 2);
+  h ^= static_cast<uint64_t>(context) + 0x85EBCA77C2B2AE63ull + (h << 6) + (h >> 2);
+  return h;
+}
+
 absl::Status LoadParameters(const StateDict& dict, PpoModel* model) {
   std::vector<float> flat;
   RETURN_IF_ERROR(GetFloats(dict, kParameters, model->num_parameters(), &flat));
@@ -153,6 +164,18 @@ class Worker : public ActorWorker {
     unroll_step_.assign(n, 0);
     sequence_.assign(n, 0);
     venv_.Reset(WorkerSeed(spec.seed(), streams_[0]));
+    job_seed_ = spec.seed();
+    if (flavor_.group_size > 0) {
+      flavor_.trajectories = true;
+      context_.assign(n, 0);
+      in_context_.assign(n, 0);
+      episodes_.resize(n);
+      episode_version_.assign(n, -1);
+      for (int64_t i = 0; i < n; ++i) {
+        venv_.ResetEnv(static_cast<int>(i), ContextSeed(job_seed_, streams_[i], 0));
+        StartEpisode(i);
+      }
+    }
     current_.resize(n * dim_);
     for (int64_t i = 0; i < n; ++i) {
       Observe(i, venv_.observation(static_cast<int>(i)), 0, &current_[i * dim_]);
@@ -169,6 +192,7 @@ class Worker : public ActorWorker {
   }
 
   absl::Status Step(int /*group*/, std::vector<Item>* items, WorkerStep* step) override {
+    if (flavor_.group_size > 0) return StepEpisodes(items, step);
     const int64_t n = static_cast<int64_t>(streams_.size());
     const int64_t t = t_;
     if (t == 0) unroll_version_ = version_;
@@ -260,10 +284,89 @@ class Worker : public ActorWorker {
     for (float v : venv_.observation(static_cast<int>(e))) t.add_observations(v);
   }
 
+  // Step for episode items (flavor_.group_size > 0): each env's episode
+  // grows in episodes_; when it ends it goes out as one item with its
+  // context, and after group_size episodes the env moves to its next
+  // context; every episode of a context starts from the context's seed.
+  absl::Status StepEpisodes(std::vector<Item>* items, WorkerStep* step) {
+    const int64_t n = static_cast<int64_t>(streams_.size());
+    step->policy_version = version_;
+    model_.Act(current_.data(), n, /*greedy=*/false, &rng_, &scratch_, &act_);
+    RETURN_IF_ERROR(venv_.Step(act_.env_actions, &results_));
+    for (int64_t e = 0; e < n; ++e) {
+      Unroll& u = episodes_[e];
+      const VectorStepResult& r = results_[e];
+      if (u.length == 0) episode_version_[e] = version_;
+      u.observations.insert(u.observations.end(), &current_[e * dim_], &current_[e * dim_] + dim_);
+      u.actions.insert(u.actions.end(), &act_.actions[e * width_], &act_.actions[e * width_] + width_);
+      u.log_probs.push_back(act_.log_probs[e]);
+      u.values.push_back(act_.values[e]);
+      ++u.length;
+      Trajectory& traj = running_[e];
+      traj.set_length(traj.length() + 1);
+      for (int64_t k = 0; k < width_; ++k) traj.add_actions(act_.env_actions[e * width_ + k]);
+      traj.add_rewards(static_cast<float>(r.reward));
+      for (float v : r.done() ? r.final_observation : r.observation) traj.add_observations(v);
+      if (!r.done()) {
+        ++step_index_[e];
+        Observe(e, r.observation, step_index_[e], &current_[e * dim_]);
+        continue;
+      }
+      traj.set_terminated(r.terminated);
+      step->episode_returns.push_back(r.episode_return);
+      const int64_t length = u.length;
+      u.rewards.assign(length, 0.0f);
+      u.episode_returns.assign(length, 0.0f);
+      u.episode_returns.back() = static_cast<float>(r.episode_return);
+      u.terminated.assign(length, 0);
+      u.truncated.assign(length, 0);
+      u.terminated.back() = r.terminated;
+      u.truncated.back() = r.truncated;
+      u.final_observations.assign(length * dim_, 0.0f);
+      u.next_observation.assign(dim_, 0.0f);
+      u.obs_stats.assign(2 * dim_ + 1, 0.0f);
+      if (config_.normalize_observations) u.obs_stats = obs_norm_[e].stats().Pack();
+      ItemMetadata metadata;
+      metadata.set_job_id(job_);
+      metadata.set_actor_id(streams_[e]);
+      metadata.set_episode_id(episode_id_[e]);
+      metadata.set_step_index(0);
+      metadata.set_policy_version(episode_version_[e]);
+      metadata.set_sequence(sequence_[e]++);
+      metadata.set_context_id(absl::StrCat(job_, "/", streams_[e], "/", context_[e]));
+      metadata.set_group_size(flavor_.group_size);
+      items->push_back(EncodeUnroll(u, metadata));
+      AddTrajectories({{static_cast<int>(length - 1), std::move(traj)}}, static_cast<int>(env_dim_),
+                      static_cast<int>(width_), &items->back());
+      ++episode_id_[e];
+      step_index_[e] = 0;
+      if (++in_context_[e] == flavor_.group_size) {
+        in_context_[e] = 0;
+        ++context_[e];
+      }
+      venv_.ResetEnv(static_cast<int>(e), ContextSeed(job_seed_, streams_[e], context_[e]));
+      StartEpisode(e);
+      Observe(e, venv_.observation(static_cast<int>(e)), 0, &current_[e * dim_]);
+    }
+    step->env_steps += n;
+    return absl::OkStatus();
+  }
+  void StartEpisode(int64_t e) {
+    Unroll& u = episodes_[e];
+    u = Unroll();
+    u.obs_dim = dim_;
+    u.action_width = width_;
+    StartTrajectory(e);
+  }
+
   const std::string job_;
   const std::vector<int64_t> streams_;
   const PpoConfig config_;
-  const UnrollFlavor flavor_;
+  UnrollFlavor flavor_;
+  uint64_t job_seed_ = 0;
+  std::vector<int64_t> context_, in_context_;  // episode items: context number, episodes in it
+  std::vector<Unroll> episodes_;               // episode items: each env's episode so far
+  std::vector<int64_t> episode_version_;       // episode items: the version each began with
   PpoModel model_;
   VectorEnv venv_;
   std::mt19937_64 rng_;

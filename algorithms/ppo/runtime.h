@@ -44,6 +44,8 @@ absl::StatusOr<std::unique_ptr<GreedyPolicy>> MakeGreedyPolicy(const JobSpec& sp
 // Loads the parameters a PPO learner publishes (Parameters()) into `model`
 // (INVALID_ARGUMENT when missing or of another size).
 absl::Status LoadParameters(const StateDict& dict, PpoModel* model);
+// What LoadParameters reads: `model`'s parameters under PPO's name.
+void SaveParameters(const PpoModel& model, StateDict* dict);
 
 // The acting generator's and the envs' base seed for an actor whose first
 // stream is first_stream (the job's seed for stream 0, as ppo_train).
@@ -54,7 +56,17 @@ struct UnrollFlavor {
   bool time_feature = false;  // append -0.5 + t / time_limit to the model's input
   bool zero_rewards = false;  // rewards come from elsewhere (the learner sets them)
   bool trajectories = false;  // episodes that ended ride on their unroll (trajectory_codec.h)
+  // > 0: one item per episode instead of per T steps (an unroll of the
+  // episode's length with its trajectory riding on it, last step at
+  // length - 1), each env playing group_size episodes from the same start
+  // state (reset with a seed of the job's, the stream's and the context's
+  // number) before the next; ItemMetadata.context_id names the context
+  // ("<job>/<stream>/<n>") and group_size its size, for a table's group
+  // gate (replay/gates/group_gate.h). Implies trajectories.
+  int group_size = 0;
 };
+// The seed env `stream` resets with for its context number `context`.
+uint64_t ContextSeed(uint64_t job_seed, int64_t stream, int64_t context);
 float TimeFeature(int elapsed, int time_limit);
 // Where an algorithm built on PPO's learner steps in (each may be empty):
 // on_unroll sees each new unroll item and its slot in the rollout (before

@@ -10,6 +10,7 @@
 #include "algorithms/job_spec.h"
 #include "algorithms/ppo/ppo_learner.h"
 #include "algorithms/preferences.h"
+#include "algorithms/spo/episode_batcher.h"
 #include "algorithms/spo/remote_preferences.h"
 #include "algorithms/spo/reward_model.h"
 #include "algorithms/spo/win_rate.h"
@@ -158,8 +159,13 @@ absl::StatusOr<PreferenceTrainResult> RunPreferenceTraining(const PreferenceTrai
     return out;
   };
   const int64_t width = problem.discrete ? 1 : problem.action_dim;
-  RewardModel reward_model(env_dim, width,
-                           problem.discrete ? problem.num_actions : 0);
+  RewardModel::MlpOptions mlp_options;
+  mlp_options.hidden = options.reward_model_hidden;
+  mlp_options.minibatch = options.reward_model_minibatch;
+  mlp_options.learning_rate = options.reward_model_learning_rate;
+  mlp_options.seed = options.seed + 7;
+  RewardModel reward_model(env_dim, width, problem.discrete ? problem.num_actions : 0,
+                           /*max_answers=*/16384, mlp_options);
 
   const ppo::PpoModel& model = learner->model();
   const int64_t n = config.num_envs, t_len = config.num_steps;
@@ -196,7 +202,73 @@ absl::StatusOr<PreferenceTrainResult> RunPreferenceTraining(const PreferenceTrai
   std::vector<Trajectory> queue;
   PreferenceTrainResult result;
   ppo::PpoUpdateInfo info;
-  for (int64_t u = 0; u < updates; ++u) {
+  const bool whole_episodes =
+      options.source == RewardSource::kSpo && (options.whole_episodes || options.spread);
+  if (whole_episodes) {
+    // Whole episodes: each env's steps wait in `pending` until its episode
+    // ends; ended episodes wait unscored until a rollout's worth of steps is
+    // known, then one Comparator call scores them and the batcher packs
+    // their steps into rollouts (episode_batcher.h).
+    std::vector<ppo::Unroll> pending(n), unscored;
+    auto empty_episode = [&] {
+      ppo::Unroll e;
+      e.obs_dim = dim;
+      e.action_width = width;
+      return e;
+    };
+    for (ppo::Unroll& p : pending) p = empty_episode();
+    EpisodeBatcher batcher;
+    int64_t unscored_steps = 0;
+    for (int64_t u = 0; u < updates;) {
+      model.Act(current.data(), n, /*greedy=*/false, &rng, &scratch, &act);
+      RETURN_IF_ERROR(venv.Step(act.env_actions, &results));
+      result.env_steps += n;
+      for (int64_t e = 0; e < n; ++e) {
+        const VectorStepResult& r = results[e];
+        AppendStep(&current[e * dim], &act.actions[e * width], act.log_probs[e], act.values[e],
+                   &pending[e]);
+        Trajectory& traj = running[e];
+        traj.set_length(traj.length() + 1);
+        for (int64_t k = 0; k < width; ++k) traj.add_actions(act.env_actions[e * width + k]);
+        traj.add_rewards(static_cast<float>(r.reward));
+        const std::vector<float>& next = r.done() ? r.final_observation : r.observation;
+        for (float v : next) traj.add_observations(v);
+        input(r.observation, r.done() ? 0 : venv.episode_length(static_cast<int>(e)),
+              &current[e * dim]);
+        if (r.done()) {
+          traj.set_terminated(r.terminated);
+          result.episodes.push_back({result.env_steps, r.episode_return, r.episode_length});
+          ended.push_back(std::move(traj));
+          unscored_steps += pending[e].length;
+          unscored.push_back(std::move(pending[e]));
+          pending[e] = empty_episode();
+          start(e);
+        }
+      }
+      if (batcher.ready_steps() + unscored_steps < n * t_len) continue;
+      const int64_t queries_before = result.queries;
+      queue.assign(recent.begin(), recent.end());
+      ASSIGN_OR_RETURN(std::vector<double> rates,
+                       WinRates(ended, queue, options.opponents, compare, &rng, &result.queries));
+      for (size_t k = 0; k < ended.size(); ++k) {
+        batcher.Add(std::move(unscored[k]), rates[k], options.spread);
+        result.queries_at_episode.push_back(queries_before);
+        recent.push_back(std::move(ended[k]));
+        if (static_cast<int>(recent.size()) > options.queue_size) recent.pop_front();
+      }
+      ended.clear();
+      unscored.clear();
+      unscored_steps = 0;
+      while (u < updates && batcher.Fill(&rollout)) {
+        RETURN_IF_ERROR(learner->Update(rollout, &info));
+        if (options.record_distributions && problem.discrete) {
+          result.distributions.push_back(ActionDistribution(model, first_observation));
+        }
+        ++u;
+      }
+    }
+  }
+  for (int64_t u = 0; !whole_episodes && u < updates; ++u) {  // fixed rollouts
     ended.clear();
     ended_at.clear();
     for (int64_t t = 0; t < t_len; ++t) {
@@ -252,14 +324,9 @@ absl::StatusOr<PreferenceTrainResult> RunPreferenceTraining(const PreferenceTrai
       std::vector<const Trajectory*> pool;
       for (const Trajectory& t : ended) pool.push_back(&t);
       for (const Trajectory& t : recent) pool.push_back(&t);
-      std::vector<std::pair<int, int>> pairs;
-      for (size_t k = 0; k < ended.size() && pool.size() > 1; ++k) {
-        for (int q = 0; q < options.opponents; ++q) {
-          size_t j = static_cast<size_t>(rng() % (pool.size() - 1));
-          if (j >= k) ++j;
-          pairs.emplace_back(static_cast<int>(k), static_cast<int>(j));
-        }
-      }
+      const std::vector<std::pair<int, int>> pairs =
+          OpponentPairs(static_cast<int>(ended.size()), static_cast<int>(pool.size()),
+                        options.opponents, &rng);
       if (!pairs.empty()) {
         ASSIGN_OR_RETURN(std::vector<double> labels, compare(pool, pairs));
         for (size_t q = 0; q < pairs.size(); ++q) {
@@ -268,11 +335,8 @@ absl::StatusOr<PreferenceTrainResult> RunPreferenceTraining(const PreferenceTrai
         result.queries += static_cast<int64_t>(pairs.size());
       }
       reward_model.Fit(options.reward_model_epochs);
-      for (int64_t i = 0; i < n * t_len; ++i) {
-        rollout.rewards[i] = static_cast<float>(reward_model.StepReward(
-            absl::MakeConstSpan(&rollout.observations[i * dim], env_dim),
-            absl::MakeConstSpan(&env_actions[i * width], width)));
-      }
+      reward_model.StepRewards(rollout.observations.data(), dim, env_actions.data(), width,
+                               n * t_len, rollout.rewards.data());
     }
     for (size_t k = 0; k < ended.size(); ++k) result.queries_at_episode.push_back(queries_before);
     for (Trajectory& traj : ended) {

@@ -45,6 +45,18 @@ struct PreferenceTrainOptions {
   int opponents = 8;             // preference queries per ended episode
   int queue_size = 256;          // recent episodes kept as opponents (SPO)
   int reward_model_epochs = 50;  // Adam steps per update (reward model)
+  // The reward model's hidden layers: empty = linear (reward_model.h).
+  std::vector<int64_t> reward_model_hidden;
+  int reward_model_minibatch = 32;         // MLP: answers per Adam step
+  double reward_model_learning_rate = 1e-3;  // MLP
+  // SPO: learn only from whole episodes, once their win rates are known
+  // (steps of unfinished episodes wait for the next update, their
+  // behaviour log-probabilities one update old); false: fixed rollouts, the
+  // win rate on the step where the episode ended within the rollout.
+  bool whole_episodes = false;
+  // SPO with whole_episodes: each step gets win_rate / length (the same
+  // total) instead of the last step getting the win rate.
+  bool spread = false;
   int64_t steps = 100000;
   uint64_t seed = 1;
   bool record_distributions = false;  // the action distribution at the first observation

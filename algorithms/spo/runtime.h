@@ -11,6 +11,14 @@
 //           `opponents` others from the group and the queue of recent
 //           episodes becomes the reward of its last step, then PPO updates;
 //   greedy policy: PPO's, with the time feature.
+// With spo.group_size G >= 1 (whole episodes in groups of one start state):
+//   actors: the same worker sending one item per episode, each env playing
+//           G episodes from one start state (ppo::UnrollFlavor::group_size);
+//   table: a group gate holds a context's episodes until all G are in;
+//   learner: scores each complete group (every member against the others
+//           first, then the queue), places the win rate on the last step or
+//           spread over the steps (spo.placement), and learns a rollout at
+//           a time from scored steps (episode_batcher.h).
 #ifndef RLX_ALGORITHMS_SPO_RUNTIME_H_
 #define RLX_ALGORITHMS_SPO_RUNTIME_H_
 
@@ -28,6 +36,9 @@ absl::StatusOr<std::unique_ptr<JobLearner>> MakeLearner(const JobSpec& spec,
 absl::StatusOr<std::unique_ptr<ActorWorker>> MakeWorker(const JobSpec& spec,
                                                         const WorkerOptions& options);
 absl::StatusOr<std::unique_ptr<GreedyPolicy>> MakeGreedyPolicy(const JobSpec& spec);
+// With spo.group_size >= 1: a group gate on the job's table (a context's
+// episodes are learned together, never part of one).
+void ConfigureTable(const JobSpec& spec, TableConfig* table);
 
 }  // namespace rlx::spo
 

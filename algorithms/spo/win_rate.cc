@@ -8,10 +8,24 @@
 
 namespace rlx::spo {
 
+std::vector<std::pair<int, int>> OpponentPairs(int members, int pool_size, int opponents,
+                                               std::mt19937_64* rng) {
+  std::vector<std::pair<int, int>> pairs;
+  for (int k = 0; k < members && pool_size > 1; ++k) {
+    for (int q = 0; q < opponents; ++q) {
+      int j = static_cast<int>((*rng)() % static_cast<uint64_t>(pool_size - 1));
+      if (j >= k) ++j;
+      pairs.emplace_back(k, j);
+    }
+  }
+  return pairs;
+}
+
 absl::StatusOr<std::vector<double>> WinRates(const std::vector<Trajectory>& group,
                                              const std::vector<Trajectory>& queue,
                                              int opponents, const Comparator& compare,
-                                             std::mt19937_64* rng, int64_t* queries) {
+                                             std::mt19937_64* rng, int64_t* queries,
+                                             bool group_first) {
   const int g = static_cast<int>(group.size());
   const int total = g + static_cast<int>(queue.size());
   std::vector<const Trajectory*> all;
@@ -27,9 +41,13 @@ absl::StatusOr<std::vector<double>> WinRates(const std::vector<Trajectory>& grou
       if (j != i) candidates.push_back(j);
     }
     int k = static_cast<int>(candidates.size());
+    // The other members come first in `candidates`; with group_first they
+    // are taken as they are and only the rest is drawn.
+    const int fixed = group_first ? std::min(g - 1, opponents > 0 ? opponents : k) : 0;
     if (opponents > 0 && opponents < k) {
-      // Partial Fisher-Yates: the first `opponents` are a uniform sample.
-      for (int s = 0; s < opponents; ++s) {
+      // Partial Fisher-Yates: the first `opponents` are a uniform sample
+      // (after the `fixed` ones).
+      for (int s = fixed; s < opponents; ++s) {
         const int r = s + static_cast<int>((*rng)() % static_cast<uint64_t>(k - s));
         std::swap(candidates[s], candidates[r]);
       }

@@ -25,11 +25,20 @@ using Comparator = std::function<absl::StatusOr<std::vector<double>>(
 // opponent) over `opponents` opponents drawn uniformly (without
 // replacement, as far as there are enough) from the other members and
 // `queue`; all of them when opponents <= 0. One Comparator call for the
-// whole group. *queries (may be null) counts the pairs asked.
+// whole group. *queries (may be null) counts the pairs asked. With
+// group_first (groups of one context: the same start state), every other
+// member is an opponent first, and the queue fills the rest.
 absl::StatusOr<std::vector<double>> WinRates(const std::vector<Trajectory>& group,
                                              const std::vector<Trajectory>& queue,
                                              int opponents, const Comparator& compare,
-                                             std::mt19937_64* rng, int64_t* queries = nullptr);
+                                             std::mt19937_64* rng, int64_t* queries = nullptr,
+                                             bool group_first = false);
+
+// The reward-model baseline's queries: each of the first `members` entries
+// of a pool of `pool_size` trajectories against `opponents` others drawn
+// uniformly with replacement (none when the pool has one entry).
+std::vector<std::pair<int, int>> OpponentPairs(int members, int pool_size, int opponents,
+                                               std::mt19937_64* rng);
 
 // Exploration monitor (after B-STaR's count of distinct responses): the
 // share of `trajectories` whose action sequence no earlier one has, in

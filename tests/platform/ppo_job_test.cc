@@ -5,14 +5,19 @@
 // (ppo_train) bit for bit; APPO with two actors runs with its lag bound and
 // learns; SPO learns CartPole from preferences alone, and waits (saying so in
 // its status) while its preference service is away.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <map>
 #include <memory>
+#include <set>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "algorithms/registry.h"
+#include "algorithms/trajectory_codec.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "actor/actor_loop.h"
@@ -226,6 +231,129 @@ TEST_F(PpoJobTest, SpoLearnsCartPoleFromPreferencesAlone) {
   // The actors send zero rewards: only the win rates can teach it. A random
   // policy's episodes average about 22 steps.
   std::printf("SPO: mean return of the last 10 episodes %.1f\n", status.mean_return());
+  EXPECT_GT(status.mean_return(), 150) << "episodes " << status.episodes();
+}
+
+// The baseline in the same system: the same job with spo.reward
+// "reward_model" asks the same queries, trains the MLP reward model on them,
+// and PPO learns CartPole on its per-step reward.
+TEST_F(PpoJobTest, RewardModelBaselineLearnsCartPoleFromTheSameQueries) {
+  PreferenceServer preferences;
+  preferences.Start(0);
+  JobSpec spec = SpoJob("rm", preferences.port(), 120 * 512);
+  spec.mutable_spo()->set_reward("reward_model");
+  ASSERT_TRUE(manager_->Submit(spec).ok());
+  StartActor("a1");
+  const JobStatus status = WaitForEnd("rm", absl::Seconds(200));
+  ASSERT_EQ(status.state(), JOB_SUCCEEDED) << status.message();
+  EXPECT_EQ(status.env_steps(), 120 * 512);
+  EXPECT_THAT(status.spec().spo().reward_model_hidden(), ::testing::ElementsAre(64, 64));
+  std::printf("reward-model RLHF: mean return of the last 10 episodes %.1f\n",
+              status.mean_return());
+  EXPECT_GT(status.mean_return(), 150) << "episodes " << status.episodes();
+}
+
+// Groups (spo.group_size): the worker sends one item per episode, each
+// env playing group_size episodes from one start state before the next
+// context; the items name their context and its size; the learner learns
+// only from complete groups, a rollout at a time.
+TEST_F(PpoJobTest, SpoGroupEpisodesShareTheirStartStateAndAreLearnedWhole) {
+  PreferenceServer preferences;
+  preferences.Start(0);
+  JobSpec spec = SpoJob("groups", preferences.port(), 100000);
+  spec.set_envs_per_actor(2);
+  spec.mutable_spo()->set_group_size(3);
+  ASSERT_TRUE(ValidateJobSpec(&spec).ok());
+  EXPECT_EQ(spec.spo().placement(), "spread");
+  EXPECT_EQ(spec.max_policy_lag(), 2 * 2 * 3);
+  auto algorithm = FindAlgorithm("spo");
+  ASSERT_TRUE(algorithm.ok());
+  TableConfig table;
+  (*algorithm)->configure_table(spec, &table);
+  EXPECT_TRUE(table.gate().has_group());
+  WorkerOptions options;
+  options.job_name = "groups";
+  options.stream_ids = {7, 8};
+  auto worker = (*algorithm)->make_worker(spec, options);
+  ASSERT_TRUE(worker.ok()) << worker.status();
+  LearnerContext context;
+  auto learner = (*algorithm)->make_learner(spec, context);
+  ASSERT_TRUE(learner.ok()) << learner.status();
+  StateDict parameters;
+  (*learner)->Parameters(&parameters);
+  ASSERT_TRUE((*worker)->SetParameters(parameters, 0).ok());
+
+  std::vector<Item> items;
+  WorkerStep step;
+  while (items.size() < 60) ASSERT_TRUE((*worker)->Step(0, &items, &step).ok());
+  std::map<std::string, std::vector<const Item*>> contexts;
+  for (const Item& item : items) {
+    EXPECT_EQ(item.metadata().group_size(), 3);
+    contexts[item.metadata().context_id()].push_back(&item);
+  }
+  // The first observation of each item's trajectory (its start state).
+  auto start = [](const Item& item) {
+    auto t = DecodeTrajectories(item, 4, 1, item.metadata().num_steps());
+    EXPECT_TRUE(t.ok() && t->size() == 1);
+    return std::vector<float>((*t)[0].trajectory.observations().begin(),
+                              (*t)[0].trajectory.observations().begin() + 4);
+  };
+  std::set<std::vector<float>> starts;
+  int complete = 0;
+  for (const auto& [context_id, members] : contexts) {
+    EXPECT_LE(members.size(), 3u) << context_id;
+    if (members.size() < 3) continue;
+    ++complete;
+    for (const Item* m : members) EXPECT_EQ(start(*m), start(*members[0])) << context_id;
+    starts.insert(start(*members[0]));
+    EXPECT_TRUE(absl::StartsWith(context_id, "groups/7/") || absl::StartsWith(context_id, "groups/8/"))
+        << context_id;
+  }
+  EXPECT_GE(complete, 16);
+  EXPECT_EQ(starts.size(), static_cast<size_t>(complete));  // contexts differ
+
+  // Complete groups, in the order the gate releases them (a stream's
+  // contexts one after the other), teach once a rollout's worth of steps is
+  // in; the members of unfinished groups (held by the gate in the real
+  // table) teach nothing.
+  const int64_t rollout = (*learner)->steps_per_update();
+  int64_t fed_steps = 0;
+  ItemOutcome outcome;
+  for (const Item& item : items) {
+    if (contexts[item.metadata().context_id()].size() < 3) continue;
+    ASSERT_TRUE((*learner)->Consume(item, &outcome).ok());
+    EXPECT_TRUE(outcome.used);
+    fed_steps += item.metadata().num_steps();
+  }
+  EXPECT_EQ((*learner)->steps(), (fed_steps / rollout) * rollout);
+  EXPECT_GT((*learner)->steps(), 0);
+  const int64_t learned = (*learner)->steps();
+  for (const Item& item : items) {
+    if (contexts[item.metadata().context_id()].size() == 3) continue;
+    ASSERT_TRUE((*learner)->Consume(item, &outcome).ok());
+    EXPECT_TRUE(outcome.used);
+    EXPECT_FALSE(outcome.learned);
+  }
+  EXPECT_EQ((*learner)->steps(), learned);
+  // A resent item (same stream, older sequence) is skipped.
+  ASSERT_TRUE((*learner)->Consume(items.front(), &outcome).ok());
+  EXPECT_FALSE(outcome.used);
+}
+
+// The same through the real processes' code: actors, a replay table with
+// the group gate, the learner; SPO with groups learns CartPole.
+TEST_F(PpoJobTest, SpoWithGroupsLearnsCartPoleThroughTheGatedTable) {
+  PreferenceServer preferences;
+  preferences.Start(0);
+  JobSpec spec = SpoJob("spo_groups", preferences.port(), 120 * 512);
+  spec.mutable_spo()->set_group_size(4);
+  ASSERT_TRUE(manager_->Submit(spec).ok());
+  StartActor("a1");
+  const JobStatus status = WaitForEnd("spo_groups", absl::Seconds(200));
+  ASSERT_EQ(status.state(), JOB_SUCCEEDED) << status.message();
+  EXPECT_GE(status.env_steps(), 120 * 512);
+  std::printf("SPO with groups of 4: mean return of the last 10 episodes %.1f\n",
+              status.mean_return());
   EXPECT_GT(status.mean_return(), 150) << "episodes " << status.episodes();
 }
 

@@ -9,6 +9,7 @@
 
 #include "algorithms/ppo/ppo_trainer.h"
 #include "algorithms/spo/preference_trainer.h"
+#include "algorithms/spo/reward_model.h"
 #include "algorithms/preferences.h"
 #include "algorithms/spo/win_rate.h"
 
@@ -247,6 +248,119 @@ TEST(PreferenceTrainerTest, EveryEndedEpisodeIsComparedOnceWithTheSameBudgetForB
   auto rm = RunPreferenceTraining(options);
   ASSERT_TRUE(rm.ok()) << rm.status();
   EXPECT_EQ(rm->queries, 6 * static_cast<int64_t>(rm->episodes.size()));
+}
+
+// Trajectories of 2-d observations whose true per-step reward is the first
+// observation component (plus 1 for action 1); lengths vary.
+Trajectory ScoredTrajectory(std::mt19937_64* rng) {
+  std::normal_distribution<float> normal;
+  std::uniform_int_distribution<int> length(5, 40), coin(0, 1);
+  Trajectory t;
+  t.set_length(length(*rng));
+  t.set_obs_dim(2);
+  t.set_action_dim(1);
+  for (int i = 0; i < t.length(); ++i) {
+    const float x = normal(*rng), y = normal(*rng);
+    const int a = coin(*rng);
+    t.add_observations(x);
+    t.add_observations(y);
+    t.add_actions(static_cast<float>(a));
+    t.add_rewards(std::tanh(x) + a);
+  }
+  t.add_observations(0);
+  t.add_observations(0);
+  return t;
+}
+
+// The MLP reward model fitted to markovian answers orders fresh pairs by
+// their true return, and its step rewards (batched or one at a time) sum to
+// its trajectory reward.
+TEST(RewardModelTest, MlpLearnsTheOrderOfTrueReturnsFromPreferences) {
+  std::mt19937_64 rng(5);
+  auto f = MakePreferenceFunction(Spec("markovian"));
+  ASSERT_TRUE(f.ok());
+  RewardModel::MlpOptions mlp;
+  mlp.hidden = {32, 32};
+  mlp.minibatch = 32;
+  mlp.learning_rate = 3e-3;
+  RewardModel model(/*obs_dim=*/2, /*action_dim=*/1, /*num_actions=*/2, 16384, mlp);
+  ASSERT_TRUE(model.is_mlp());
+  std::vector<Trajectory> pool;
+  for (int i = 0; i < 200; ++i) pool.push_back(ScoredTrajectory(&rng));
+  for (int q = 0; q < 3000; ++q) {
+    const Trajectory& a = pool[rng() % pool.size()];
+    const Trajectory& b = pool[rng() % pool.size()];
+    model.Add(a, b, (*f)->Probability(a, b));
+  }
+  EXPECT_EQ(model.num_answers(), 3000);
+  model.Fit(1500);
+  auto true_return = [](const Trajectory& t) {
+    double g = 0;
+    for (float r : t.rewards()) g += r;
+    return g;
+  };
+  int right = 0, asked = 0;
+  for (int q = 0; q < 500; ++q) {
+    const Trajectory a = ScoredTrajectory(&rng), b = ScoredTrajectory(&rng);
+    if (std::abs(true_return(a) - true_return(b)) < 1.0) continue;
+    ++asked;
+    right += (model.Reward(a) > model.Reward(b)) == (true_return(a) > true_return(b));
+  }
+  ASSERT_GT(asked, 200);
+  EXPECT_GT(static_cast<double>(right) / asked, 0.9) << right << " of " << asked;
+  // Batched step rewards equal one-at-a-time ones and sum to Reward().
+  const Trajectory t = ScoredTrajectory(&rng);
+  std::vector<float> batched(t.length());
+  model.StepRewards(t.observations().data(), 2, t.actions().data(), 1, t.length(), batched.data());
+  double sum = 0;
+  for (int k = 0; k < t.length(); ++k) {
+    const double one = model.StepReward(absl::MakeConstSpan(t.observations().data() + 2 * k, 2),
+                                        absl::MakeConstSpan(t.actions().data() + k, 1));
+    EXPECT_NEAR(batched[k], one, 1e-5);
+    sum += one;
+  }
+  EXPECT_NEAR(model.Reward(t), sum, 1e-3);
+}
+
+// The linear model keeps its full-batch fit: the same answers twice give the
+// same weights, and it too orders by the true return.
+TEST(RewardModelTest, LinearModelOrdersByTrueReturn) {
+  std::mt19937_64 rng(6);
+  auto f = MakePreferenceFunction(Spec("markovian"));
+  ASSERT_TRUE(f.ok());
+  RewardModel model(2, 1, 2);
+  ASSERT_FALSE(model.is_mlp());
+  for (int q = 0; q < 1000; ++q) {
+    const Trajectory a = ScoredTrajectory(&rng), b = ScoredTrajectory(&rng);
+    model.Add(a, b, (*f)->Probability(a, b));
+  }
+  model.Fit(300);
+  // Action 1 is worth more than action 0, and x (reward tanh(x)) is positive.
+  EXPECT_GT(model.weights()[1], model.weights()[0]);
+  EXPECT_GT(model.weights()[2], 0.0);
+}
+
+// Whole-episode SPO: every ended episode is compared once, and learning
+// needs no partial episode (every rollout row's steps have known rewards):
+// the run completes with the requested steps and the same query budget.
+TEST(PreferenceTrainerTest, WholeEpisodesAndSpreadAskOncePerEpisode) {
+  for (bool spread : {false, true}) {
+    PreferenceTrainOptions options;
+    options.env_name = "CartPole-v1";
+    options.preference.set_name("markovian");
+    options.opponents = 4;
+    options.steps = 4096;
+    options.whole_episodes = true;
+    options.spread = spread;
+    auto r = RunPreferenceTraining(options);
+    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_GT(r->episodes.size(), 20u);
+    // Episodes still running at the end were never scored.
+    EXPECT_LE(r->queries, 4 * static_cast<int64_t>(r->episodes.size()));
+    EXPECT_GE(r->queries, 4 * (static_cast<int64_t>(r->episodes.size()) - 8));
+    EXPECT_EQ(static_cast<int64_t>(r->queries_at_episode.size()) * 4, r->queries);
+    EXPECT_GE(r->env_steps, 4096);
+  }
 }
 
 }  // namespace
