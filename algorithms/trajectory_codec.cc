@@ -27,6 +27,14 @@ absl::Status Read(const Item& item, const char* name, int64_t rows, int64_t widt
 
 }  // namespace
 
+void RecordStep(const float* env_action, int action_dim, double reward,
+                const std::vector<float>& next_observation, Trajectory* t) {
+  t->set_length(t->length() + 1);
+  for (int k = 0; k < action_dim; ++k) t->add_actions(env_action[k]);
+  t->add_rewards(static_cast<float>(reward));
+  for (float v : next_observation) t->add_observations(v);
+}
+
 void AddTrajectories(const std::vector<EndedTrajectory>& ended, int obs_dim, int action_dim,
                      Item* item) {
   std::vector<float> ends, lengths, terminated, observations, actions, rewards;

@@ -26,6 +26,12 @@ struct EndedTrajectory {
   Trajectory trajectory;
 };
 
+// Records one env step on a trajectory being built (its first observation
+// already in): the action as the env took it (action_dim floats), the
+// reward, and the observation after it (an ended episode's final one).
+void RecordStep(const float* env_action, int action_dim, double reward,
+                const std::vector<float>& next_observation, Trajectory* t);
+
 void AddTrajectories(const std::vector<EndedTrajectory>& ended, int obs_dim, int action_dim,
                      Item* item);
 // INVALID_ARGUMENT naming the tensor when missing, inconsistent or non-finite.

@@ -17,6 +17,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "algorithms/ppo/ppo_config.h"
 #include "algorithms/spo/preference_trainer.h"
 #include "algorithms/preferences.h"
 
@@ -46,6 +47,13 @@ ABSL_FLAG(std::string, rm_hidden, "", "Reward model hidden layers, e.g. 64,64 (e
 ABSL_FLAG(int, rm_epochs, 50, "Reward model Adam steps per update.");
 ABSL_FLAG(int, rm_minibatch, 32, "MLP reward model: answers per Adam step.");
 ABSL_FLAG(double, rm_lr, 1e-3, "MLP reward model: Adam learning rate.");
+ABSL_FLAG(bool, continuous_defaults, false,
+          "episodic: PPO's continuous-control defaults (1 env x 2048 steps, 32 minibatches x 10 "
+          "epochs, lr 3e-4, no entropy bonus; reward scaling for PPO on the true reward; no "
+          "observation normalisation).");
+ABSL_FLAG(double, episodic_ent_coef, -1,
+          "episodic: PPO's entropy coefficient for SPO and the reward-model learner (-1: PPO's "
+          "default).");
 ABSL_FLAG(bool, trace, false, "Print the distribution every 1/8 of training.");
 
 namespace rlx::spo {
@@ -135,9 +143,11 @@ int Intransitive() {
 // the last 10 episodes and where the mean of 10 reached --threshold.
 int Episodic() {
   const std::vector<std::string> functions = absl::StrSplit(absl::GetFlag(FLAGS_functions), ',');
-  std::printf("%s, %lld env steps per run, PPO defaults (4 envs x 128 steps), %d queries per "
+  std::printf("%s, %lld env steps per run, PPO %s, %d queries per "
               "ended episode, SPO queue %d, noisy temperature %g, non-markovian threshold %g\n",
               absl::GetFlag(FLAGS_env).c_str(), static_cast<long long>(absl::GetFlag(FLAGS_steps)),
+              absl::GetFlag(FLAGS_continuous_defaults) ? "continuous defaults (1 env x 2048 steps)"
+                                                        : "defaults (4 envs x 128 steps)",
               absl::GetFlag(FLAGS_opponents), absl::GetFlag(FLAGS_queue_size),
               absl::GetFlag(FLAGS_temperature), absl::GetFlag(FLAGS_threshold));
   std::printf("%-14s %-12s %-5s %12s %12s %10s %8s %12s\n", "preference", "learner", "seed",
@@ -153,6 +163,11 @@ int Episodic() {
         PreferenceTrainOptions options;
         options.env_name = absl::GetFlag(FLAGS_env);
         options.source = source;
+        if (absl::GetFlag(FLAGS_continuous_defaults)) {
+          options.ppo = ppo::ContinuousControlDefaults();
+          options.ppo.normalize_observations = false;
+          options.ppo.normalize_rewards = source == RewardSource::kTrueReward;
+        }
         options.preference.set_name(function);
         options.preference.set_temperature(absl::GetFlag(FLAGS_temperature));
         options.preference.set_threshold(absl::GetFlag(FLAGS_threshold));
@@ -164,6 +179,9 @@ int Episodic() {
         options.steps = absl::GetFlag(FLAGS_steps);
         options.seed = seed;
         if (source == RewardSource::kSpo) options.ppo.gamma = absl::GetFlag(FLAGS_spo_gamma);
+        if (source != RewardSource::kTrueReward && absl::GetFlag(FLAGS_episodic_ent_coef) >= 0) {
+          options.ppo.ent_coef = absl::GetFlag(FLAGS_episodic_ent_coef);
+        }
         options.whole_episodes = absl::GetFlag(FLAGS_whole_episodes);
         SetRewardModelOptions(&options);
         options.spread = absl::GetFlag(FLAGS_spread);

@@ -93,13 +93,7 @@ class Learner : public JobLearner {
 
   void Readout(bool monitors, LearnerReadout* readout) override {
     if (hooks_.readout) hooks_.readout(monitors, readout);
-    if (learner_->updates() == 0) return;
-    readout->policy_entropy = info_.entropy;
-    readout->policy_loss = info_.policy_loss;
-    readout->value_loss = info_.value_loss;
-    readout->approx_kl = info_.approx_kl;
-    readout->clip_fraction = info_.clip_fraction;
-    readout->explained_variance = info_.explained_variance;
+    if (learner_->updates() > 0) ReadoutUpdate(info_, readout);
   }
 
  private:
@@ -117,6 +111,15 @@ class Learner : public JobLearner {
 
 void SaveParameters(const PpoModel& model, StateDict* dict) {
   AddFloats(dict, kParameters, model.GetParameters());
+}
+
+void ReadoutUpdate(const PpoUpdateInfo& info, LearnerReadout* readout) {
+  readout->policy_entropy = info.entropy;
+  readout->policy_loss = info.policy_loss;
+  readout->value_loss = info.value_loss;
+  readout->approx_kl = info.approx_kl;
+  readout->clip_fraction = info.clip_fraction;
+  readout->explained_variance = info.explained_variance;
 }
 
 uint64_t ContextSeed(uint64_t job_seed, int64_t stream, int64_t context) {
@@ -223,10 +226,8 @@ class Worker : public ActorWorker {
       }
       if (flavor_.trajectories) {
         Trajectory& traj = running_[e];
-        traj.set_length(traj.length() + 1);
-        for (int64_t k = 0; k < width_; ++k) traj.add_actions(act_.env_actions[e * width_ + k]);
-        traj.add_rewards(static_cast<float>(r.reward));
-        for (float v : r.done() ? r.final_observation : r.observation) traj.add_observations(v);
+        RecordStep(&act_.env_actions[e * width_], static_cast<int>(width_), r.reward,
+                   r.done() ? r.final_observation : r.observation, &traj);
         if (r.done()) {
           traj.set_terminated(r.terminated);
           ended_[e].push_back({static_cast<int>(t), std::move(traj)});
@@ -303,10 +304,8 @@ class Worker : public ActorWorker {
       u.values.push_back(act_.values[e]);
       ++u.length;
       Trajectory& traj = running_[e];
-      traj.set_length(traj.length() + 1);
-      for (int64_t k = 0; k < width_; ++k) traj.add_actions(act_.env_actions[e * width_ + k]);
-      traj.add_rewards(static_cast<float>(r.reward));
-      for (float v : r.done() ? r.final_observation : r.observation) traj.add_observations(v);
+      RecordStep(&act_.env_actions[e * width_], static_cast<int>(width_), r.reward,
+                 r.done() ? r.final_observation : r.observation, &traj);
       if (!r.done()) {
         ++step_index_[e];
         Observe(e, r.observation, step_index_[e], &current_[e * dim_]);

@@ -46,6 +46,8 @@ absl::StatusOr<std::unique_ptr<GreedyPolicy>> MakeGreedyPolicy(const JobSpec& sp
 absl::Status LoadParameters(const StateDict& dict, PpoModel* model);
 // What LoadParameters reads: `model`'s parameters under PPO's name.
 void SaveParameters(const PpoModel& model, StateDict* dict);
+// The last update's losses and statistics, for the learner's metrics.
+void ReadoutUpdate(const PpoUpdateInfo& info, LearnerReadout* readout);
 
 // The acting generator's and the envs' base seed for an actor whose first
 // stream is first_stream (the job's seed for stream 0, as ppo_train).

@@ -23,11 +23,15 @@ void CompleteJob(JobSpec* spec) {
       s->add_reward_model_hidden(64);
       s->add_reward_model_hidden(64);
     }
-    if (!s->has_reward_model_steps()) s->set_reward_model_steps(50);
-    if (!s->has_reward_model_minibatch()) s->set_reward_model_minibatch(32);
+    if (!s->has_reward_model_steps()) s->set_reward_model_steps(8);
+    if (!s->has_reward_model_minibatch()) s->set_reward_model_minibatch(16);
   }
+  // Rollouts with the win rate on an episode's last step: synchronous, and
+  // unbiased; spreading it over the steps favours longer episodes, and whole
+  // episodes (group_size >= 1) learn more slowly with the win rate at the
+  // end (docs/algorithms.md and docs/benchmarks.md, "SPO").
   if (!s->has_group_size()) s->set_group_size(0);
-  if (s->placement().empty()) s->set_placement(s->group_size() >= 1 ? "spread" : "end");
+  if (s->placement().empty()) s->set_placement("end");
   if (!spec->has_max_policy_lag()) {
     // Rollouts: synchronous (an actor waits for the update that used its
     // unrolls). Groups: an env's earlier members wait in the table's gate

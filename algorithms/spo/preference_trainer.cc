@@ -8,12 +8,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "algorithms/job_spec.h"
+#include "algorithms/ppo/normalization.h"
 #include "algorithms/ppo/ppo_learner.h"
 #include "algorithms/preferences.h"
 #include "algorithms/spo/episode_batcher.h"
 #include "algorithms/spo/remote_preferences.h"
 #include "algorithms/spo/reward_model.h"
 #include "algorithms/spo/win_rate.h"
+#include "algorithms/trajectory_codec.h"
 #include "core/security.h"
 #include "core/status_macros.h"
 #include "envs/preference_game.h"
@@ -188,6 +190,9 @@ absl::StatusOr<PreferenceTrainResult> RunPreferenceTraining(const PreferenceTrai
   // The episode each env is in (o_0, a_0, r_1, ...), and those that ended in
   // this rollout with the rollout index of their last step.
   std::vector<Trajectory> running(n);
+  // PPO on the true reward scales it as ppo_train does when asked
+  // (preference rewards are win rates in [0, 1]: never scaled).
+  std::vector<ppo::RewardScaler> reward_scale(n, ppo::RewardScaler(config.gamma, 10.0));
   auto start = [&](int64_t e) {
     Trajectory& t = running[e];
     t.Clear();
@@ -228,11 +233,8 @@ absl::StatusOr<PreferenceTrainResult> RunPreferenceTraining(const PreferenceTrai
         AppendStep(&current[e * dim], &act.actions[e * width], act.log_probs[e], act.values[e],
                    &pending[e]);
         Trajectory& traj = running[e];
-        traj.set_length(traj.length() + 1);
-        for (int64_t k = 0; k < width; ++k) traj.add_actions(act.env_actions[e * width + k]);
-        traj.add_rewards(static_cast<float>(r.reward));
-        const std::vector<float>& next = r.done() ? r.final_observation : r.observation;
-        for (float v : next) traj.add_observations(v);
+        RecordStep(&act.env_actions[e * width], static_cast<int>(width), r.reward,
+                   r.done() ? r.final_observation : r.observation, &traj);
         input(r.observation, r.done() ? 0 : venv.episode_length(static_cast<int>(e)),
               &current[e * dim]);
         if (r.done()) {
@@ -286,17 +288,12 @@ absl::StatusOr<PreferenceTrainResult> RunPreferenceTraining(const PreferenceTrai
         rollout.truncated[i] = r.truncated;
         if (r.truncated) input(r.final_observation, r.episode_length, &rollout.final_observations[i * dim]);
         Trajectory& traj = running[e];
-        traj.set_length(traj.length() + 1);
-        for (int64_t k = 0; k < width; ++k) {
-          traj.add_actions(act.env_actions[e * width + k]);
-          env_actions[i * width + k] = act.env_actions[e * width + k];
-        }
-        traj.add_rewards(static_cast<float>(r.reward));
-        const std::vector<float>& next = r.done() ? r.final_observation : r.observation;
-        for (float v : next) traj.add_observations(v);
-        rollout.rewards[i] = options.source == RewardSource::kTrueReward
-                                 ? static_cast<float>(r.reward)
-                                 : 0.0f;
+        RecordStep(&act.env_actions[e * width], static_cast<int>(width), r.reward,
+                   r.done() ? r.final_observation : r.observation, &traj);
+        std::copy_n(&act.env_actions[e * width], width, &env_actions[i * width]);
+        rollout.rewards[i] = options.source != RewardSource::kTrueReward ? 0.0f
+                             : config.normalize_rewards ? reward_scale[e].Scale(r.reward, r.done())
+                                                        : static_cast<float>(r.reward);
         input(r.observation, r.done() ? 0 : venv.episode_length(static_cast<int>(e)),
               &current[e * dim]);
         if (r.done()) {

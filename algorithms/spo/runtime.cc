@@ -198,13 +198,7 @@ class GroupLearner : public JobLearner {
   void DropStream(int64_t stream_id) override { last_sequence_.erase(stream_id); }
   void Readout(bool monitors, LearnerReadout* readout) override {
     SpoReadout(*state_, monitors, readout);
-    if (learner_->updates() == 0) return;
-    readout->policy_entropy = info_.entropy;
-    readout->policy_loss = info_.policy_loss;
-    readout->value_loss = info_.value_loss;
-    readout->approx_kl = info_.approx_kl;
-    readout->clip_fraction = info_.clip_fraction;
-    readout->explained_variance = info_.explained_variance;
+    if (learner_->updates() > 0) ppo::ReadoutUpdate(info_, readout);
   }
 
  private:
