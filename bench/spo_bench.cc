@@ -54,6 +54,9 @@ ABSL_FLAG(bool, continuous_defaults, false,
 ABSL_FLAG(double, episodic_ent_coef, -1,
           "episodic: PPO's entropy coefficient for SPO and the reward-model learner (-1: PPO's "
           "default).");
+ABSL_FLAG(int, greedy_episodes, 10,
+          "episodic: episodes of the final policy acting greedily, after training (their mean "
+          "true return, and the constraint, are printed beside the training episodes').");
 ABSL_FLAG(bool, trace, false, "Print the distribution every 1/8 of training.");
 
 namespace rlx::spo {
@@ -150,8 +153,9 @@ int Episodic() {
                                                         : "defaults (4 envs x 128 steps)",
               absl::GetFlag(FLAGS_opponents), absl::GetFlag(FLAGS_queue_size),
               absl::GetFlag(FLAGS_temperature), absl::GetFlag(FLAGS_threshold));
-  std::printf("%-14s %-12s %-5s %12s %12s %10s %8s %12s\n", "preference", "learner", "seed",
-              "last-10 true", "solved at", "queries", "flipped", "constraint");
+  std::printf("%-14s %-12s %-5s %12s %12s %10s %8s %12s %12s %12s\n", "preference", "learner",
+              "seed", "last-10 true", "solved at", "queries", "flipped", "constraint",
+              "greedy true", "greedy cons.");
   const std::vector<std::pair<std::string, RewardSource>> sources = {
       {"spo", RewardSource::kSpo}, {"reward_model", RewardSource::kRewardModel},
       {"ppo_true", RewardSource::kTrueReward}};
@@ -178,6 +182,7 @@ int Episodic() {
         options.preference_address = absl::GetFlag(FLAGS_preference_address);
         options.steps = absl::GetFlag(FLAGS_steps);
         options.seed = seed;
+        options.final_greedy_episodes = absl::GetFlag(FLAGS_greedy_episodes);
         if (source == RewardSource::kSpo) options.ppo.gamma = absl::GetFlag(FLAGS_spo_gamma);
         if (source != RewardSource::kTrueReward && absl::GetFlag(FLAGS_episodic_ent_coef) >= 0) {
           options.ppo.ent_coef = absl::GetFlag(FLAGS_episodic_ent_coef);
@@ -190,6 +195,17 @@ int Episodic() {
           std::fprintf(stderr, "%s\n", r.status().ToString().c_str());
           return 1;
         }
+        // Final episodes within the non-markovian constraint (the return of
+        // an episode's last quarter at most the threshold; CartPole: 1 per
+        // step), of `list`'s last `k`.
+        auto within = [&](const std::vector<ppo::EpisodeRecord>& list, size_t k) {
+          int met = 0;
+          for (size_t j = list.size() - k; j < list.size(); ++j) {
+            const int len = list[j].length;
+            met += (len - (3 * len + 3) / 4) <= absl::GetFlag(FLAGS_threshold);
+          }
+          return met;
+        };
         const size_t k = std::min<size_t>(10, r->episodes.size());
         double last = 0;
         for (size_t j = r->episodes.size() - k; j < r->episodes.size(); ++j) {
@@ -199,19 +215,22 @@ int Episodic() {
         // episode's last quarter at most the threshold (CartPole: 1 per step).
         std::string constraint = "-";
         if (function == "non_markovian") {
-          int met = 0;
-          for (size_t j = r->episodes.size() - k; j < r->episodes.size(); ++j) {
-            const int len = r->episodes[j].length;
-            const int head = (3 * len + 3) / 4;
-            met += (len - head) <= absl::GetFlag(FLAGS_threshold);
-          }
-          constraint = absl::StrFormat("%d/%zu", met, k);
+          constraint = absl::StrFormat("%d/%zu", within(r->episodes, k), k);
         }
-        std::printf("%-14s %-12s %-5d %12.1f %12lld %10lld %7.1f%% %12s\n", function.c_str(),
-                    source_name.c_str(), seed, last,
+        double greedy = 0;
+        for (const ppo::EpisodeRecord& e : r->greedy_episodes) {
+          greedy += e.episode_return / r->greedy_episodes.size();
+        }
+        const std::string greedy_constraint =
+            function == "non_markovian"
+                ? absl::StrFormat("%d/%zu", within(r->greedy_episodes, r->greedy_episodes.size()),
+                                  r->greedy_episodes.size())
+                : "-";
+        std::printf("%-14s %-12s %-5d %12.1f %12lld %10lld %7.1f%% %12s %12.1f %12s\n",
+                    function.c_str(), source_name.c_str(), seed, last,
                     static_cast<long long>(ppo::SolvedAt(r->episodes, absl::GetFlag(FLAGS_threshold_return))),
                     static_cast<long long>(r->queries), 100 * r->against_true_order,
-                    constraint.c_str());
+                    constraint.c_str(), greedy, greedy_constraint.c_str());
         std::fflush(stdout);
       }
     }

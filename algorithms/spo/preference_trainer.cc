@@ -345,6 +345,19 @@ absl::StatusOr<PreferenceTrainResult> RunPreferenceTraining(const PreferenceTrai
       result.distributions.push_back(ActionDistribution(model, first_observation));
     }
   }
+  if (options.final_greedy_episodes > 0) {
+    ASSIGN_OR_RETURN(VectorEnv eval_env, VectorEnv::Create(options.env_name, 1));
+    eval_env.Reset(options.seed + 1000003);
+    std::vector<float> x(dim);
+    input(eval_env.observation(0), 0, x.data());
+    while (static_cast<int>(result.greedy_episodes.size()) < options.final_greedy_episodes) {
+      model.Act(x.data(), 1, /*greedy=*/true, &rng, &scratch, &act);
+      RETURN_IF_ERROR(eval_env.Step(act.env_actions, &results));
+      const VectorStepResult& r = results[0];
+      if (r.done()) result.greedy_episodes.push_back({0, r.episode_return, r.episode_length});
+      input(r.observation, r.done() ? 0 : eval_env.episode_length(0), x.data());
+    }
+  }
   if (remote != nullptr) result.failed_calls = remote->stats().failed_calls;
   result.against_true_order = ordered > 0 ? static_cast<double>(against) / ordered : 0.0;
   if (!result.distributions.empty()) {

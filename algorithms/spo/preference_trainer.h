@@ -60,6 +60,9 @@ struct PreferenceTrainOptions {
   int64_t steps = 100000;
   uint64_t seed = 1;
   bool record_distributions = false;  // the action distribution at the first observation
+  // After training: this many episodes of the final policy acting greedily
+  // (the mode; the evaluator's way), on envs seeded apart from training's.
+  int final_greedy_episodes = 0;
   // Appends -0.5 + t / time_limit (t = steps taken in the episode) to the
   // model's input when the env has a time limit.
   bool time_feature = true;
@@ -67,6 +70,7 @@ struct PreferenceTrainOptions {
 
 struct PreferenceTrainResult {
   std::vector<ppo::EpisodeRecord> episodes;  // true returns, in the order they ended
+  std::vector<ppo::EpisodeRecord> greedy_episodes;  // final_greedy_episodes of them
   std::vector<int64_t> queries_at_episode;   // preference queries asked when each ended
   std::vector<std::vector<double>> distributions;  // after each update (record_distributions)
   std::vector<double> final_distribution;

@@ -239,10 +239,13 @@ TEST(PreferenceTrainerTest, EveryEndedEpisodeIsComparedOnceWithTheSameBudgetForB
   options.preference.set_name("markovian");
   options.opponents = 6;
   options.steps = 2048;
+  options.final_greedy_episodes = 2;  // after training: asks nothing
   auto spo = RunPreferenceTraining(options);
   ASSERT_TRUE(spo.ok()) << spo.status();
   ASSERT_GT(spo->episodes.size(), 20u);
   EXPECT_EQ(spo->queries, 6 * static_cast<int64_t>(spo->episodes.size()));
+  ASSERT_EQ(spo->greedy_episodes.size(), 2u);
+  for (const ppo::EpisodeRecord& e : spo->greedy_episodes) EXPECT_GT(e.length, 0);
   EXPECT_EQ(spo->against_true_order, 0.0);  // markovian never prefers the lower return
   options.source = RewardSource::kRewardModel;
   auto rm = RunPreferenceTraining(options);
