@@ -57,6 +57,9 @@ ABSL_FLAG(double, episodic_ent_coef, -1,
 ABSL_FLAG(int, greedy_episodes, 10,
           "episodic: episodes of the final policy acting greedily, after training (their mean "
           "true return, and the constraint, are printed beside the training episodes').");
+ABSL_FLAG(double, spo_gae_lambda, -1,
+          "episodic: SPO's GAE lambda (-1: PPO's default; 1: Monte Carlo advantages, every step "
+          "sees its episode's win rate without the critic's bootstrap).");
 ABSL_FLAG(bool, trace, false, "Print the distribution every 1/8 of training.");
 
 namespace rlx::spo {
@@ -183,7 +186,12 @@ int Episodic() {
         options.steps = absl::GetFlag(FLAGS_steps);
         options.seed = seed;
         options.final_greedy_episodes = absl::GetFlag(FLAGS_greedy_episodes);
-        if (source == RewardSource::kSpo) options.ppo.gamma = absl::GetFlag(FLAGS_spo_gamma);
+        if (source == RewardSource::kSpo) {
+          options.ppo.gamma = absl::GetFlag(FLAGS_spo_gamma);
+          if (absl::GetFlag(FLAGS_spo_gae_lambda) >= 0) {
+            options.ppo.gae_lambda = absl::GetFlag(FLAGS_spo_gae_lambda);
+          }
+        }
         if (source != RewardSource::kTrueReward && absl::GetFlag(FLAGS_episodic_ent_coef) >= 0) {
           options.ppo.ent_coef = absl::GetFlag(FLAGS_episodic_ent_coef);
         }

@@ -32,6 +32,7 @@ struct SpoState {
   std::unique_ptr<RemotePreferences> preferences;
   std::mt19937_64 rng;
   double win_rate_spread = 0;  // std of the last group's win rates
+  std::deque<double> recent_rates;  // groups of one: the last 64 win rates
   int64_t groups = 0;
   std::unique_ptr<RewardModel> reward_model;  // spo.reward "reward_model" (the baseline)
 };
@@ -98,9 +99,17 @@ absl::StatusOr<std::vector<double>> ScoreGroup(SpoState* state, std::vector<Traj
     };
     ASSIGN_OR_RETURN(rates, WinRates(members, queue, opponents, compare, &state->rng,
                                      /*queries=*/nullptr, group_first));
+    // Groups of one (spo.group_size 1) have no spread of their own: the
+    // spread is then over the last 64 episodes' win rates.
+    std::vector<double> spread_over = rates;
+    if (rates.size() == 1) {
+      state->recent_rates.push_back(rates[0]);
+      if (state->recent_rates.size() > 64) state->recent_rates.pop_front();
+      spread_over.assign(state->recent_rates.begin(), state->recent_rates.end());
+    }
     double mean = 0, var = 0;
-    for (double r : rates) mean += r / rates.size();
-    for (double r : rates) var += (r - mean) * (r - mean) / rates.size();
+    for (double r : spread_over) mean += r / spread_over.size();
+    for (double r : spread_over) var += (r - mean) * (r - mean) / spread_over.size();
     state->win_rate_spread = std::sqrt(var);
   }
   Enqueue(state, std::move(members), queue_size);
