@@ -203,9 +203,24 @@ absl::StatusOr<PreferenceTrainResult> RunPreferenceTraining(const PreferenceTrai
   for (int64_t e = 0; e < n; ++e) start(e);
   std::vector<Trajectory> ended;
   std::vector<int64_t> ended_at;
+  PreferenceTrainResult result;
+  // Env e took its step (result r): the step goes on its trajectory and its
+  // next input is made; an ended episode is recorded and its trajectory
+  // joins `ended` (true returned; the caller starts the next one).
+  auto advance = [&](int64_t e, const VectorStepResult& r) {
+    Trajectory& traj = running[e];
+    RecordStep(&act.env_actions[e * width], static_cast<int>(width), r.reward,
+               r.done() ? r.final_observation : r.observation, &traj);
+    input(r.observation, r.done() ? 0 : venv.episode_length(static_cast<int>(e)),
+          &current[e * dim]);
+    if (!r.done()) return false;
+    traj.set_terminated(r.terminated);
+    result.episodes.push_back({result.env_steps, r.episode_return, r.episode_length});
+    ended.push_back(std::move(traj));
+    return true;
+  };
   std::deque<Trajectory> recent;
   std::vector<Trajectory> queue;
-  PreferenceTrainResult result;
   ppo::PpoUpdateInfo info;
   const bool whole_episodes =
       options.source == RewardSource::kSpo && (options.whole_episodes || options.spread);
@@ -232,15 +247,7 @@ absl::StatusOr<PreferenceTrainResult> RunPreferenceTraining(const PreferenceTrai
         const VectorStepResult& r = results[e];
         AppendStep(&current[e * dim], &act.actions[e * width], act.log_probs[e], act.values[e],
                    &pending[e]);
-        Trajectory& traj = running[e];
-        RecordStep(&act.env_actions[e * width], static_cast<int>(width), r.reward,
-                   r.done() ? r.final_observation : r.observation, &traj);
-        input(r.observation, r.done() ? 0 : venv.episode_length(static_cast<int>(e)),
-              &current[e * dim]);
-        if (r.done()) {
-          traj.set_terminated(r.terminated);
-          result.episodes.push_back({result.env_steps, r.episode_return, r.episode_length});
-          ended.push_back(std::move(traj));
+        if (advance(e, r)) {
           unscored_steps += pending[e].length;
           unscored.push_back(std::move(pending[e]));
           pending[e] = empty_episode();
@@ -287,19 +294,11 @@ absl::StatusOr<PreferenceTrainResult> RunPreferenceTraining(const PreferenceTrai
         rollout.terminated[i] = r.terminated;
         rollout.truncated[i] = r.truncated;
         if (r.truncated) input(r.final_observation, r.episode_length, &rollout.final_observations[i * dim]);
-        Trajectory& traj = running[e];
-        RecordStep(&act.env_actions[e * width], static_cast<int>(width), r.reward,
-                   r.done() ? r.final_observation : r.observation, &traj);
         std::copy_n(&act.env_actions[e * width], width, &env_actions[i * width]);
         rollout.rewards[i] = options.source != RewardSource::kTrueReward ? 0.0f
                              : config.normalize_rewards ? reward_scale[e].Scale(r.reward, r.done())
                                                         : static_cast<float>(r.reward);
-        input(r.observation, r.done() ? 0 : venv.episode_length(static_cast<int>(e)),
-              &current[e * dim]);
-        if (r.done()) {
-          traj.set_terminated(r.terminated);
-          result.episodes.push_back({result.env_steps, r.episode_return, r.episode_length});
-          ended.push_back(std::move(traj));
+        if (advance(e, r)) {
           ended_at.push_back(i);
           start(e);
         }
