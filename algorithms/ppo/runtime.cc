@@ -168,6 +168,10 @@ class Worker : public ActorWorker {
     sequence_.assign(n, 0);
     venv_.Reset(WorkerSeed(spec.seed(), streams_[0]));
     job_seed_ = spec.seed();
+    // Context numbers restart with every assignment: the worker's own nonce
+    // keeps a new assignment's contexts apart from an old one's unfinished
+    // groups (still held in the table).
+    worker_nonce_ = (static_cast<uint64_t>(std::random_device()()) << 32) ^ std::random_device()();
     if (flavor_.group_size > 0) {
       flavor_.trajectories = true;
       context_.assign(n, 0);
@@ -332,7 +336,8 @@ class Worker : public ActorWorker {
       metadata.set_step_index(0);
       metadata.set_policy_version(episode_version_[e]);
       metadata.set_sequence(sequence_[e]++);
-      metadata.set_context_id(absl::StrCat(job_, "/", streams_[e], "/", context_[e]));
+      metadata.set_context_id(
+          absl::StrCat(job_, "/", streams_[e], "/", absl::Hex(worker_nonce_), "/", context_[e]));
       metadata.set_group_size(flavor_.group_size);
       items->push_back(EncodeUnroll(u, metadata));
       AddTrajectories({{static_cast<int>(length - 1), std::move(traj)}}, static_cast<int>(env_dim_),
@@ -362,7 +367,7 @@ class Worker : public ActorWorker {
   const std::vector<int64_t> streams_;
   const PpoConfig config_;
   UnrollFlavor flavor_;
-  uint64_t job_seed_ = 0;
+  uint64_t job_seed_ = 0, worker_nonce_ = 0;
   std::vector<int64_t> context_, in_context_;  // episode items: context number, episodes in it
   std::vector<Unroll> episodes_;               // episode items: each env's episode so far
   std::vector<int64_t> episode_version_;       // episode items: the version each began with

@@ -63,7 +63,8 @@ struct UnrollFlavor {
   // length - 1), each env playing group_size episodes from the same start
   // state (reset with a seed of the job's, the stream's and the context's
   // number) before the next; ItemMetadata.context_id names the context
-  // ("<job>/<stream>/<n>") and group_size its size, for a table's group
+  // ("<job>/<stream>/<worker nonce>/<n>": a new assignment's contexts never
+  // join an old one's unfinished groups) and group_size its size, for a table's group
   // gate (replay/gates/group_gate.h). Implies trajectories.
   int group_size = 0;
 };

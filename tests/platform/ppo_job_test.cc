@@ -316,6 +316,25 @@ TEST_F(PpoJobTest, SpoGroupEpisodesShareTheirStartStateAndAreLearnedWhole) {
   }
   EXPECT_GE(complete, 16);
   EXPECT_EQ(starts.size(), static_cast<size_t>(complete));  // contexts differ
+  // A new assignment of the same streams (a worker made again) starts from
+  // the same seeds but names its contexts apart, so it never completes an
+  // unfinished group of the old one.
+  {
+    auto again = (*algorithm)->make_worker(spec, options);
+    ASSERT_TRUE(again.ok());
+    ASSERT_TRUE((*again)->SetParameters(parameters, 0).ok());
+    std::vector<Item> more;
+    while (more.empty()) ASSERT_TRUE((*again)->Step(0, &more, &step).ok());
+    const Item& first = more[0];
+    EXPECT_EQ(contexts.count(first.metadata().context_id()), 0u) << first.metadata().context_id();
+    for (const Item& item : items) {  // the old worker's context 0 of the same stream
+      if (item.metadata().actor_id() == first.metadata().actor_id() &&
+          absl::EndsWith(item.metadata().context_id(), "/0")) {
+        EXPECT_EQ(start(item), start(first));
+        break;
+      }
+    }
+  }
 
   // Complete groups, in the order the gate releases them (a stream's
   // contexts one after the other), teach once a rollout's worth of steps is
