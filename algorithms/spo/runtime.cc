@@ -4,8 +4,8 @@
 #include <cmath>
 #include <deque>
 #include <map>
-#include <string>
 #include <random>
+#include <string>
 #include <utility>
 #include <vector>
 
