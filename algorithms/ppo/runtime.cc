@@ -168,11 +168,12 @@ class Worker : public ActorWorker {
     sequence_.assign(n, 0);
     venv_.Reset(WorkerSeed(spec.seed(), streams_[0]));
     job_seed_ = spec.seed();
-    // Context numbers restart with every assignment: the worker's own nonce
-    // keeps a new assignment's contexts apart from an old one's unfinished
-    // groups (still held in the table).
-    worker_nonce_ = (static_cast<uint64_t>(std::random_device()()) << 32) ^ std::random_device()();
     if (flavor_.group_size > 0) {
+      // Context numbers restart with every assignment: the worker's own
+      // nonce keeps a new assignment's contexts apart from an old one's
+      // unfinished groups (still held in the table).
+      worker_nonce_ =
+          (static_cast<uint64_t>(std::random_device()()) << 32) ^ std::random_device()();
       flavor_.trajectories = true;
       context_.assign(n, 0);
       in_context_.assign(n, 0);
@@ -302,11 +303,8 @@ class Worker : public ActorWorker {
       Unroll& u = episodes_[e];
       const VectorStepResult& r = results_[e];
       if (u.length == 0) episode_version_[e] = version_;
-      u.observations.insert(u.observations.end(), &current_[e * dim_], &current_[e * dim_] + dim_);
-      u.actions.insert(u.actions.end(), &act_.actions[e * width_], &act_.actions[e * width_] + width_);
-      u.log_probs.push_back(act_.log_probs[e]);
-      u.values.push_back(act_.values[e]);
-      ++u.length;
+      AppendStep(&current_[e * dim_], &act_.actions[e * width_], act_.log_probs[e], act_.values[e],
+                 &u);
       Trajectory& traj = running_[e];
       RecordStep(&act_.env_actions[e * width_], static_cast<int>(width_), r.reward,
                  r.done() ? r.final_observation : r.observation, &traj);

@@ -53,6 +53,15 @@ void Unroll::Resize(int64_t t, int64_t dim, int64_t width) {
   obs_stats.assign(2 * dim + 1, 0.0f);
 }
 
+void AppendStep(const float* observation, const float* action, float log_prob, float value,
+                Unroll* u) {
+  u->observations.insert(u->observations.end(), observation, observation + u->obs_dim);
+  u->actions.insert(u->actions.end(), action, action + u->action_width);
+  u->log_probs.push_back(log_prob);
+  u->values.push_back(value);
+  ++u->length;
+}
+
 Item EncodeUnroll(const Unroll& u, const ItemMetadata& metadata) {
   Item item;
   const int64_t t = u.length;

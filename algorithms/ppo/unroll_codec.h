@@ -44,6 +44,12 @@ struct Unroll {
   void Resize(int64_t t, int64_t obs_dim, int64_t action_width);
 };
 
+// Appends one acted step to an unroll being grown (an episode of unknown
+// length): observation (obs_dim floats), action (action_width floats), the
+// behaviour log-probability and value; the other arrays are left to fill.
+void AppendStep(const float* observation, const float* action, float log_prob, float value,
+                Unroll* unroll);
+
 Item EncodeUnroll(const Unroll& unroll, const ItemMetadata& metadata);
 
 // Checks every tensor against the expected sizes (INVALID_ARGUMENT naming

@@ -5,15 +5,6 @@
 
 namespace rlx::spo {
 
-void AppendStep(const float* observation, const float* action, float log_prob, float value,
-                ppo::Unroll* e) {
-  e->observations.insert(e->observations.end(), observation, observation + e->obs_dim);
-  e->actions.insert(e->actions.end(), action, action + e->action_width);
-  e->log_probs.push_back(log_prob);
-  e->values.push_back(value);
-  ++e->length;
-}
-
 void EpisodeBatcher::Add(ppo::Unroll episode, double win_rate, bool spread) {
   const int64_t n = episode.length;
   if (n <= 0) return;

@@ -18,11 +18,6 @@
 
 namespace rlx::spo {
 
-// Appends one step to an episode being built (observation: obs_dim
-// floats, action: action_width floats).
-void AppendStep(const float* observation, const float* action, float log_prob, float value,
-                ppo::Unroll* episode);
-
 class EpisodeBatcher {
  public:
   // The episode's reward: `win_rate` on its last step, or win_rate / length

@@ -245,7 +245,7 @@ absl::StatusOr<PreferenceTrainResult> RunPreferenceTraining(const PreferenceTrai
       result.env_steps += n;
       for (int64_t e = 0; e < n; ++e) {
         const VectorStepResult& r = results[e];
-        AppendStep(&current[e * dim], &act.actions[e * width], act.log_probs[e], act.values[e],
+        ppo::AppendStep(&current[e * dim], &act.actions[e * width], act.log_probs[e], act.values[e],
                    &pending[e]);
         if (advance(e, r)) {
           unscored_steps += pending[e].length;
