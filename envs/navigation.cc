@@ -25,8 +25,10 @@ constexpr uint8_t kAgentContact = 1, kObstacleContact = 2;
 
 float Clamp(float v, float lo, float hi) { return v < lo ? lo : (v > hi ? hi : v); }
 
-// Rejection sampling of points at least kMinSeparation apart and clear of
-// the obstacles, with a hash grid over the area (expected O(1) per point).
+// Rejection sampling of points at least kMinSeparation apart and at least
+// kMinSeparation from every obstacle's surface (GCBF+'s rule for starts and
+// goals: 4 agent radii), with a hash grid over the area (expected O(1) per
+// point).
 class PointSampler {
  public:
   PointSampler(double side, const std::vector<Obstacle>* obstacles)
@@ -36,7 +38,7 @@ class PointSampler {
   }
   bool Free(float x, float y) const {
     for (const Obstacle& o : *obstacles_) {
-      if (ObstacleSignedDistance(o, x, y) < nav::kCollisionDistance) return false;
+      if (ObstacleSignedDistance(o, x, y) < nav::kMinSeparation) return false;
     }
     const int cx = Cell(x), cy = Cell(y);
     const float r2 = static_cast<float>(nav::kMinSeparation * nav::kMinSeparation);
@@ -272,9 +274,9 @@ void NavigationEnv::PlaceAgents() {
           bool clear = true;
           for (int i = 0; i < n_ && clear; ++i) {
             clear = ObstacleSignedDistance(o, pos_[2 * i], pos_[2 * i + 1]) >=
-                        nav::kCollisionDistance &&
+                        nav::kMinSeparation &&
                     ObstacleSignedDistance(o, goal_[2 * i], goal_[2 * i + 1]) >=
-                        nav::kCollisionDistance;
+                        nav::kMinSeparation;
           }
           if (clear) break;
           o.cx = static_cast<float>(pos(rng_));
@@ -501,11 +503,64 @@ void NavigationEnv::Observations(std::vector<float>* out) const {
   for (int i = 0; i < n_; ++i) WriteObservation(i, out->data() + i * width);
 }
 
+const NavigationLqrGains& NominalNavigationGains() {
+  static const NavigationLqrGains gains = [] {
+    // One axis: x = [position, velocity], A = [[1, dt], [0, 1]],
+    // B = [0, dt / m], Q = 5 I, R = 1. Iterate the Riccati equation
+    // P = Q + A'PA - A'PB (R + B'PB)^-1 B'PA to convergence.
+    const double dt = nav::kDt, b = nav::kDt / nav::kMass;
+    double p00 = 5, p01 = 0, p11 = 5;
+    NavigationLqrGains k;
+    for (int it = 0; it < 100000; ++it) {
+      const double bpb = b * b * p11;  // B'PB, B'PA with B = [0, b]
+      const double bpa0 = b * p01, bpa1 = b * (p01 * dt + p11);
+      const double inv = 1.0 / (1.0 + bpb);
+      k.position = inv * bpa0;  // u = -K x with x = -error: u = K error
+      k.velocity = inv * bpa1;
+      const double a00 = p00, a01 = p00 * dt + p01, a11 = p00 * dt * dt + 2 * p01 * dt + p11;
+      const double n00 = 5 + a00 - bpa0 * k.position, n01 = a01 - bpa0 * k.velocity,
+                   n11 = 5 + a11 - bpa1 * k.velocity;
+      const double change = std::abs(n00 - p00) + std::abs(n01 - p01) + std::abs(n11 - p11);
+      p00 = n00;
+      p01 = n01;
+      p11 = n11;
+      if (change < 1e-10) break;
+    }
+    return k;
+  }();
+  return gains;
+}
+
+void NominalNavigationForce(float px, float py, float vx, float vy, float gx, float gy,
+                            double* ux, double* uy) {
+  const NavigationLqrGains& k = NominalNavigationGains();
+  double e[4] = {gx - px, gy - py, -vx, -vy};
+  const double norm = std::sqrt(e[0] * e[0] + e[1] * e[1] + e[2] * e[2] + e[3] * e[3]);
+  if (norm > nav::kSensingRadius) {
+    for (double& x : e) x *= nav::kSensingRadius / norm;
+  }
+  *ux = k.position * e[0] + k.velocity * e[2];
+  *uy = k.position * e[1] + k.velocity * e[3];
+}
+
 absl::Status NavigationEnv::Step(absl::Span<const float> actions, MultiAgentStepResult* result) {
   if (needs_reset_) {
     return absl::FailedPreconditionError("navigation: Step before Reset or after the episode ended");
   }
   if (absl::Status s = ValidateMultiAgentActions(spec_, actions); !s.ok()) return s;
+  if (config_.residual) {
+    // The applied force: the nominal controller's plus twice the action.
+    forces_.resize(2 * n_);
+    const float fmax = static_cast<float>(nav::kMaxForce);
+    for (int i = 0; i < n_; ++i) {
+      double ux = 0, uy = 0;
+      NominalNavigationForce(pos_[2 * i], pos_[2 * i + 1], vel_[2 * i], vel_[2 * i + 1],
+                             goal_[2 * i], goal_[2 * i + 1], &ux, &uy);
+      forces_[2 * i] = Clamp(static_cast<float>(ux) + 2 * actions[2 * i], -fmax, fmax);
+      forces_[2 * i + 1] = Clamp(static_cast<float>(uy) + 2 * actions[2 * i + 1], -fmax, fmax);
+    }
+    actions = forces_;
+  }
   const float dt = static_cast<float>(nav::kDt), inv_m = static_cast<float>(1.0 / nav::kMass);
   const float vmax = static_cast<float>(nav::kMaxSpeed);
   for (int k = 0; k < 2 * n_; ++k) {
@@ -573,15 +628,17 @@ absl::StatusOr<NavigationConfig> ParseNavigationConfig(absl::string_view setting
     int i = 0;
     double d = 0;
     if (key == "agents" || key == "neighbors" || key == "episode_steps" || key == "obstacles" ||
-        key == "geodesic" || key == "free_rays") {
+        key == "geodesic" || key == "free_rays" || key == "residual") {
       if (!absl::SimpleAtoi(value, &i)) return bad();
       if (key == "agents") c.num_agents = i;
       if (key == "neighbors") c.max_agent_neighbors = i;
       if (key == "episode_steps") c.episode_steps = i;
-      if (key == "obstacles" || key == "geodesic" || key == "free_rays") {
+      if (key == "obstacles" || key == "geodesic" || key == "free_rays" || key == "residual") {
         if (i != 0 && i != 1) return bad();
-        (key == "obstacles" ? c.obstacles : key == "geodesic" ? c.geodesic_progress : c.free_rays) =
-            i == 1;
+        (key == "obstacles"  ? c.obstacles
+         : key == "geodesic" ? c.geodesic_progress
+         : key == "residual" ? c.residual
+                             : c.free_rays) = i == 1;
       }
     } else if (key == "scenario") {
       absl::StatusOr<NavigationScenario> s = ParseNavigationScenario(value);
@@ -602,7 +659,8 @@ absl::StatusOr<NavigationConfig> ParseNavigationConfig(absl::string_view setting
     } else {
       return absl::InvalidArgumentError(absl::StrCat(
           "unknown navigation setting \"", key,
-          "\"; known: agents, scenario, obstacles, geodesic, free_rays, neighbors, episode_steps, "
+          "\"; known: agents, scenario, obstacles, geodesic, free_rays, residual, neighbors, "
+          "episode_steps, "
           "progress_reward, "
           "collision_penalty, action_cost, goal_bonus, proximity_penalty, proximity_range, "
           "obstacle_proximity_penalty, obstacle_collision_penalty"));

@@ -56,7 +56,8 @@ inline constexpr double kLidarActiveRange = kSensingRadius - 0.1;
 inline constexpr double kAgentsPer16 = 8;     // agents per 4 x 4 of area
 inline constexpr double kObstaclesPer16 = 8;  // obstacles per 4 x 4 of area
 inline constexpr double kObstacleSideMin = 0.1, kObstacleSideMax = 0.5;
-inline constexpr double kMinSeparation = 4 * kAgentRadius;  // between starts, between goals
+// Between starts, between goals, and from a start or goal to an obstacle's surface (GCBF+).
+inline constexpr double kMinSeparation = 4 * kAgentRadius;
 inline constexpr int64_t kEgoDim = 5;
 inline constexpr int kMaxGeodesicAgents = 128;
 inline constexpr int64_t kEdgeDim = 6;
@@ -107,12 +108,31 @@ struct NavigationConfig {
   // and an obstacle coming into range changes a node's type, not the
   // number of nodes.
   bool free_rays = false;
+  // The action is a correction to GCBF+'s nominal go-to-goal controller
+  // (NominalNavigationForce): the applied force is
+  // clip(nominal + 2 x action, -1, 1), so a zero action heads for the goal
+  // and a full one can reverse the nominal force. GCBF+ likewise learns its
+  // controller against this nominal one. The action cost is on the applied
+  // force.
+  bool residual = false;
 };
 
 // Side of the square area for n agents at the fixed density, and the step
 // limit for that side.
 double NavigationSide(int num_agents);
 int NavigationEpisodeSteps(double side);
+
+// GCBF+'s nominal controller: the per-axis LQR gains (Q = 5 I, R = 1 on the
+// discretised double integrator) and the force they give one agent at
+// (px, py) with velocity (vx, vy) for its goal (gx, gy), on the error
+// [goal - position, -velocity] scaled down to length kSensingRadius when
+// longer. Not clipped.
+struct NavigationLqrGains {
+  double position = 0, velocity = 0;
+};
+const NavigationLqrGains& NominalNavigationGains();
+void NominalNavigationForce(float px, float py, float vx, float vy, float gx, float gy,
+                            double* ux, double* uy);
 
 // A rectangle of half extents (hw, hh) centred at (cx, cy), rotated by the
 // angle whose cosine and sine are (c, s).
@@ -189,6 +209,7 @@ class NavigationEnv : public MultiAgentEnv {
   double side_;
   std::mt19937_64 rng_;
   std::vector<float> pos_, vel_, goal_;
+  std::vector<float> forces_;  // residual: the applied forces of this step
   std::vector<float> dist_;  // the progress potential: distance to the goal (geodesic or straight)
   bool routes_on_ = false;   // geodesic progress in this episode
   std::unique_ptr<ObstacleRoutes> routes_;

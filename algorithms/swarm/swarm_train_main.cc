@@ -22,6 +22,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "algorithms/job_spec.h"
 #include "algorithms/swarm/swarm_trainer.h"
@@ -63,6 +64,8 @@ ABSL_FLAG(double, obstacle_proximity_penalty, -1,
 ABSL_FLAG(double, obstacle_collision_penalty, -1,
           "Per step in contact with an obstacle, apart from --collision_penalty's for agents (< 0: "
           "one penalty for any contact).");
+ABSL_FLAG(bool, residual, false,
+          "The policy's action corrects GCBF+'s nominal go-to-goal force (env setting residual=1).");
 ABSL_FLAG(bool, free_rays, false,
           "With --obstacles: rays that hit nothing fill their slot with a free-space node.");
 ABSL_FLAG(double, goal_bonus, -1, "Paid once when an agent reaches its goal (-1: env default).");
@@ -71,6 +74,8 @@ ABSL_FLAG(double, proximity_range, -1,
 ABSL_FLAG(std::string, eval_scenario, "random", "Evaluation scenario: random | swap | circle.");
 ABSL_FLAG(std::string, eval_agents, "8,16,32,64,128", "N values to evaluate at.");
 ABSL_FLAG(int, eval_episodes, 10, "Evaluation episodes per N.");
+ABSL_FLAG(std::string, eval_repulsion_gains, "0.05,0.1,0.2,0.5",
+          "Go-to-goal plus repulsion at these gains, on the same evaluation episodes (empty: none).");
 ABSL_FLAG(std::string, curve, "", "Write 'agent_step,success_rate,collisions,return' here.");
 ABSL_FLAG(std::string, svg, "", "Write one evaluation episode's paths (first N) here.");
 ABSL_FLAG(bool, quiet, false, "Only the summary lines.");
@@ -142,6 +147,7 @@ int Main() {
   o.env.obstacle_proximity_penalty = absl::GetFlag(FLAGS_obstacle_proximity_penalty);
   o.env.obstacle_collision_penalty = absl::GetFlag(FLAGS_obstacle_collision_penalty);
   o.env.free_rays = absl::GetFlag(FLAGS_free_rays);
+  o.env.residual = absl::GetFlag(FLAGS_residual);
   if (double v = absl::GetFlag(FLAGS_goal_bonus); v >= 0) o.env.goal_bonus = v;
   o.agent_steps = absl::GetFlag(FLAGS_agent_steps);
   o.max_seconds = 60 * absl::GetFlag(FLAGS_max_minutes);
@@ -223,8 +229,11 @@ int Main() {
         ec, episodes, eval_seed, policy, [&](int episode, const NavigationEnv& env) {
           if (first && episode == 0) recorder.Record(env);
         });
+    // The hand-written controllers give the force itself.
+    NavigationConfig direct = ec;
+    direct.residual = false;
     absl::StatusOr<NavigationEvalResult> baseline = EvaluateNavigation(
-        ec, episodes, eval_seed,
+        direct, episodes, eval_seed,
         [&](const NavigationEnv& env, const std::vector<float>&, std::vector<float>* u) {
           go_to_goal.Act(env, u);
           return absl::OkStatus();
@@ -234,14 +243,36 @@ int Main() {
                    (learned.ok() ? baseline.status() : learned.status()).ToString().c_str());
       return 1;
     }
+    // The repulsion rule at each gain on the same episodes: the best of them
+    // is the baseline a learned policy has to beat.
+    std::string repulsion;
+    for (absl::string_view g :
+         absl::StrSplit(absl::GetFlag(FLAGS_eval_repulsion_gains), ',', absl::SkipEmpty())) {
+      double gain = 0;
+      if (!absl::SimpleAtod(g, &gain) || !(gain > 0)) continue;
+      const NavigationController rule(gain);
+      absl::StatusOr<NavigationEvalResult> r = EvaluateNavigation(
+          direct, episodes, eval_seed,
+          [&](const NavigationEnv& env, const std::vector<float>&, std::vector<float>* u) {
+            rule.Act(env, u);
+            return absl::OkStatus();
+          });
+      if (!r.ok()) {
+        std::fprintf(stderr, "swarm_train: evaluation: %s\n", r.status().ToString().c_str());
+        return 1;
+      }
+      absl::StrAppendFormat(&repulsion, " | repulsion %g success %.2f%% reached %.2f%%", gain,
+                            100 * r->success_rate, 100 * r->reach_rate);
+    }
     std::printf(
         "eval %s N=%d: success %.2f%% reached %.2f%% collisions/agent %.3f time-to-goal %.2fs | "
-        "go-to-goal success %.2f%% time-to-goal %.2fs (ratio %.2f)\n",
+        "go-to-goal success %.2f%% time-to-goal %.2fs (ratio %.2f)%s\n",
         c.network.c_str(), agents, 100 * learned->success_rate, 100 * learned->reach_rate,
         learned->collisions_per_agent, learned->mean_time_to_goal, 100 * baseline->success_rate,
         baseline->mean_time_to_goal,
         baseline->mean_time_to_goal > 0 ? learned->mean_time_to_goal / baseline->mean_time_to_goal
-                                        : 0.0);
+                                        : 0.0,
+        repulsion.c_str());
     std::fflush(stdout);
     if (first && !absl::GetFlag(FLAGS_svg).empty()) {
       absl::Status s = recorder.WriteSvg(

@@ -438,6 +438,18 @@ TEST(NavigationTest, ResetIsDeterministicInTheSeedAndScenariosPlaceAsDocumented)
       }
     }
   }
+  // ... and at least 0.2 from every obstacle's surface (GCBF+'s rule), over many layouts.
+  for (uint64_t seed = 1; seed <= 50; ++seed) {
+    a->Reset(seed, &oa);
+    for (const std::vector<float>* pts : {&a->positions(), &a->goals()}) {
+      for (int i = 0; i < 16; ++i) {
+        for (const Obstacle& o : a->obstacles()) {
+          ASSERT_GE(ObstacleSignedDistance(o, (*pts)[2 * i], (*pts)[2 * i + 1]), 0.2f - 1e-6f)
+              << "seed " << seed << " agent " << i;
+        }
+      }
+    }
+  }
   std::unique_ptr<NavigationEnv> swap = MakeNav(6, false, NavigationScenario::kSwap);
   swap->Reset(1, &oa);
   for (int i = 0; i < 6; i += 2) {
@@ -486,6 +498,48 @@ TEST(NavigationControllerTest, RepulsionKeepsTwoAgentsSwappingPlacesApart) {
     EXPECT_EQ(env->stats()[0].collided, gain == 0.0) << gain;
     EXPECT_TRUE(env->stats()[0].reached) << gain;
   }
+}
+
+TEST(NavigationControllerTest, ResidualActionsCorrectTheGoToGoalForce) {
+  // residual=1: a zero action flies the go-to-goal controller's path exactly;
+  // a full action against it is clipped to the force bound.
+  NavigationConfig c;
+  c.num_agents = 8;
+  c.obstacles = true;
+  absl::StatusOr<std::unique_ptr<NavigationEnv>> direct = NavigationEnv::Create(c);
+  c.residual = true;
+  absl::StatusOr<std::unique_ptr<NavigationEnv>> residual = NavigationEnv::Create(c);
+  ASSERT_TRUE(direct.ok() && residual.ok());
+  std::vector<float> obs, u;
+  (*direct)->Reset(3, &obs);
+  (*residual)->Reset(3, &obs);
+  const std::vector<float> zero(16, 0.0f);
+  NavigationController go_to_goal;
+  MultiAgentStepResult rd, rr;
+  for (int t = 0; t < 200; ++t) {
+    go_to_goal.Act(**direct, &u);
+    ASSERT_TRUE((*direct)->Step(u, &rd).ok());
+    ASSERT_TRUE((*residual)->Step(zero, &rr).ok());
+    ASSERT_EQ((*direct)->positions(), (*residual)->positions()) << t;
+    ASSERT_EQ(rd.rewards, rr.rewards) << t;  // the action cost is on the applied force
+    if (rd.done()) break;
+  }
+  // One agent at rest with its goal far along +x: the nominal force points
+  // along +x (k_position x 0.5, about 0.79); an action of -1 gives about
+  // -1.2, clipped to -1, so it accelerates along -x at full force.
+  NavigationConfig one;
+  one.num_agents = 1;
+  one.residual = true;
+  std::unique_ptr<NavigationEnv> env = std::move(*NavigationEnv::Create(one));
+  ASSERT_TRUE(env->SetState({0.5f, 0.5f}, {0, 0}, {3.5f, 0.5f}, {}).ok());
+  double ux = 0, uy = 0;
+  NominalNavigationForce(0.5f, 0.5f, 0, 0, 3.5f, 0.5f, &ux, &uy);
+  EXPECT_NEAR(ux, go_to_goal.k_position() * nav::kSensingRadius, 1e-6);
+  EXPECT_EQ(uy, 0.0);
+  ASSERT_TRUE(env->Step(std::vector<float>{-1.0f, 0.0f}, &rr).ok());
+  EXPECT_NEAR(env->velocities()[0], -nav::kMaxForce / nav::kMass * nav::kDt, 1e-6);
+  EXPECT_TRUE(ParseNavigationConfig("residual=1")->residual);
+  EXPECT_FALSE(ParseNavigationConfig("residual=2").ok());
 }
 
 TEST(NavigationConfigTest, ParsesSettingsAndNamesBadOnes) {
