@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
 
@@ -26,6 +27,13 @@ absl::Status ValidateGraphNetSpec(const GraphNetSpec& s) {
         "GraphNet: ego_dim, edge_dim, message_dim and output_dim must be >= 1 and max_edges >= 0, "
         "got ",
         s.ego_dim, ", ", s.edge_dim, ", ", s.message_dim, ", ", s.output_dim, ", ", s.max_edges));
+  }
+  if (s.typed_heads && s.heads % 2 != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("GraphNet: typed heads need an even number of heads, got ", s.heads));
+  }
+  if (s.edge_dim < 1 && s.typed_heads) {
+    return absl::InvalidArgumentError("GraphNet: typed heads need edge_dim >= 1");
   }
   if (s.heads < 1 || s.message_dim % s.heads != 0) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -91,7 +99,11 @@ absl::Span<const float> GraphNet::Forward(const float* x, int64_t batch, BatchCa
   const int64_t edges = c->offsets[batch];
   c->update_in.assign(batch * uw, 0.0f);
   for (int64_t i = 0; i < batch; ++i) std::memcpy(&c->update_in[i * uw], x + i * in_w, ego * sizeof(float));
-  c->alpha.resize(edges * nh);
+  c->alpha.assign(edges * nh, 0.0f);
+  // Which heads an edge takes part in: all of them, or (typed_heads) those of its type.
+  c->group.resize(edges);
+  for (int64_t k = 0; k < edges; ++k) c->group[k] = c->edge_in[k * msg_in] > 0.5f ? 0 : 1;
+  const bool typed = spec_.typed_heads;
   if (spec_.max_pool) c->argmax.assign(batch * h, -1);
   if (edges > 0) {
     absl::Span<const float> msg = message_.Forward(c->edge_in.data(), edges, &c->message);
@@ -102,11 +114,19 @@ absl::Span<const float> GraphNet::Forward(const float* x, int64_t batch, BatchCa
       float* agg = &c->update_in[i * uw + ego];
       // Head t weighs message components [t hd, (t + 1) hd).
       for (int64_t t = 0; t < nh; ++t) {
-        float gmax = gate[b * nh + t];
-        for (int64_t k = b + 1; k < e; ++k) gmax = std::max(gmax, gate[k * nh + t]);
-        double sum = 0;
-        for (int64_t k = b; k < e; ++k) sum += std::exp(double{gate[k * nh + t]} - gmax);
+        const uint8_t head_group = static_cast<uint8_t>(2 * t / nh);
+        auto in_head = [&](int64_t k) { return !typed || c->group[k] == head_group; };
+        float gmax = -std::numeric_limits<float>::infinity();
         for (int64_t k = b; k < e; ++k) {
+          if (in_head(k)) gmax = std::max(gmax, gate[k * nh + t]);
+        }
+        if (gmax == -std::numeric_limits<float>::infinity()) continue;  // no slot of this type
+        double sum = 0;
+        for (int64_t k = b; k < e; ++k) {
+          if (in_head(k)) sum += std::exp(double{gate[k * nh + t]} - gmax);
+        }
+        for (int64_t k = b; k < e; ++k) {
+          if (!in_head(k)) continue;
           const float a = static_cast<float>(std::exp(double{gate[k * nh + t]} - gmax) / sum);
           c->alpha[k * nh + t] = a;
           const float* m = &msg[k * h + t * hd];

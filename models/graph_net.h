@@ -51,6 +51,12 @@ struct GraphNetSpec {
   int64_t output_dim = 0;
   int64_t heads = 1;      // attention heads; must divide message_dim
   bool max_pool = false;  // add the max-pool channel p_i to the update's input
+  // Heads by node type: heads [0, heads / 2) attend over the slots whose
+  // first edge feature is set (other agents), heads [heads / 2, heads) over
+  // the rest (LiDAR hits), each softmax over its own type only (0 where a row
+  // has none), so obstacle points and agents do not compete for one
+  // average. heads must be even.
+  bool typed_heads = false;
   int64_t aggregate_dim() const { return max_pool ? 2 * message_dim : message_dim; }
   int64_t input_dim() const { return ego_dim + max_edges * (1 + edge_dim); }
 };
@@ -63,6 +69,7 @@ struct GraphNetCache : BatchCache {
   std::vector<int64_t> offsets;   // batch + 1: row i's edges are [offsets[i], offsets[i+1])
   std::vector<float> edge_in;     // E x (edge_dim + ego_dim)
   std::vector<float> alpha;       // E x heads
+  std::vector<uint8_t> group;     // E (typed_heads): 0 agent slot, 1 other
   std::vector<int32_t> argmax;    // batch x message_dim (max_pool): the winning edge, -1 if none
   std::vector<float> update_in;   // batch x (ego_dim + aggregate_dim)
   std::vector<float> grad_update_in, grad_messages, grad_gate, grad_from_gate;

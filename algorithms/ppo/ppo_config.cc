@@ -58,7 +58,7 @@ std::vector<std::string> PpoConfigErrors(const ProblemSpec& problem, const PpoCo
   }
   const bool graph = c.graph_network();
   if (c.network != "mlp" && !graph) {
-    errors.push_back(absl::StrCat("network: must be \"mlp\", \"gnn\" or \"gnn_max\", got \"",
+    errors.push_back(absl::StrCat("network: must be \"mlp\", \"gnn\", \"gnn_max\" or \"gnn_typed\", got \"",
                                   c.network, "\""));
   } else if (graph && problem.graph.empty()) {
     errors.push_back(absl::StrCat("network: \"", c.network,
@@ -69,6 +69,10 @@ std::vector<std::string> PpoConfigErrors(const ProblemSpec& problem, const PpoCo
   } else if (graph && (c.gnn_heads < 1 || c.hidden.back() % c.gnn_heads != 0)) {
     errors.push_back(absl::StrCat("gnn_heads: must be >= 1 and divide the message width hidden.back() = ",
                                   c.hidden.back(), ", got ", c.gnn_heads));
+  } else if (c.network == "gnn_typed" && c.gnn_heads % 2 != 0) {
+    errors.push_back(absl::StrCat("gnn_heads: \"gnn_typed\" needs an even number of heads "
+                                  "(half over agents, half over LiDAR hits), got ",
+                                  c.gnn_heads));
   }
   if (c.anneal_lr && c.total_env_steps <= 0) {
     errors.push_back("total_env_steps: anneal_lr needs the job's length (stop.max_env_steps)");

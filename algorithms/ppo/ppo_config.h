@@ -35,8 +35,12 @@ struct PpoConfig {
   // message MLP has hidden[0..n-2] hidden layers and hidden.back() outputs,
   // the update MLP has `hidden` hidden layers. "gnn_max": the same with a
   // max-pool channel beside the attention average (GraphNetSpec::max_pool).
+  // "gnn_typed": heads by node type, half over other agents, half over
+  // LiDAR hits (GraphNetSpec::typed_heads; gnn_heads must be even).
   std::string network = "mlp";
-  bool graph_network() const { return network == "gnn" || network == "gnn_max"; }
+  bool graph_network() const {
+    return network == "gnn" || network == "gnn_max" || network == "gnn_typed";
+  }
   int gnn_heads = 1;  // graph networks: attention heads (GraphNetSpec::heads)
   double init_log_std = 0.0;  // Gaussian policies: state-independent log std
   // Running mean/var normalisation of observations (clipped to +-10) and

@@ -18,6 +18,7 @@ std::unique_ptr<BatchFunction> MakeNetwork(const ProblemSpec& p, const PpoConfig
   if (c.graph_network()) {
     GraphNetSpec s;
     s.max_pool = c.network == "gnn_max";
+    s.typed_heads = c.network == "gnn_typed";
     s.heads = c.gnn_heads;
     s.ego_dim = p.graph.ego_dim;
     s.edge_dim = p.graph.edge_dim;

@@ -35,7 +35,9 @@ ABSL_FLAG(bool, obstacles, false, "Obstacles (8 per 4 x 4).");
 ABSL_FLAG(bool, geodesic, false,
           "With obstacles: progress along the shortest path around them (false: straight distance).");
 ABSL_FLAG(std::string, scenario, "random", "Training scenario: random | swap | circle | mixed (evaluation: random).");
-ABSL_FLAG(std::string, network, "gnn", "gnn | gnn_max (attention and max-pool) | mlp (the K-nearest baseline).");
+ABSL_FLAG(std::string, network, "gnn",
+          "gnn | gnn_max (attention and max-pool) | gnn_typed (heads by node type: agents, LiDAR hits) "
+          "| mlp (the K-nearest baseline).");
 ABSL_FLAG(std::string, save_params, "",
           "After training, write the policy's parameters here (float32, as PpoModel::GetParameters).");
 ABSL_FLAG(std::string, load_params, "",

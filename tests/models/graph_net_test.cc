@@ -13,13 +13,14 @@
 namespace rlx {
 namespace {
 
-// (max_pool, heads)
-using Aggregation = std::tuple<bool, int>;
+// (max_pool, heads, typed_heads)
+using Aggregation = std::tuple<bool, int, bool>;
 
 GraphNetSpec SmallSpec(Aggregation aggregation, int64_t max_edges = 5) {
   GraphNetSpec s;
   s.max_pool = std::get<0>(aggregation);
   s.heads = std::get<1>(aggregation);
+  s.typed_heads = std::get<2>(aggregation);
   s.ego_dim = 3;
   s.edge_dim = 4;
   s.max_edges = max_edges;
@@ -177,20 +178,72 @@ TEST_P(GraphNetTest, SameParametersRunWithAWiderLayout) {
   for (size_t i = 0; i < ya.size(); ++i) EXPECT_EQ(ya[i], yb[i]);
 }
 
-INSTANTIATE_TEST_SUITE_P(Aggregation, GraphNetTest,
-                         testing::Combine(testing::Bool(), testing::Values(1, 3)),
-                         [](const testing::TestParamInfo<Aggregation>& info) {
-                           return absl::StrCat(std::get<0>(info.param) ? "AttentionAndMax" : "Attention",
-                                               std::get<1>(info.param), "Heads");
-                         });
+// Typed heads: the random rows' first edge feature is set in about a third
+// of the slots (agents), so rows have one type, the other, both or none.
+INSTANTIATE_TEST_SUITE_P(
+    Aggregation, GraphNetTest,
+    testing::Values(Aggregation{false, 1, false}, Aggregation{true, 1, false},
+                    Aggregation{false, 3, false}, Aggregation{true, 3, false},
+                    Aggregation{false, 2, true}, Aggregation{true, 2, true}),
+    [](const testing::TestParamInfo<Aggregation>& info) {
+      return absl::StrCat(std::get<0>(info.param) ? "AttentionAndMax" : "Attention",
+                          std::get<1>(info.param), std::get<2>(info.param) ? "TypedHeads" : "Heads");
+    });
 
 TEST(GraphNetSpecTest, HeadsMustDivideTheMessageWidth) {
-  GraphNetSpec s = SmallSpec({false, 4});
+  GraphNetSpec s = SmallSpec({false, 4, false});
   EXPECT_FALSE(ValidateGraphNetSpec(s).ok());
   s.heads = 0;
   EXPECT_FALSE(ValidateGraphNetSpec(s).ok());
   s.heads = 2;
   EXPECT_TRUE(ValidateGraphNetSpec(s).ok());
+  s.typed_heads = true;  // half over agent slots, half over the rest
+  EXPECT_TRUE(ValidateGraphNetSpec(s).ok());
+  s.heads = 3;
+  EXPECT_FALSE(ValidateGraphNetSpec(s).ok());
+}
+
+TEST(GraphNetTest, TypedHeadsKeepAgentsAndOtherSlotsApart) {
+  // Two typed heads: the first averages agent slots only, the second the
+  // rest, so the agent half of the aggregate does not move when a LiDAR slot
+  // is added and vice versa. Seen through the output: with the update MLP's
+  // weights on the second half zeroed, adding a LiDAR slot changes nothing.
+  GraphNetSpec s = SmallSpec({false, 2, true}, 3);
+  ASSERT_TRUE(ValidateGraphNetSpec(s).ok());
+  GraphNet net(s);
+  net.Initialize(1.0, 1.0, 5);
+  // Zero the update MLP's first-layer weights on the LiDAR heads' components
+  // (update input: [ego (3), aggregate (6)]; components 3..5 are head 2's).
+  std::vector<float> flat;
+  GetBatchFunctionParameters(net, &flat);
+  const int64_t update_offset = flat.size() - DenseMlp(DenseMlpSpec{3 + 6, {7}, 2}).num_params();
+  const int64_t in = 3 + 6;
+  for (int64_t o = 0; o < 7; ++o) {
+    for (int64_t d = 3 + 3; d < in; ++d) flat[update_offset + o * in + d] = 0.0f;
+  }
+  SetBatchFunctionParameters(&net, flat.data());
+  const int64_t sw = 1 + s.edge_dim;
+  std::vector<float> row(s.input_dim(), 0.0f);
+  row[0] = 0.3f, row[1] = -0.2f, row[2] = 0.5f;
+  float* agent = &row[3];
+  agent[0] = 1, agent[1] = 1, agent[2] = 0.4f, agent[3] = -0.1f, agent[4] = 0.2f;
+  std::unique_ptr<BatchCache> cache = net.NewCache();
+  absl::Span<const float> out = net.Forward(row.data(), 1, cache.get());
+  const std::vector<float> before(out.begin(), out.end());
+  float* lidar = &row[3 + sw];
+  lidar[0] = 1, lidar[1] = 0, lidar[2] = -0.7f, lidar[3] = 0.9f, lidar[4] = 0.3f;
+  absl::Span<const float> after = net.Forward(row.data(), 1, cache.get());
+  for (int d = 0; d < 2; ++d) EXPECT_FLOAT_EQ(after[d], before[d]) << d;
+  // Untyped, the same LiDAR slot takes a share of the one softmax.
+  s.typed_heads = false;
+  GraphNet plain(s);
+  SetBatchFunctionParameters(&plain, flat.data());
+  std::unique_ptr<BatchCache> plain_cache = plain.NewCache();
+  out = plain.Forward(row.data(), 1, plain_cache.get());
+  const std::vector<float> with_lidar(out.begin(), out.end());
+  lidar[0] = 0;
+  absl::Span<const float> without = plain.Forward(row.data(), 1, plain_cache.get());
+  EXPECT_NE(with_lidar[0], without[0]);
 }
 
 }  // namespace
