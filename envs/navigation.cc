@@ -174,7 +174,8 @@ NavigationEnv::NavigationEnv(const NavigationConfig& config)
             nav::kSensingRadius) {
   spec_.name = kName;
   spec_.num_agents = n_;
-  spec_.graph_layout.ego_dim = nav::kEgoDim;
+  spec_.graph_layout.ego_dim =
+      nav::kEgoDim + (config.obstacles && config.ego_lidar ? nav::kLidarRays : 0);
   spec_.graph_layout.edge_dim = nav::kEdgeDim;
   spec_.graph_layout.max_edges =
       config.max_agent_neighbors + (config.obstacles ? nav::kLidarRays : 0);
@@ -450,6 +451,16 @@ void NavigationEnv::WriteObservation(int i, float* out) const {
   out[2] = vx * kScale;
   out[3] = vy * kScale;
   out[4] = std::min(d, 2.0f) * 0.5f;
+  float hits[nav::kLidarRays];
+  const float active = static_cast<float>(nav::kLidarActiveRange);
+  if (config_.obstacles) {
+    Lidar(i, hits);
+    if (config_.ego_lidar) {
+      for (int r = 0; r < nav::kLidarRays; ++r) {
+        out[nav::kEgoDim + r] = hits[r] < active ? hits[r] / active : 1.0f;
+      }
+    }
+  }
   float* slot = out + layout.ego_dim;
   const int64_t sw = layout.slot_width();
   // The nearest max_agent_neighbors sensed agents, nearest first.
@@ -481,9 +492,6 @@ void NavigationEnv::WriteObservation(int i, float* out) const {
   }
   if (!config_.obstacles) return;
   slot = out + layout.ego_dim + config_.max_agent_neighbors * sw;
-  float hits[nav::kLidarRays];
-  Lidar(i, hits);
-  const float active = static_cast<float>(nav::kLidarActiveRange);
   for (int r = 0; r < nav::kLidarRays; ++r, slot += sw) {
     const bool hit = hits[r] < active;
     if (!hit && !config_.free_rays) continue;
@@ -628,17 +636,19 @@ absl::StatusOr<NavigationConfig> ParseNavigationConfig(absl::string_view setting
     int i = 0;
     double d = 0;
     if (key == "agents" || key == "neighbors" || key == "episode_steps" || key == "obstacles" ||
-        key == "geodesic" || key == "free_rays" || key == "residual") {
+        key == "geodesic" || key == "free_rays" || key == "residual" || key == "ego_lidar") {
       if (!absl::SimpleAtoi(value, &i)) return bad();
       if (key == "agents") c.num_agents = i;
       if (key == "neighbors") c.max_agent_neighbors = i;
       if (key == "episode_steps") c.episode_steps = i;
-      if (key == "obstacles" || key == "geodesic" || key == "free_rays" || key == "residual") {
+      if (key == "obstacles" || key == "geodesic" || key == "free_rays" || key == "residual" ||
+          key == "ego_lidar") {
         if (i != 0 && i != 1) return bad();
-        (key == "obstacles"  ? c.obstacles
-         : key == "geodesic" ? c.geodesic_progress
-         : key == "residual" ? c.residual
-                             : c.free_rays) = i == 1;
+        (key == "obstacles"   ? c.obstacles
+         : key == "geodesic"  ? c.geodesic_progress
+         : key == "residual"  ? c.residual
+         : key == "ego_lidar" ? c.ego_lidar
+                              : c.free_rays) = i == 1;
       }
     } else if (key == "scenario") {
       absl::StatusOr<NavigationScenario> s = ParseNavigationScenario(value);
@@ -659,7 +669,8 @@ absl::StatusOr<NavigationConfig> ParseNavigationConfig(absl::string_view setting
     } else {
       return absl::InvalidArgumentError(absl::StrCat(
           "unknown navigation setting \"", key,
-          "\"; known: agents, scenario, obstacles, geodesic, free_rays, residual, neighbors, "
+          "\"; known: agents, scenario, obstacles, geodesic, free_rays, residual, ego_lidar, "
+          "neighbors, "
           "episode_steps, "
           "progress_reward, "
           "collision_penalty, action_cost, goal_bonus, proximity_penalty, proximity_range, "

@@ -115,6 +115,11 @@ struct NavigationConfig {
   // controller against this nominal one. The action cost is on the applied
   // force.
   bool residual = false;
+  // With obstacles: the ego features also hold the agent's 32 LiDAR ranges in
+  // ray order (distance to the hit / 0.4, 1 where a ray hits nothing within
+  // 0.4), so a graph policy sees which directions are free without a node
+  // per free ray (free_rays). The hits stay nodes of the graph.
+  bool ego_lidar = false;
 };
 
 // Side of the square area for n agents at the fixed density, and the step

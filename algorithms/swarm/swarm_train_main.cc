@@ -68,6 +68,8 @@ ABSL_FLAG(double, obstacle_collision_penalty, -1,
           "one penalty for any contact).");
 ABSL_FLAG(bool, residual, false,
           "The policy's action corrects GCBF+'s nominal go-to-goal force (env setting residual=1).");
+ABSL_FLAG(bool, ego_lidar, false,
+          "With --obstacles: the ego features also hold the 32 LiDAR ranges (env setting ego_lidar=1).");
 ABSL_FLAG(bool, free_rays, false,
           "With --obstacles: rays that hit nothing fill their slot with a free-space node.");
 ABSL_FLAG(double, goal_bonus, -1, "Paid once when an agent reaches its goal (-1: env default).");
@@ -150,6 +152,7 @@ int Main() {
   o.env.obstacle_collision_penalty = absl::GetFlag(FLAGS_obstacle_collision_penalty);
   o.env.free_rays = absl::GetFlag(FLAGS_free_rays);
   o.env.residual = absl::GetFlag(FLAGS_residual);
+  o.env.ego_lidar = absl::GetFlag(FLAGS_ego_lidar);
   if (double v = absl::GetFlag(FLAGS_goal_bonus); v >= 0) o.env.goal_bonus = v;
   o.agent_steps = absl::GetFlag(FLAGS_agent_steps);
   o.max_seconds = 60 * absl::GetFlag(FLAGS_max_minutes);

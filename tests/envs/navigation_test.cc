@@ -542,6 +542,41 @@ TEST(NavigationControllerTest, ResidualActionsCorrectTheGoToGoalForce) {
   EXPECT_FALSE(ParseNavigationConfig("residual=2").ok());
 }
 
+TEST(NavigationTest, EgoLidarHoldsTheRayRangesOfTheHitSlots) {
+  NavigationConfig c;
+  c.num_agents = 16;
+  c.obstacles = true;
+  c.ego_lidar = true;
+  std::unique_ptr<NavigationEnv> env = std::move(*NavigationEnv::Create(c));
+  const GraphLayout& layout = env->spec().graph_layout;
+  ASSERT_EQ(layout.ego_dim, nav::kEgoDim + nav::kLidarRays);
+  int hits = 0;
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    std::vector<float> obs;
+    env->Reset(seed, &obs);
+    for (int i = 0; i < 16; ++i) {
+      const float* row = &obs[i * layout.width()];
+      const float* rays = row + layout.ego_dim + c.max_agent_neighbors * layout.slot_width();
+      for (int r = 0; r < nav::kLidarRays; ++r) {
+        const float* slot = rays + r * layout.slot_width();
+        const float ego = row[nav::kEgoDim + r];
+        if (slot[0] > 0.5f) {  // a hit within 0.4: the same range, / 0.4
+          ++hits;
+          EXPECT_NEAR(ego * nav::kLidarActiveRange, std::hypot(slot[3], slot[4]) * 0.5, 1e-5);
+          EXPECT_LT(ego, 1.0f);
+        } else {
+          EXPECT_EQ(ego, 1.0f);
+        }
+      }
+    }
+  }
+  EXPECT_GT(hits, 0);
+  // Without obstacles the setting adds nothing.
+  c.obstacles = false;
+  EXPECT_EQ((*NavigationEnv::Create(c))->spec().graph_layout.ego_dim, nav::kEgoDim);
+  EXPECT_TRUE(ParseNavigationConfig("ego_lidar=1")->ego_lidar);
+}
+
 TEST(NavigationConfigTest, ParsesSettingsAndNamesBadOnes) {
   absl::StatusOr<NavigationConfig> c =
       ParseNavigationConfig("agents=32,scenario=circle obstacles=1,proximity_penalty=0.5,geodesic=0");
