@@ -194,12 +194,19 @@ TEST(SwarmJobSpecTest, MultiAgentSettingsAreCheckedFieldByField) {
   EXPECT_THAT(errors(gnn_on_cartpole), testing::HasSubstr("needs an env with graph observations"));
   JobSpec typo = SwarmJob();
   typo.mutable_ppo()->set_network("transformer");
-  EXPECT_THAT(errors(typo), testing::HasSubstr("network: must be \"mlp\", \"gnn\" or \"gnn_max\""));
+  EXPECT_THAT(errors(typo),
+              testing::HasSubstr("network: must be \"mlp\", \"gnn\", \"gnn_max\" or \"gnn_typed\""));
   JobSpec heads = SwarmJob();
   heads.mutable_ppo()->set_gnn_heads(3);  // the message width is 64
   EXPECT_THAT(errors(heads), testing::HasSubstr("ppo.gnn_heads: must be >= 1 and divide"));
   heads.mutable_ppo()->set_gnn_heads(4);
   EXPECT_EQ(errors(heads), "");
+  JobSpec typed = SwarmJob();  // heads by node type: half over agents, half over LiDAR hits
+  typed.mutable_ppo()->set_network("gnn_typed");
+  typed.mutable_ppo()->set_gnn_heads(1);
+  EXPECT_THAT(errors(typed), testing::HasSubstr("\"gnn_typed\" needs an even number of heads"));
+  typed.mutable_ppo()->set_gnn_heads(2);
+  EXPECT_EQ(errors(typed), "");
 }
 
 }  // namespace
