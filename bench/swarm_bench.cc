@@ -103,13 +103,9 @@ int BaselinesSection() {
   for (double nd : ParseList(absl::GetFlag(FLAGS_agents))) {
     const int n = static_cast<int>(nd);
     for (double gain : gains) {
-      NavigationController controller(gain);
-      absl::StatusOr<NavigationEvalResult> r = EvaluateNavigation(
-          Config(n), absl::GetFlag(FLAGS_episodes), absl::GetFlag(FLAGS_seed),
-          [&](const NavigationEnv& env, const std::vector<float>&, std::vector<float>* u) {
-            controller.Act(env, u);
-            return absl::OkStatus();
-          });
+      absl::StatusOr<NavigationEvalResult> r =
+          EvaluateNavigationController(Config(n), absl::GetFlag(FLAGS_episodes),
+                                       absl::GetFlag(FLAGS_seed), NavigationController(gain));
       if (!r.ok()) {
         std::fprintf(stderr, "%s\n", r.status().ToString().c_str());
         return 1;

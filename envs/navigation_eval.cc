@@ -1,5 +1,7 @@
 #include "envs/navigation_eval.h"
 
+#include "envs/navigation_controllers.h"
+
 namespace rlx {
 
 absl::StatusOr<NavigationEvalResult> EvaluateNavigation(
@@ -48,6 +50,19 @@ absl::StatusOr<NavigationEvalResult> EvaluateNavigation(
   }
   out.mean_time_to_goal = reached > 0 ? time_sum / reached : 0;
   return out;
+}
+
+absl::StatusOr<NavigationEvalResult> EvaluateNavigationController(
+    const NavigationConfig& config, int episodes, uint64_t seed,
+    const NavigationController& controller) {
+  NavigationConfig direct = config;
+  direct.residual = false;
+  return EvaluateNavigation(
+      direct, episodes, seed,
+      [&](const NavigationEnv& env, const std::vector<float>&, std::vector<float>* u) {
+        controller.Act(env, u);
+        return absl::OkStatus();
+      });
 }
 
 }  // namespace rlx

@@ -39,6 +39,13 @@ absl::StatusOr<NavigationEvalResult> EvaluateNavigation(
     const NavigationConfig& config, int episodes, uint64_t seed, const NavigationPolicy& policy,
     const std::function<void(int episode, const NavigationEnv&)>& on_step = nullptr);
 
+// The same for a hand-written controller (envs/navigation_controllers.h),
+// which gives the force itself: `config.residual` is ignored.
+class NavigationController;
+absl::StatusOr<NavigationEvalResult> EvaluateNavigationController(
+    const NavigationConfig& config, int episodes, uint64_t seed,
+    const NavigationController& controller);
+
 }  // namespace rlx
 
 #endif  // RLX_ENVS_NAVIGATION_EVAL_H_

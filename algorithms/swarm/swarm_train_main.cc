@@ -234,15 +234,8 @@ int Main() {
         ec, episodes, eval_seed, policy, [&](int episode, const NavigationEnv& env) {
           if (first && episode == 0) recorder.Record(env);
         });
-    // The hand-written controllers give the force itself.
-    NavigationConfig direct = ec;
-    direct.residual = false;
-    absl::StatusOr<NavigationEvalResult> baseline = EvaluateNavigation(
-        direct, episodes, eval_seed,
-        [&](const NavigationEnv& env, const std::vector<float>&, std::vector<float>* u) {
-          go_to_goal.Act(env, u);
-          return absl::OkStatus();
-        });
+    absl::StatusOr<NavigationEvalResult> baseline =
+        EvaluateNavigationController(ec, episodes, eval_seed, go_to_goal);
     if (!learned.ok() || !baseline.ok()) {
       std::fprintf(stderr, "swarm_train: evaluation: %s\n",
                    (learned.ok() ? baseline.status() : learned.status()).ToString().c_str());
@@ -255,13 +248,8 @@ int Main() {
          absl::StrSplit(absl::GetFlag(FLAGS_eval_repulsion_gains), ',', absl::SkipEmpty())) {
       double gain = 0;
       if (!absl::SimpleAtod(g, &gain) || !(gain > 0)) continue;
-      const NavigationController rule(gain);
-      absl::StatusOr<NavigationEvalResult> r = EvaluateNavigation(
-          direct, episodes, eval_seed,
-          [&](const NavigationEnv& env, const std::vector<float>&, std::vector<float>* u) {
-            rule.Act(env, u);
-            return absl::OkStatus();
-          });
+      absl::StatusOr<NavigationEvalResult> r =
+          EvaluateNavigationController(ec, episodes, eval_seed, NavigationController(gain));
       if (!r.ok()) {
         std::fprintf(stderr, "swarm_train: evaluation: %s\n", r.status().ToString().c_str());
         return 1;

@@ -8,6 +8,7 @@
 #include <random>
 
 #include "envs/navigation_controllers.h"
+#include "envs/navigation_eval.h"
 #include "envs/spatial_grid.h"
 
 namespace rlx {
@@ -538,6 +539,16 @@ TEST(NavigationControllerTest, ResidualActionsCorrectTheGoToGoalForce) {
   EXPECT_EQ(uy, 0.0);
   ASSERT_TRUE(env->Step(std::vector<float>{-1.0f, 0.0f}, &rr).ok());
   EXPECT_NEAR(env->velocities()[0], -nav::kMaxForce / nav::kMass * nav::kDt, 1e-6);
+  // A hand-written controller gives the force itself: evaluated on a
+  // residual config it runs as on the direct one.
+  NavigationConfig eval = c;
+  absl::StatusOr<NavigationEvalResult> on_residual =
+      EvaluateNavigationController(eval, 2, 7, go_to_goal);
+  eval.residual = false;
+  absl::StatusOr<NavigationEvalResult> on_direct = EvaluateNavigationController(eval, 2, 7, go_to_goal);
+  ASSERT_TRUE(on_residual.ok() && on_direct.ok());
+  EXPECT_EQ(on_residual->success_rate, on_direct->success_rate);
+  EXPECT_EQ(on_residual->mean_time_to_goal, on_direct->mean_time_to_goal);
   EXPECT_TRUE(ParseNavigationConfig("residual=1")->residual);
   EXPECT_FALSE(ParseNavigationConfig("residual=2").ok());
 }
