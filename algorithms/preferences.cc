@@ -61,15 +61,21 @@ class NonMarkovian : public PreferenceFunction {
   // (return over the first three quarters, last quarter's return within the threshold)
   std::pair<double, bool> Score(const Trajectory& t) const {
     const int n = t.rewards_size();
-    const int head = (3 * n + 3) / 4;  // ceil(3n / 4)
-    double h = 0, tail = 0;
-    for (int i = 0; i < n; ++i) (i < head ? h : tail) += t.rewards(i);
-    return {h, tail <= threshold_};
+    double head = 0;
+    for (int i = 0; i < (3 * n + 3) / 4; ++i) head += t.rewards(i);
+    return {head, LastQuarterReturn(t.rewards()) <= threshold_};
   }
   double threshold_;
 };
 
 }  // namespace
+
+double LastQuarterReturn(absl::Span<const float> rewards) {
+  const size_t n = rewards.size();
+  double tail = 0;
+  for (size_t i = (3 * n + 3) / 4; i < n; ++i) tail += rewards[i];  // from ceil(3n / 4)
+  return tail;
+}
 
 Criteria TrajectoryCriteria(const Trajectory& t) {
   Criteria c;

@@ -13,6 +13,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "preference.pb.h"
 
 namespace rlx::spo {
@@ -26,6 +27,10 @@ struct Criteria {
   double negative_energy = 0;
 };
 Criteria TrajectoryCriteria(const Trajectory& t);
+
+// The return of an episode's last quarter: its steps from ceil(3 n / 4) on
+// (n = rewards.size()), as the non-markovian function splits a trajectory.
+double LastQuarterReturn(absl::Span<const float> rewards);
 
 // INVALID_ARGUMENT naming the field when the arrays do not match the sizes
 // or hold non-finite values.

@@ -165,18 +165,13 @@ void JobManager::SchedulerLoop() {
 
 absl::StatusOr<JobStatus> JobManager::Submit(JobSpec spec) {
   RETURN_IF_ERROR(ValidateJobSpec(&spec));
-  if (spec.device() == "cuda" && !options_.cuda_available()) {
+  // Which algorithms use a device other than the CPU is their own check
+  // (ValidateJobSpec above); whether this learner has one is asked here.
+  if (spec.device() != "cpu" && !options_.cuda_available()) {
     return absl::InvalidArgumentError(
         "invalid job: device: cuda is not available to this learner (its LibTorch is a CPU "
         "build, or no GPU is visible); use device: \"cpu\" or a learner built against a CUDA "
         "LibTorch");
-  }
-  if (spec.device() == "cuda") {
-    // Honour it or refuse it: the stream-x learners update one transition at
-    // a time on the CPU; nothing the learner runs today uses a GPU.
-    return absl::InvalidArgumentError(absl::StrCat(
-        "invalid job: device: cuda is not supported by algorithm '", spec.algorithm(),
-        "' (the stream-x algorithms learn one transition at a time on the CPU)"));
   }
   int64_t budget = options_.max_job_bytes;
   if (budget <= 0) {

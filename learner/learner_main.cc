@@ -31,16 +31,25 @@ ABSL_FLAG(std::string, preference, "127.0.0.1:50054",
           "PreferenceService (host:port) for SPO jobs that name none.");
 ABSL_FLAG(std::string, checkpoint_dir, "./checkpoints/learner",
           "Job registry and per-job checkpoints.");
-ABSL_FLAG(std::string, device, "cpu", "Device for the networks: cpu (cuda needs a CUDA LibTorch).");
+ABSL_FLAG(std::string, device, "cpu",
+          "cpu, or cuda: refuse to start without a CUDA device LibTorch can use (jobs choose "
+          "their device with JobSpec.device; device: cuda jobs are taken whenever LibTorch "
+          "has CUDA, with or without this flag).");
 
 namespace rlx {
 namespace {
 
 absl::Status Run() {
-  if (absl::GetFlag(FLAGS_device) != "cpu") {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--device=", absl::GetFlag(FLAGS_device),
-        ": this build's LibTorch (Debian's) is CPU-only; build against a CUDA LibTorch"));
+  if (const std::string device = absl::GetFlag(FLAGS_device); device != "cpu") {
+    if (device != "cuda") {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--device=", device.substr(0, 32), ": must be cpu or cuda"));
+    }
+    if (!BackendCudaAvailable()) {
+      return absl::FailedPreconditionError(
+          "--device=cuda: LibTorch cannot use CUDA here (Debian's LibTorch is CPU-only: build "
+          "with -DTorch_DIR pointing at a CUDA LibTorch; docs/operations.md, \"GPUs\")");
+    }
   }
   SetBackendThreads(1);
   auto registry = std::make_shared<prometheus::Registry>();

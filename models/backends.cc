@@ -10,6 +10,7 @@
 
 #include "absl/base/call_once.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 #include "core/status_macros.h"
 #include "models/cpu_mlp.h"
@@ -23,6 +24,7 @@ struct TorchModule {
   RlxTorchMake make = nullptr;
   RlxTorchSetThreads set_threads = nullptr;
   RlxTorchCudaAvailable cuda_available = nullptr;
+  RlxTorchMakeBatchMlp make_batch_mlp = nullptr;
   std::string error;  // why it could not be opened
 };
 
@@ -64,8 +66,10 @@ const TorchModule& Torch() {
           reinterpret_cast<RlxTorchSetThreads>(dlsym(handle, RLX_TORCH_SET_THREADS_SYMBOL));
       module->cuda_available =
           reinterpret_cast<RlxTorchCudaAvailable>(dlsym(handle, RLX_TORCH_CUDA_SYMBOL));
+      module->make_batch_mlp =
+          reinterpret_cast<RlxTorchMakeBatchMlp>(dlsym(handle, RLX_TORCH_MAKE_BATCH_MLP_SYMBOL));
       if (module->make == nullptr || module->set_threads == nullptr ||
-          module->cuda_available == nullptr) {
+          module->cuda_available == nullptr || module->make_batch_mlp == nullptr) {
         module->make = nullptr;
         tried.push_back(absl::StrCat(path, " (not an rlx LibTorch backend module)"));
         continue;
@@ -114,6 +118,20 @@ absl::StatusOr<std::unique_ptr<Network>> MakeNetwork(const std::string& backend,
   // ResolveNetworkBackend returned a name of NetworkBackendNames() that has
   // no line in kBackends: the two lists disagree.
   return absl::InternalError(absl::StrCat("network backend '", name, "' is named but not built"));
+}
+
+absl::StatusOr<std::unique_ptr<BatchFunction>> MakeTorchBatchMlp(const DenseMlpSpec& spec,
+                                                                 const std::string& device) {
+  const TorchModule& torch = Torch();
+  if (torch.make == nullptr) return absl::FailedPreconditionError(torch.error);
+  std::string error;
+  std::unique_ptr<BatchFunction> f(torch.make_batch_mlp(&spec, &device, &error));
+  if (f == nullptr) {
+    const bool unusable_device = absl::StrContains(error, "cannot use CUDA");
+    return unusable_device ? absl::FailedPreconditionError(error)
+                           : absl::InvalidArgumentError(error);
+  }
+  return f;
 }
 
 void SetBackendThreads(int num_threads) {

@@ -20,9 +20,12 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "models/batch_function.h"
 #include "models/network.h"
 
 namespace rlx {
+
+struct DenseMlpSpec;  // models/dense_mlp.h
 
 inline constexpr char kAutoNetworkBackend[] = "auto";
 inline constexpr char kDefaultNetworkBackend[] = "auto";
@@ -38,6 +41,14 @@ absl::StatusOr<std::string> ResolveNetworkBackend(const std::string& name);
 // unknown name, INVALID_ARGUMENT for a spec the backend cannot build.
 absl::StatusOr<std::unique_ptr<Network>> MakeNetwork(const std::string& backend,
                                                      const NetworkSpec& spec);
+
+// PPO's batched MLP (models/dense_mlp.h: same network, layout and
+// initialisation) computed by LibTorch on `device` ("cpu", "cuda",
+// "cuda:N"), from the LibTorch module (models/torch_batch_mlp.h).
+// FAILED_PRECONDITION when the module cannot be opened or the device is a
+// GPU this LibTorch cannot use; INVALID_ARGUMENT for a bad spec or device.
+absl::StatusOr<std::unique_ptr<BatchFunction>> MakeTorchBatchMlp(const DenseMlpSpec& spec,
+                                                                 const std::string& device);
 
 // Intra-op threads of the backends' libraries (LibTorch); processes use 1.
 // Remembered for a LibTorch module opened later.

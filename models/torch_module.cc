@@ -2,6 +2,7 @@
 #include <memory>
 #include <string>
 
+#include "models/torch_batch_mlp.h"
 #include "models/torch_mlp.h"
 #include "models/torch_module.h"
 
@@ -23,6 +24,16 @@ __attribute__((visibility("default"))) void rlx_torch_backend_set_threads(int nu
 
 __attribute__((visibility("default"))) bool rlx_torch_backend_cuda_available() {
   return rlx::TorchCudaAvailable();
+}
+
+__attribute__((visibility("default"))) rlx::BatchFunction* rlx_torch_backend_make_batch_mlp(
+    const rlx::DenseMlpSpec* spec, const std::string* device, std::string* error) {
+  absl::StatusOr<std::unique_ptr<rlx::BatchFunction>> f = rlx::CreateTorchBatchMlp(*spec, *device);
+  if (!f.ok()) {
+    *error = std::string(f.status().message());
+    return nullptr;
+  }
+  return f->release();
 }
 
 }  // extern "C"

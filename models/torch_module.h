@@ -10,6 +10,8 @@
 
 #include <string>
 
+#include "models/batch_function.h"
+#include "models/dense_mlp.h"
 #include "models/network.h"
 
 // The file name searched for (models/backends.cc: $RLX_TORCH_BACKEND, then
@@ -21,10 +23,16 @@ extern "C" {
 typedef rlx::Network* (*RlxTorchMake)(const rlx::NetworkSpec* spec, std::string* error);
 typedef void (*RlxTorchSetThreads)(int num_threads);
 typedef bool (*RlxTorchCudaAvailable)();
+// PPO's batched MLP on LibTorch on *device (models/torch_batch_mlp.h), or
+// nullptr with *error set.
+typedef rlx::BatchFunction* (*RlxTorchMakeBatchMlp)(const rlx::DenseMlpSpec* spec,
+                                                     const std::string* device,
+                                                     std::string* error);
 }
 
 #define RLX_TORCH_MAKE_SYMBOL "rlx_torch_backend_make"
 #define RLX_TORCH_SET_THREADS_SYMBOL "rlx_torch_backend_set_threads"
 #define RLX_TORCH_CUDA_SYMBOL "rlx_torch_backend_cuda_available"
+#define RLX_TORCH_MAKE_BATCH_MLP_SYMBOL "rlx_torch_backend_make_batch_mlp"
 
 #endif  // RLX_MODELS_TORCH_MODULE_H_

@@ -91,6 +91,7 @@ PpoConfig PpoConfigFrom(const PpoJobConfig& p, const JobSpec& spec) {
   c.vtrace = p.vtrace();
   c.network = p.network();
   c.gnn_heads = p.gnn_heads();
+  c.device = spec.device().empty() ? "cpu" : spec.device();
   c.total_env_steps = spec.stop().max_env_steps();
   return c;
 }
@@ -108,7 +109,7 @@ void CheckPpoConfig(const PpoConfig& config, const ProblemSpec& problem, const s
       errors->push_back(absl::StrCat(prefix, "anneal_lr: ", rest));
     } else if (absl::ConsumePrefix(&rest, "num_envs: ")) {
       errors->push_back(absl::StrCat(prefix, "unrolls_per_update: ", rest));
-    } else if (absl::StartsWith(e, "env: ")) {
+    } else if (absl::StartsWith(e, "env: ") || absl::StartsWith(e, "device: ")) {
       errors->push_back(e);
     } else {
       // The job's rollout is unrolls_per_update unrolls (PpoConfig's num_envs).

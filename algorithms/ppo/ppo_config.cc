@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace rlx::ppo {
@@ -73,6 +74,25 @@ std::vector<std::string> PpoConfigErrors(const ProblemSpec& problem, const PpoCo
     errors.push_back(absl::StrCat("gnn_heads: \"gnn_typed\" needs an even number of heads "
                                   "(half over agents, half over LiDAR hits), got ",
                                   c.gnn_heads));
+  }
+  if (c.learner_backend != "auto" && c.learner_backend != "dense" &&
+      c.learner_backend != "libtorch") {
+    errors.push_back(absl::StrCat("learner_backend: must be \"auto\", \"dense\" or \"libtorch\", got \"",
+                                  c.learner_backend.substr(0, 32), "\""));
+  }
+  if (c.device != "cpu" && !absl::StartsWith(c.device, "cuda")) {
+    errors.push_back(
+        absl::StrCat("device: must be cpu, cuda or cuda:N, got \"", c.device.substr(0, 32), "\""));
+  } else if (c.device != "cpu" && c.network != "mlp") {
+    errors.push_back(absl::StrCat("device: ", c.device, " runs PPO's MLP (network: \"mlp\"); network \"",
+                                  c.network, "\" runs on the CPU only"));
+  } else if (c.device != "cpu" && c.learner_backend == "dense") {
+    errors.push_back(absl::StrCat("device: ", c.device,
+                                  " needs learner_backend \"libtorch\" or \"auto\" (the dense MLP "
+                                  "runs on the CPU), got \"dense\""));
+  } else if (c.learner_backend == "libtorch" && c.network != "mlp") {
+    errors.push_back(absl::StrCat("learner_backend: \"libtorch\" computes PPO's MLP; network \"",
+                                  c.network, "\" has no LibTorch form"));
   }
   if (c.anneal_lr && c.total_env_steps <= 0) {
     errors.push_back("total_env_steps: anneal_lr needs the job's length (stop.max_env_steps)");

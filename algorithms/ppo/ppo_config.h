@@ -42,6 +42,18 @@ struct PpoConfig {
     return network == "gnn" || network == "gnn_max" || network == "gnn_typed";
   }
   int gnn_heads = 1;  // graph networks: attention heads (GraphNetSpec::heads)
+  // The learner's device: "cpu", or "cuda" / "cuda:N" (JobSpec.device),
+  // where the learner's actor and critic passes run ("mlp" only; the policy
+  // head, the losses and Adam stay on the host).
+  std::string device = "cpu";
+  // What computes the learner's MLP: "dense" (models/dense_mlp.h, BLAS on
+  // the host), "libtorch" (models/torch_batch_mlp.h on `device`, the same
+  // network and parameter layout), or "auto" (libtorch off the CPU, dense on
+  // it). Actors and the evaluator always act with the dense MLP.
+  std::string learner_backend = "auto";
+  bool learner_on_libtorch() const {
+    return learner_backend == "libtorch" || (learner_backend == "auto" && device != "cpu");
+  }
   double init_log_std = 0.0;  // Gaussian policies: state-independent log std
   // Running mean/var normalisation of observations (clipped to +-10) and
   // scaling of rewards by the std of the discounted return (clipped to

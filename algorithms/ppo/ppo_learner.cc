@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "algorithms/ppo/advantages.h"
+#include "core/status_macros.h"
 
 namespace rlx::ppo {
 
@@ -82,11 +83,17 @@ absl::StatusOr<std::unique_ptr<PpoLearner>> PpoLearner::Create(const ProblemSpec
   if (!errors.empty()) {
     return absl::InvalidArgumentError(absl::StrCat("ppo: ", absl::StrJoin(errors, "; ")));
   }
-  return std::unique_ptr<PpoLearner>(new PpoLearner(problem, config, seed));
+  std::unique_ptr<BatchFunction> actor, critic;
+  RETURN_IF_ERROR(MakeLearnerNetworks(problem, config, &actor, &critic));
+  return std::unique_ptr<PpoLearner>(
+      new PpoLearner(problem, config, seed, std::move(actor), std::move(critic)));
 }
 
-PpoLearner::PpoLearner(const ProblemSpec& problem, const PpoConfig& config, uint64_t seed)
-    : config_(config), model_(problem, config, seed), rng_(seed ^ 0x5bd1e995u) {
+PpoLearner::PpoLearner(const ProblemSpec& problem, const PpoConfig& config, uint64_t seed,
+                       std::unique_ptr<BatchFunction> actor, std::unique_ptr<BatchFunction> critic)
+    : config_(config),
+      model_(problem, config, seed, std::move(actor), std::move(critic)),
+      rng_(seed ^ 0x5bd1e995u) {
   adam_.m.assign(model_.num_parameters(), 0.0f);
   adam_.v.assign(model_.num_parameters(), 0.0f);
   grad_.assign(model_.num_parameters(), 0.0f);

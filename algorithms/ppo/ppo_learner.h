@@ -120,7 +120,8 @@ class PpoLearner {
   struct Adam {
     std::vector<float> m, v;
   };
-  PpoLearner(const ProblemSpec& problem, const PpoConfig& config, uint64_t seed);
+  PpoLearner(const ProblemSpec& problem, const PpoConfig& config, uint64_t seed,
+             std::unique_ptr<BatchFunction> actor, std::unique_ptr<BatchFunction> critic);
   void AdamStep(double lr);
 
   const PpoConfig config_;

@@ -5,6 +5,8 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "core/status_macros.h"
+#include "models/backends.h"
 #include "models/dense_mlp.h"
 #include "models/graph_net.h"
 
@@ -49,9 +51,13 @@ double LogSoftmax(const float* z, int64_t n, double* out) {
 }  // namespace
 
 PpoModel::PpoModel(const ProblemSpec& problem, const PpoConfig& config, uint64_t seed)
-    : problem_(problem),
-      actor_(MakeNetwork(problem, config, problem.discrete ? problem.num_actions : problem.action_dim)),
-      critic_(MakeNetwork(problem, config, 1)) {
+    : PpoModel(problem, config, seed,
+               MakeNetwork(problem, config, problem.discrete ? problem.num_actions : problem.action_dim),
+               MakeNetwork(problem, config, 1)) {}
+
+PpoModel::PpoModel(const ProblemSpec& problem, const PpoConfig& config, uint64_t seed,
+                   std::unique_ptr<BatchFunction> actor, std::unique_ptr<BatchFunction> critic)
+    : problem_(problem), actor_(std::move(actor)), critic_(std::move(critic)) {
   actor_->Initialize(std::sqrt(2.0), 0.01, seed * 2 + 1);
   critic_->Initialize(std::sqrt(2.0), 1.0, seed * 2 + 2);
   if (!problem.discrete) log_std_.assign(problem.action_dim, static_cast<float>(config.init_log_std));
@@ -196,6 +202,26 @@ void PpoModel::HeadBackward(const float* head, int64_t batch, const float* actio
                                             g_entropy[b]);
     }
   }
+}
+
+absl::Status MakeLearnerNetworks(const ProblemSpec& problem, const PpoConfig& config,
+                                 std::unique_ptr<BatchFunction>* actor,
+                                 std::unique_ptr<BatchFunction>* critic) {
+  const int64_t head = problem.discrete ? problem.num_actions : problem.action_dim;
+  if (!config.learner_on_libtorch()) {
+    *actor = MakeNetwork(problem, config, head);
+    *critic = MakeNetwork(problem, config, 1);
+    return absl::OkStatus();
+  }
+  if (config.network != "mlp") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("ppo: network \"", config.network, "\" has no LibTorch form"));
+  }
+  ASSIGN_OR_RETURN(*actor, MakeTorchBatchMlp(DenseMlpSpec{problem.observation_dim, config.hidden, head},
+                                             config.device));
+  ASSIGN_OR_RETURN(*critic, MakeTorchBatchMlp(DenseMlpSpec{problem.observation_dim, config.hidden, 1},
+                                              config.device));
+  return absl::OkStatus();
 }
 
 }  // namespace rlx::ppo

@@ -45,7 +45,13 @@ struct ActScratch {
 
 class PpoModel {
  public:
+  // Actor and critic as config.network names them (the dense MLP for
+  // "mlp": what actors and the evaluator act with).
   PpoModel(const ProblemSpec& problem, const PpoConfig& config, uint64_t seed);
+  // The given actor and critic (from MakeLearnerNetworks; initialised here
+  // exactly as the constructor above initialises its own).
+  PpoModel(const ProblemSpec& problem, const PpoConfig& config, uint64_t seed,
+           std::unique_ptr<BatchFunction> actor, std::unique_ptr<BatchFunction> critic);
 
   const ProblemSpec& problem() const { return problem_; }
   int64_t obs_dim() const { return problem_.observation_dim; }
@@ -88,6 +94,14 @@ class PpoModel {
   std::unique_ptr<BatchFunction> actor_, critic_;
   std::vector<float> log_std_;  // continuous only
 };
+
+// The learner's actor and critic: config.network's, computed by the
+// learner's backend (PpoConfig::learner_backend and device: LibTorch's
+// batched MLP, models/torch_batch_mlp.h, opened from the LibTorch module).
+// FAILED_PRECONDITION when LibTorch or the device cannot be used.
+absl::Status MakeLearnerNetworks(const ProblemSpec& problem, const PpoConfig& config,
+                                 std::unique_ptr<BatchFunction>* actor,
+                                 std::unique_ptr<BatchFunction>* critic);
 
 }  // namespace rlx::ppo
 

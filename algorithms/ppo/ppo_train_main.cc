@@ -39,6 +39,11 @@ ABSL_FLAG(bool, bootstrap_on_truncation, true,
 ABSL_FLAG(double, threshold, NAN, "Solved-at threshold (default: the env's reward threshold).");
 ABSL_FLAG(std::string, curve, "", "If set, write 'env_step,episode_return' per episode here.");
 ABSL_FLAG(bool, quiet, false, "Only the summary line.");
+ABSL_FLAG(std::string, device, "cpu",
+          "Where the learner's network passes run: cpu, cuda or cuda:N (a CUDA LibTorch).");
+ABSL_FLAG(std::string, learner_backend, "auto",
+          "The learner's MLP: dense (BLAS on the host), libtorch (on --device) or auto "
+          "(libtorch off the CPU).");
 
 int main(int argc, char** argv) {
   rlx::SetUpProcess();
@@ -60,6 +65,8 @@ int main(int argc, char** argv) {
   if (double v = absl::GetFlag(FLAGS_ent_coef); v >= 0) c.ent_coef = v;
   c.vtrace = absl::GetFlag(FLAGS_vtrace);
   c.bootstrap_on_truncation = absl::GetFlag(FLAGS_bootstrap_on_truncation);
+  c.device = absl::GetFlag(FLAGS_device);
+  c.learner_backend = absl::GetFlag(FLAGS_learner_backend);
   absl::StatusOr<std::vector<int64_t>> hidden = rlx::ParseHiddenSizes(absl::GetFlag(FLAGS_hidden));
   if (!hidden.ok()) {
     std::fprintf(stderr, "ppo_train: %s\n", std::string(hidden.status().message()).c_str());
@@ -104,11 +111,13 @@ int main(int argc, char** argv) {
       result->env_steps * static_cast<double>(c.update_epochs) / result->update_seconds;
   std::printf(
       "ppo_train %s seed %llu: %lld env steps in %.2f s (%.0f steps/s, %.0f%% in updates, "
-      "learner %.0f samples/s), %zu episodes, last-10 mean return %.1f, solved-at(%.0f) %lld\n",
+      "learner %.0f samples/s), %zu episodes, last-10 mean return %.1f, solved-at(%.0f) %lld, "
+      "learner network %s\n",
       options.env_name.c_str(), static_cast<unsigned long long>(options.seed),
       static_cast<long long>(result->env_steps), result->seconds,
       result->env_steps / result->seconds, 100 * result->update_seconds / result->seconds,
       learner_samples_per_s, n, last10, threshold,
-      static_cast<long long>(rlx::ppo::SolvedAt(result->episodes, threshold)));
+      static_cast<long long>(rlx::ppo::SolvedAt(result->episodes, threshold)),
+      c.learner_on_libtorch() ? ("libtorch on " + c.device).c_str() : "dense (BLAS, host)");
   return 0;
 }

@@ -216,6 +216,7 @@ absl::StatusOr<PreferenceTrainResult> RunPreferenceTraining(const PreferenceTrai
     if (!r.done()) return false;
     traj.set_terminated(r.terminated);
     result.episodes.push_back({result.env_steps, r.episode_return, r.episode_length});
+    result.tail_returns.push_back(LastQuarterReturn(traj.rewards()));
     ended.push_back(std::move(traj));
     return true;
   };
@@ -348,12 +349,18 @@ absl::StatusOr<PreferenceTrainResult> RunPreferenceTraining(const PreferenceTrai
     ASSIGN_OR_RETURN(VectorEnv eval_env, VectorEnv::Create(options.env_name, 1));
     eval_env.Reset(options.seed + 1000003);
     std::vector<float> x(dim);
+    std::vector<float> rewards;  // of the greedy episode under way
     input(eval_env.observation(0), 0, x.data());
     while (static_cast<int>(result.greedy_episodes.size()) < options.final_greedy_episodes) {
       model.Act(x.data(), 1, /*greedy=*/true, &rng, &scratch, &act);
       RETURN_IF_ERROR(eval_env.Step(act.env_actions, &results));
       const VectorStepResult& r = results[0];
-      if (r.done()) result.greedy_episodes.push_back({0, r.episode_return, r.episode_length});
+      rewards.push_back(static_cast<float>(r.reward));
+      if (r.done()) {
+        result.greedy_episodes.push_back({0, r.episode_return, r.episode_length});
+        result.greedy_tail_returns.push_back(LastQuarterReturn(rewards));
+        rewards.clear();
+      }
       input(r.observation, r.done() ? 0 : eval_env.episode_length(0), x.data());
     }
   }

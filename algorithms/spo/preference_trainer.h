@@ -71,6 +71,11 @@ struct PreferenceTrainOptions {
 struct PreferenceTrainResult {
   std::vector<ppo::EpisodeRecord> episodes;  // true returns, in the order they ended
   std::vector<ppo::EpisodeRecord> greedy_episodes;  // final_greedy_episodes of them
+  // The true return of each episode's last quarter (its steps from
+  // ceil(3 n / 4) on: the non-markovian preference's tail), beside
+  // `episodes` and `greedy_episodes`.
+  std::vector<double> tail_returns;
+  std::vector<double> greedy_tail_returns;
   std::vector<int64_t> queries_at_episode;   // preference queries asked when each ended
   std::vector<std::vector<double>> distributions;  // after each update (record_distributions)
   std::vector<double> final_distribution;

@@ -38,6 +38,11 @@ void CompleteJob(JobSpec* spec) {
 
 void CheckJob(const JobSpec& spec, const ProblemSpec& problem, std::vector<std::string>* errors) {
   const StreamXConfig& x = spec.stream_x();
+  if (spec.device() != "cpu" && !spec.device().empty()) {
+    errors->push_back(absl::StrCat("device: ", Shorten(spec.device()),
+                                   " is not used by the stream-x algorithms (they learn one "
+                                   "transition at a time on the CPU); use device: \"cpu\""));
+  }
   if (x.td_policy() != "random" && x.td_policy() != "cartpole_balance") {
     errors->push_back(absl::StrCat("stream_x.td_policy: must be random or cartpole_balance, got '",
                                    Shorten(x.td_policy()), "'"));

@@ -174,5 +174,18 @@ TEST(DeployConfigTest, BinariesDefaultToTheClusterPorts) {
   }
 }
 
+// A learner told to use a GPU refuses to start where LibTorch has none
+// (Debian's CPU-only LibTorch), saying how to get one; a bad value is named.
+TEST(DeployConfigTest, LearnerDeviceFlagIsCheckedAtStart) {
+  RunResult cuda = RunTool({BinaryPath("learner"), "--device=cuda", "--port=0"});
+  EXPECT_NE(cuda.exit_code, 0) << cuda.output;
+  EXPECT_NE(cuda.output.find("--device=cuda: LibTorch cannot use CUDA here"), std::string::npos)
+      << cuda.output;
+  EXPECT_NE(cuda.output.find("-DTorch_DIR"), std::string::npos) << cuda.output;
+  RunResult bad = RunTool({BinaryPath("learner"), "--device=tpu", "--port=0"});
+  EXPECT_NE(bad.exit_code, 0) << bad.output;
+  EXPECT_NE(bad.output.find("--device=tpu: must be cpu or cuda"), std::string::npos) << bad.output;
+}
+
 }  // namespace
 }  // namespace rlx::deploy

@@ -20,6 +20,7 @@
 #include "core/server.h"
 #include "core/status_macros.h"
 #include "envs/registry.h"
+#include "models/backends.h"
 #include "algorithms/stream_x/actor.h"
 #include "core/state_dict.h"
 #include "algorithms/job_spec.h"
@@ -586,16 +587,33 @@ TEST_F(JobManagerTest, BadJobFilesAreRejectedNamingFieldAndLimitWhileARunningJob
   EXPECT_TRUE(manager_->Cancel("running").ok());
 }
 
-TEST_F(JobManagerTest, CudaJobsAreRefusedEvenWhereCudaExistsWhileNoAlgorithmUsesIt) {
+TEST_F(JobManagerTest, DeviceCudaIsForPpoJobsOnALearnerWithCuda) {
   JobManagerOptions options = Options();
   options.cuda_available = [] { return true; };  // a learner with a CUDA LibTorch
   StartManager(options);
+  // Stream-x learns one transition at a time on the CPU: refused at submit.
   JobSpec spec = CartPoleJob("gpu", 100);
   spec.set_device("cuda");
   auto s = manager_->Submit(spec);
   EXPECT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(s.status().message()),
-              HasSubstr("device: cuda is not supported by algorithm 'stream_ac'"));
+              HasSubstr("device: cuda is not used by the stream-x algorithms"));
+  // PPO runs its MLP on the device: accepted. This test's learner only
+  // claims CUDA, so where LibTorch has none the job ends FAILED saying why
+  // (a learner with a GPU trains it).
+  JobSpec ppo = CartPoleJob("gpu_ppo", 2048);
+  ppo.set_algorithm("ppo");
+  ppo.clear_max_policy_lag();
+  ppo.set_device("cuda");
+  auto accepted = manager_->Submit(ppo);
+  ASSERT_TRUE(accepted.ok()) << accepted.status();
+  if (!BackendCudaAvailable()) {
+    ASSERT_TRUE(WaitFor([&] { return manager_->Get("gpu_ppo")->state() == JOB_FAILED; },
+                        absl::Seconds(30)));
+    EXPECT_THAT(manager_->Get("gpu_ppo")->message(), HasSubstr("cannot use CUDA"));
+  } else {
+    EXPECT_TRUE(manager_->Cancel("gpu_ppo").ok());
+  }
 }
 
 TEST_F(JobManagerTest, AJobThatKeepsKillingTheLearnerEndsFailedAndTheNextJobRuns) {

@@ -1,5 +1,6 @@
 #include "algorithms/ppo/ppo_learner.h"
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -176,6 +177,46 @@ TEST(PpoTrainerTest, CartPoleReturnsRiseWellAboveRandom) {
     last += result->episodes[i].episode_return / 10;
   }
   EXPECT_GT(last, 100) << "mean of the last 10 training returns";
+}
+
+// The learner's MLP on LibTorch (learner_backend "libtorch", device cpu: the
+// path a GPU takes with device cuda) learns as the dense one: the same
+// rollouts, two updates, the same parameters up to float rounding.
+TEST(PpoLearnerTest, LibTorchLearnerUpdatesAsTheDenseOne) {
+  PpoTrainOptions options;
+  options.steps = 2 * RolloutSize(options.config);
+  options.seed = 4;
+  std::vector<Rollout> rollouts;
+  options.before_update = [&](const Rollout& r, PpoLearner*) { rollouts.push_back(r); };
+  auto dense = RunPpoTraining(options);
+  ASSERT_TRUE(dense.ok()) << dense.status();
+  ASSERT_EQ(rollouts.size(), 2u);
+  // Parameters after the last update (the hook sees the learner before each).
+  const std::vector<float> want = dense->learner->model().GetParameters();
+
+  PpoConfig config = dense->learner->config();
+  config.learner_backend = "libtorch";
+  auto torch = PpoLearner::Create(dense->learner->model().problem(), config, options.seed);
+  ASSERT_TRUE(torch.ok()) << torch.status();
+  auto fresh_dense = PpoLearner::Create(dense->learner->model().problem(),
+                                        dense->learner->config(), options.seed);
+  ASSERT_TRUE(fresh_dense.ok()) << fresh_dense.status();
+  EXPECT_EQ((*torch)->model().GetParameters(), (*fresh_dense)->model().GetParameters())
+      << "the same initial parameters";
+  PpoUpdateInfo info, dense_info;
+  for (const Rollout& r : rollouts) {
+    ASSERT_TRUE((*torch)->Update(r, &info).ok());
+    ASSERT_TRUE((*fresh_dense)->Update(r, &dense_info).ok());
+    EXPECT_NEAR(info.policy_loss, dense_info.policy_loss, 1e-4);
+    EXPECT_NEAR(info.value_loss, dense_info.value_loss, 1e-3 * (1 + std::abs(dense_info.value_loss)));
+  }
+  // The replay reproduces the training run itself.
+  EXPECT_EQ((*fresh_dense)->model().GetParameters(), want);
+  const std::vector<float> got = (*torch)->model().GetParameters();
+  ASSERT_EQ(got.size(), want.size());
+  double max_diff = 0;
+  for (size_t i = 0; i < got.size(); ++i) max_diff = std::max(max_diff, double{std::abs(got[i] - want[i])});
+  EXPECT_LT(max_diff, 1e-5) << "largest parameter difference after two updates";
 }
 
 }  // namespace
