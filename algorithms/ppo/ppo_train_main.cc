@@ -16,6 +16,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "algorithms/ppo/ppo_trainer.h"
+#include "models/backends.h"
 #include "envs/registry.h"
 #include "core/process_setup.h"
 
@@ -50,6 +51,7 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "PPO in one process.\n  ppo_train --env=CartPole-v1 --steps=500000 --seed=1");
   absl::ParseCommandLine(argc, argv);
+  rlx::SetBackendThreads(1);  // LibTorch's intra-op threads, as the learner process sets them
   using rlx::ppo::PpoConfig;
   rlx::ppo::PpoTrainOptions options;
   options.env_name = absl::GetFlag(FLAGS_env);
