@@ -10,7 +10,6 @@
 
 #include "absl/base/call_once.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 #include "core/status_macros.h"
 #include "models/cpu_mlp.h"
@@ -125,12 +124,9 @@ absl::StatusOr<std::unique_ptr<BatchFunction>> MakeTorchBatchMlp(const DenseMlpS
   const TorchModule& torch = Torch();
   if (torch.make == nullptr) return absl::FailedPreconditionError(torch.error);
   std::string error;
-  std::unique_ptr<BatchFunction> f(torch.make_batch_mlp(&spec, &device, &error));
-  if (f == nullptr) {
-    const bool unusable_device = absl::StrContains(error, "cannot use CUDA");
-    return unusable_device ? absl::FailedPreconditionError(error)
-                           : absl::InvalidArgumentError(error);
-  }
+  int code = static_cast<int>(absl::StatusCode::kInternal);
+  std::unique_ptr<BatchFunction> f(torch.make_batch_mlp(&spec, &device, &code, &error));
+  if (f == nullptr) return absl::Status(static_cast<absl::StatusCode>(code), error);
   return f;
 }
 

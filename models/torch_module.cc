@@ -27,9 +27,10 @@ __attribute__((visibility("default"))) bool rlx_torch_backend_cuda_available() {
 }
 
 __attribute__((visibility("default"))) rlx::BatchFunction* rlx_torch_backend_make_batch_mlp(
-    const rlx::DenseMlpSpec* spec, const std::string* device, std::string* error) {
+    const rlx::DenseMlpSpec* spec, const std::string* device, int* code, std::string* error) {
   absl::StatusOr<std::unique_ptr<rlx::BatchFunction>> f = rlx::CreateTorchBatchMlp(*spec, *device);
   if (!f.ok()) {
+    *code = static_cast<int>(f.status().code());
     *error = std::string(f.status().message());
     return nullptr;
   }

@@ -24,9 +24,9 @@ typedef rlx::Network* (*RlxTorchMake)(const rlx::NetworkSpec* spec, std::string*
 typedef void (*RlxTorchSetThreads)(int num_threads);
 typedef bool (*RlxTorchCudaAvailable)();
 // PPO's batched MLP on LibTorch on *device (models/torch_batch_mlp.h), or
-// nullptr with *error set.
+// nullptr with *code (an absl::StatusCode) and *error set.
 typedef rlx::BatchFunction* (*RlxTorchMakeBatchMlp)(const rlx::DenseMlpSpec* spec,
-                                                     const std::string* device,
+                                                     const std::string* device, int* code,
                                                      std::string* error);
 }
 
