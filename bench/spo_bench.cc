@@ -63,6 +63,8 @@ ABSL_FLAG(double, spo_gae_lambda, -1,
 ABSL_FLAG(int, spo_normalize_advantages, -1,
           "episodic: SPO's per-minibatch advantage normalisation (-1: PPO's default; 0: off, so "
           "equal win rates give zero advantages instead of normalised noise; 1: on).");
+ABSL_FLAG(double, time_feature_scale, 1.0,
+          "episodic: the time feature -0.5 + t / time_limit times this (every learner).");
 ABSL_FLAG(bool, trace, false, "Print the distribution every 1/8 of training.");
 
 namespace rlx::spo {
@@ -189,6 +191,7 @@ int Episodic() {
         options.steps = absl::GetFlag(FLAGS_steps);
         options.seed = seed;
         options.final_greedy_episodes = absl::GetFlag(FLAGS_greedy_episodes);
+        options.time_feature_scale = absl::GetFlag(FLAGS_time_feature_scale);
         if (source == RewardSource::kSpo) {
           options.ppo.gamma = absl::GetFlag(FLAGS_spo_gamma);
           if (absl::GetFlag(FLAGS_spo_gae_lambda) >= 0) {

@@ -176,7 +176,10 @@ absl::StatusOr<PreferenceTrainResult> RunPreferenceTraining(const PreferenceTrai
   // The model's input: the env's observation (and the time feature).
   auto input = [&](const std::vector<float>& raw, int elapsed, float* out) {
     std::copy(raw.begin(), raw.end(), out);
-    if (time_feature) out[env_dim] = static_cast<float>(-0.5 + double(elapsed) / problem.time_limit);
+    if (time_feature) {
+      out[env_dim] = static_cast<float>(options.time_feature_scale *
+                                        (-0.5 + double(elapsed) / problem.time_limit));
+    }
   };
   std::vector<float> current(n * dim);
   for (int64_t e = 0; e < n; ++e) input(venv.observation(static_cast<int>(e)), 0, &current[e * dim]);

@@ -66,6 +66,11 @@ struct PreferenceTrainOptions {
   // Appends -0.5 + t / time_limit (t = steps taken in the episode) to the
   // model's input when the env has a time limit.
   bool time_feature = true;
+  // The time feature times this: its change per step is scale / time_limit
+  // (1 / 500 on CartPole at 1, which a small tanh network barely resolves
+  // to the few steps a time-dependent preference needs; docs/benchmarks.md,
+  // "SPO", "Time resolution").
+  double time_feature_scale = 1.0;
 };
 
 struct PreferenceTrainResult {

@@ -231,6 +231,36 @@ TEST(PreferenceTrainerTest, TrueRewardIsPpoTrain) {
   EXPECT_EQ(r->queries, 0);
 }
 
+// The last quarter is the steps from ceil(3n / 4) on, as the non-markovian
+// function splits a trajectory; the trainer records it for every episode
+// (CartPole: 1 per step, so n - ceil(3n / 4)) and every greedy one.
+TEST(PreferenceTrainerTest, RecordsEachEpisodesLastQuarterReturn) {
+  EXPECT_EQ(LastQuarterReturn(std::vector<float>{}), 0.0);
+  EXPECT_EQ(LastQuarterReturn(std::vector<float>{1, 2, 3, 4}), 4.0);
+  EXPECT_EQ(LastQuarterReturn(std::vector<float>{1, 2, 3, 4, 5}), 5.0);  // ceil(15/4) = 4
+  EXPECT_EQ(LastQuarterReturn(std::vector<float>{1, 2, 3, 4, 5, 6, 7}), 7.0);  // ceil(21/4) = 6
+  EXPECT_EQ(LastQuarterReturn(std::vector<float>{1, 2, 3, 4, 5, 6, 7, 8}), 15.0);
+  PreferenceTrainOptions options;
+  options.env_name = "CartPole-v1";
+  options.preference.set_name("non_markovian");
+  options.preference.set_threshold(25);
+  options.steps = 4096;
+  options.final_greedy_episodes = 2;
+  auto r = RunPreferenceTraining(options);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->tail_returns.size(), r->episodes.size());
+  ASSERT_GT(r->episodes.size(), 10u);
+  for (size_t i = 0; i < r->episodes.size(); ++i) {
+    const int n = r->episodes[i].length;
+    EXPECT_EQ(r->tail_returns[i], n - (3 * n + 3) / 4) << "episode " << i;
+  }
+  ASSERT_EQ(r->greedy_tail_returns.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    const int n = r->greedy_episodes[i].length;
+    EXPECT_EQ(r->greedy_tail_returns[i], n - (3 * n + 3) / 4) << "greedy episode " << i;
+  }
+}
+
 // SPO asks `opponents` comparisons for every episode that ends (once: its
 // reward), and the reward-model baseline asks the same number.
 TEST(PreferenceTrainerTest, EveryEndedEpisodeIsComparedOnceWithTheSameBudgetForBoth) {
