@@ -23,6 +23,7 @@
 
 ABSL_FLAG(std::string, experiment, "intransitive", "intransitive | episodic");
 ABSL_FLAG(int, seeds, 3, "Seeds per cell.");
+ABSL_FLAG(int, first_seed, 1, "episodic: the first seed (seeds first_seed .. first_seed + seeds - 1).");
 ABSL_FLAG(int64_t, steps, 60000, "Env steps per run.");
 ABSL_FLAG(double, ent_coef, 0.02, "PPO entropy coefficient.");
 ABSL_FLAG(double, lr, 5e-4, "PPO learning rate (annealed).");
@@ -171,7 +172,8 @@ int Episodic() {
   for (const std::string& function : functions) {
     for (const auto& [source_name, source] : sources) {
       if (std::find(learners.begin(), learners.end(), source_name) == learners.end()) continue;
-      for (int seed = 1; seed <= absl::GetFlag(FLAGS_seeds); ++seed) {
+      const int first = absl::GetFlag(FLAGS_first_seed);
+      for (int seed = first; seed < first + absl::GetFlag(FLAGS_seeds); ++seed) {
         PreferenceTrainOptions options;
         options.env_name = absl::GetFlag(FLAGS_env);
         options.source = source;
