@@ -280,7 +280,9 @@ class Worker : public ActorWorker {
     } else {
       std::copy(raw.begin(), raw.end(), out);
     }
-    if (flavor_.time_feature) out[env_dim_] = TimeFeature(elapsed, time_limit_);
+    if (flavor_.time_feature > 0) {
+      out[env_dim_] = TimeFeature(elapsed, time_limit_, flavor_.time_feature);
+    }
   }
   void StartTrajectory(int64_t e) {
     Trajectory& t = running_[e];
@@ -391,7 +393,7 @@ class Worker : public ActorWorker {
 class Greedy : public GreedyPolicy {
  public:
   Greedy(const ProblemSpec& problem, const PpoConfig& config, uint64_t seed, int env_dim,
-         int time_limit, bool time_feature)
+         int time_limit, double time_feature)
       : config_(config),
         model_(problem, config, seed),
         rng_(seed),
@@ -423,7 +425,7 @@ class Greedy : public GreedyPolicy {
     } else {
       std::copy(observation.begin(), observation.end(), input_.begin());
     }
-    if (time_feature_) input_[env_dim_] = TimeFeature(elapsed_++, time_limit_);
+    if (time_feature_ > 0) input_[env_dim_] = TimeFeature(elapsed_++, time_limit_, time_feature_);
     model_.Act(input_.data(), 1, /*greedy=*/true, &rng_, &scratch_, &act_);
     *env_action = act_.env_actions;
     return absl::OkStatus();
@@ -433,7 +435,7 @@ class Greedy : public GreedyPolicy {
   // are (multi-agent envs: no normalisation, no time feature).
   absl::Status ActBatch(absl::Span<const float> observations, int64_t count, bool episode_start,
                         std::vector<float>* env_actions) override {
-    if (config_.normalize_observations || time_feature_) {
+    if (config_.normalize_observations || time_feature_ > 0) {
       return GreedyPolicy::ActBatch(observations, count, episode_start, env_actions);
     }
     if (count < 1 || static_cast<int64_t>(observations.size()) != count * model_.obs_dim()) {
@@ -451,7 +453,7 @@ class Greedy : public GreedyPolicy {
   PpoModel model_;
   std::mt19937_64 rng_;
   const int env_dim_, time_limit_;
-  const bool time_feature_;
+  const double time_feature_;  // > 0: the time feature's scale
   int elapsed_ = 0;
   ObservationNormalizer norm_;
   bool frozen_ = false;  // statistics from the learner (else they follow the episodes)
@@ -481,9 +483,10 @@ absl::StatusOr<std::unique_ptr<JobLearner>> MakeLearner(const JobSpec& spec,
   return MakeUnrollLearner(spec, problem, JobPpoConfig(spec), UnrollLearnerHooks());
 }
 
-float TimeFeature(int elapsed, int time_limit) {
-  return time_limit > 0 ? static_cast<float>(-0.5 + static_cast<double>(elapsed) / time_limit)
-                        : 0.0f;
+float TimeFeature(int elapsed, int time_limit, double scale) {
+  return time_limit > 0
+             ? static_cast<float>(scale * (-0.5 + static_cast<double>(elapsed) / time_limit))
+             : 0.0f;
 }
 
 absl::StatusOr<std::unique_ptr<ActorWorker>> MakeUnrollWorker(const JobSpec& spec,
@@ -500,7 +503,7 @@ absl::StatusOr<std::unique_ptr<ActorWorker>> MakeUnrollWorker(const JobSpec& spe
 
 absl::StatusOr<std::unique_ptr<GreedyPolicy>> MakeUnrollGreedyPolicy(
     const JobSpec& spec, const ProblemSpec& model_problem, const PpoConfig& config,
-    bool time_feature) {
+    double time_feature) {
   ASSIGN_OR_RETURN(ProblemSpec env_problem, JobProblem(spec));
   return std::unique_ptr<GreedyPolicy>(
       new Greedy(model_problem, config, DeriveSeed(EvalSeedBase(spec), kEvalSeedTag),
@@ -516,7 +519,7 @@ absl::StatusOr<std::unique_ptr<ActorWorker>> MakeWorker(const JobSpec& spec,
 
 absl::StatusOr<std::unique_ptr<GreedyPolicy>> MakeGreedyPolicy(const JobSpec& spec) {
   ASSIGN_OR_RETURN(ProblemSpec problem, JobProblem(spec));
-  return MakeUnrollGreedyPolicy(spec, problem, JobPpoConfig(spec), /*time_feature=*/false);
+  return MakeUnrollGreedyPolicy(spec, problem, JobPpoConfig(spec), /*time_feature=*/0.0);
 }
 
 }  // namespace rlx::ppo

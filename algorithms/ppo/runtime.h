@@ -55,7 +55,8 @@ uint64_t WorkerSeed(uint64_t job_seed, int64_t first_stream);
 
 // Variations of the unroll worker for algorithms built on PPO (SPO):
 struct UnrollFlavor {
-  bool time_feature = false;  // append -0.5 + t / time_limit to the model's input
+  // > 0: append time_feature * (-0.5 + t / time_limit) to the model's input.
+  double time_feature = 0.0;
   bool zero_rewards = false;  // rewards come from elsewhere (the learner sets them)
   bool trajectories = false;  // episodes that ended ride on their unroll (trajectory_codec.h)
   // > 0: one item per episode instead of per T steps (an unroll of the
@@ -70,7 +71,8 @@ struct UnrollFlavor {
 };
 // The seed env `stream` resets with for its context number `context`.
 uint64_t ContextSeed(uint64_t job_seed, int64_t stream, int64_t context);
-float TimeFeature(int elapsed, int time_limit);
+// scale * (-0.5 + elapsed / time_limit); 0 without a time limit.
+float TimeFeature(int elapsed, int time_limit, double scale = 1.0);
 // Where an algorithm built on PPO's learner steps in (each may be empty):
 // on_unroll sees each new unroll item and its slot in the rollout (before
 // it is copied there); before_update may rewrite the full rollout (e.g. its
@@ -92,7 +94,7 @@ absl::StatusOr<std::unique_ptr<ActorWorker>> MakeUnrollWorker(const JobSpec& spe
                                                               const UnrollFlavor& flavor);
 absl::StatusOr<std::unique_ptr<GreedyPolicy>> MakeUnrollGreedyPolicy(
     const JobSpec& spec, const ProblemSpec& model_problem, const PpoConfig& config,
-    bool time_feature);
+    double time_feature);  // as UnrollFlavor::time_feature
 
 }  // namespace rlx::ppo
 

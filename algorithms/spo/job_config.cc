@@ -1,6 +1,7 @@
 #include "algorithms/spo/job_config.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "absl/strings/str_cat.h"
 #include "algorithms/job_spec.h"
@@ -21,6 +22,7 @@ void CompleteJob(JobSpec* spec) {
   if (!s->has_opponents()) s->set_opponents(8);
   if (!s->has_queue_size()) s->set_queue_size(256);
   if (!s->has_time_feature()) s->set_time_feature(true);
+  if (!s->has_time_feature_scale()) s->set_time_feature_scale(1.0);
   if (s->reward().empty()) s->set_reward("win_rate");
   if (s->reward() == "reward_model") {
     if (s->reward_model_hidden().empty()) {
@@ -49,6 +51,11 @@ ppo::PpoConfig JobSpoPpoConfig(const JobSpec& spec) {
   return ppo::PpoConfigFrom(spec.spo().ppo(), spec);
 }
 
+double SpoTimeFeature(const JobSpec& spec, const ProblemSpec& env_problem) {
+  return spec.spo().time_feature() && env_problem.time_limit > 0 ? spec.spo().time_feature_scale()
+                                                                 : 0.0;
+}
+
 ProblemSpec SpoModelProblem(const JobSpec& spec, const ProblemSpec& env_problem) {
   ProblemSpec p = env_problem;
   if (spec.spo().time_feature() && p.time_limit > 0) p.observation_dim += 1;
@@ -65,6 +72,11 @@ void CheckJob(const JobSpec& spec, const ProblemSpec& problem, std::vector<std::
   }
   absl::StatusOr<std::unique_ptr<PreferenceFunction>> f = MakePreferenceFunction(s.preference());
   if (!f.ok()) errors->push_back(absl::StrCat("spo.preference.", f.status().message()));
+  if (!(std::isfinite(s.time_feature_scale()) && s.time_feature_scale() > 0 &&
+        s.time_feature_scale() <= 1000)) {
+    errors->push_back(absl::StrCat("spo.time_feature_scale: must be in (0, 1000], got ",
+                                   s.time_feature_scale()));
+  }
   if (s.opponents() < 1 || s.opponents() > 4096) {
     errors->push_back(absl::StrCat("spo.opponents: must be in [1, 4096], got ", s.opponents()));
   }

@@ -25,6 +25,9 @@ ppo::PpoConfig JobSpoPpoConfig(const JobSpec& spec);
 // What the networks see: the env's problem, one input wider with the time
 // feature (when the env has a time limit).
 ProblemSpec SpoModelProblem(const JobSpec& spec, const ProblemSpec& env_problem);
+// The time feature's scale for actors and the evaluator (UnrollFlavor::
+// time_feature): spo.time_feature_scale, or 0 without it or a time limit.
+double SpoTimeFeature(const JobSpec& spec, const ProblemSpec& env_problem);
 
 }  // namespace rlx::spo
 

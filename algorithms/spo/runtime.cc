@@ -333,7 +333,7 @@ absl::StatusOr<std::unique_ptr<ActorWorker>> MakeWorker(const JobSpec& spec,
                                                         const WorkerOptions& options) {
   ASSIGN_OR_RETURN(ProblemSpec env_problem, JobProblem(spec));
   ppo::UnrollFlavor flavor;
-  flavor.time_feature = spec.spo().time_feature() && env_problem.time_limit > 0;
+  flavor.time_feature = SpoTimeFeature(spec, env_problem);
   flavor.zero_rewards = true;
   flavor.trajectories = true;
   flavor.group_size = spec.spo().group_size();
@@ -344,8 +344,7 @@ absl::StatusOr<std::unique_ptr<ActorWorker>> MakeWorker(const JobSpec& spec,
 absl::StatusOr<std::unique_ptr<GreedyPolicy>> MakeGreedyPolicy(const JobSpec& spec) {
   ASSIGN_OR_RETURN(ProblemSpec env_problem, JobProblem(spec));
   return ppo::MakeUnrollGreedyPolicy(spec, SpoModelProblem(spec, env_problem),
-                                     JobSpoPpoConfig(spec),
-                                     spec.spo().time_feature() && env_problem.time_limit > 0);
+                                     JobSpoPpoConfig(spec), SpoTimeFeature(spec, env_problem));
 }
 
 }  // namespace rlx::spo

@@ -24,6 +24,7 @@
 #include "algorithms/job_spec.h"
 #include "algorithms/ppo/job_config.h"
 #include "algorithms/ppo/ppo_trainer.h"
+#include "algorithms/ppo/unroll_codec.h"
 #include "core/file_util.h"
 #include "core/server.h"
 #include "core/state_dict.h"
@@ -262,6 +263,44 @@ TEST_F(PpoJobTest, RewardModelBaselineLearnsCartPoleFromTheSameQueries) {
 // env playing group_size episodes from one start state before the next
 // context; the items name their context and its size; the learner learns
 // only from complete groups, a rollout at a time.
+// spo.time_feature_scale reaches what the actors act on and send: the
+// model's last input column is scale * (-0.5 + t / 500), t the step within
+// the episode (restarting at each episode's first step).
+TEST_F(PpoJobTest, SpoActorsSendTheScaledTimeFeature) {
+  JobSpec spec = SpoJob("clock", 1, 100000);
+  spec.mutable_spo()->set_time_feature_scale(20);
+  ASSERT_TRUE(ValidateJobSpec(&spec).ok());
+  auto algorithm = FindAlgorithm("spo");
+  ASSERT_TRUE(algorithm.ok());
+  WorkerOptions options;
+  options.job_name = "clock";
+  options.stream_ids = {0, 1, 2, 3};
+  auto worker = (*algorithm)->make_worker(spec, options);
+  ASSERT_TRUE(worker.ok()) << worker.status();
+  LearnerContext context;
+  auto learner = (*algorithm)->make_learner(spec, context);
+  ASSERT_TRUE(learner.ok()) << learner.status();
+  StateDict parameters;
+  (*learner)->Parameters(&parameters);
+  ASSERT_TRUE((*worker)->SetParameters(parameters, 0).ok());
+  std::vector<Item> items;
+  WorkerStep step;
+  while (items.empty()) ASSERT_TRUE((*worker)->Step(0, &items, &step).ok());
+  const int64_t t_len = items[0].metadata().num_steps();
+  auto unroll = ppo::DecodeUnroll(items[0], t_len, 5, 1);
+  ASSERT_TRUE(unroll.ok()) << unroll.status();
+  int t = 0, episodes = 0;
+  for (int64_t k = 0; k < t_len; ++k) {
+    EXPECT_FLOAT_EQ(unroll->observations[k * 5 + 4], 20.0f * (-0.5f + t / 500.0f)) << "step " << k;
+    ++t;
+    if (unroll->terminated[k] || unroll->truncated[k]) {
+      t = 0;
+      ++episodes;
+    }
+  }
+  EXPECT_GE(episodes, 1);  // one restart of the clock at least (CartPole's first episodes are short)
+}
+
 TEST_F(PpoJobTest, SpoGroupEpisodesShareTheirStartStateAndAreLearnedWhole) {
   PreferenceServer preferences;
   preferences.Start(0);
