@@ -263,6 +263,29 @@ TEST_F(PpoJobTest, RewardModelBaselineLearnsCartPoleFromTheSameQueries) {
 // env playing group_size episodes from one start state before the next
 // context; the items name their context and its size; the learner learns
 // only from complete groups, a rollout at a time.
+// A fresh learner of `spec` and a worker for `options` holding its
+// parameters (also kept here); null members after a failed expectation.
+struct FreshWorker {
+  std::unique_ptr<JobLearner> learner;
+  std::unique_ptr<ActorWorker> worker;
+  StateDict parameters;
+};
+FreshWorker MakeFreshWorker(const AlgorithmRuntime& algorithm, const JobSpec& spec,
+                            const WorkerOptions& options) {
+  FreshWorker fresh;
+  auto worker = algorithm.make_worker(spec, options);
+  EXPECT_TRUE(worker.ok()) << worker.status();
+  LearnerContext context;
+  auto learner = algorithm.make_learner(spec, context);
+  EXPECT_TRUE(learner.ok()) << learner.status();
+  if (!worker.ok() || !learner.ok()) return fresh;
+  (*learner)->Parameters(&fresh.parameters);
+  EXPECT_TRUE((*worker)->SetParameters(fresh.parameters, 0).ok());
+  fresh.learner = std::move(*learner);
+  fresh.worker = std::move(*worker);
+  return fresh;
+}
+
 // spo.time_feature_scale reaches what the actors act on and send: the
 // model's last input column is scale * (-0.5 + t / 500), t the step within
 // the episode (restarting at each episode's first step).
@@ -275,17 +298,11 @@ TEST_F(PpoJobTest, SpoActorsSendTheScaledTimeFeature) {
   WorkerOptions options;
   options.job_name = "clock";
   options.stream_ids = {0, 1, 2, 3};
-  auto worker = (*algorithm)->make_worker(spec, options);
-  ASSERT_TRUE(worker.ok()) << worker.status();
-  LearnerContext context;
-  auto learner = (*algorithm)->make_learner(spec, context);
-  ASSERT_TRUE(learner.ok()) << learner.status();
-  StateDict parameters;
-  (*learner)->Parameters(&parameters);
-  ASSERT_TRUE((*worker)->SetParameters(parameters, 0).ok());
+  FreshWorker fresh = MakeFreshWorker(**algorithm, spec, options);
+  ASSERT_NE(fresh.worker, nullptr);
   std::vector<Item> items;
   WorkerStep step;
-  while (items.empty()) ASSERT_TRUE((*worker)->Step(0, &items, &step).ok());
+  while (items.empty()) ASSERT_TRUE(fresh.worker->Step(0, &items, &step).ok());
   const int64_t t_len = items[0].metadata().num_steps();
   auto unroll = ppo::DecodeUnroll(items[0], t_len, 5, 1);
   ASSERT_TRUE(unroll.ok()) << unroll.status();
@@ -318,18 +335,13 @@ TEST_F(PpoJobTest, SpoGroupEpisodesShareTheirStartStateAndAreLearnedWhole) {
   WorkerOptions options;
   options.job_name = "groups";
   options.stream_ids = {7, 8};
-  auto worker = (*algorithm)->make_worker(spec, options);
-  ASSERT_TRUE(worker.ok()) << worker.status();
-  LearnerContext context;
-  auto learner = (*algorithm)->make_learner(spec, context);
-  ASSERT_TRUE(learner.ok()) << learner.status();
-  StateDict parameters;
-  (*learner)->Parameters(&parameters);
-  ASSERT_TRUE((*worker)->SetParameters(parameters, 0).ok());
+  FreshWorker fresh = MakeFreshWorker(**algorithm, spec, options);
+  ASSERT_NE(fresh.worker, nullptr);
+  const StateDict& parameters = fresh.parameters;
 
   std::vector<Item> items;
   WorkerStep step;
-  while (items.size() < 60) ASSERT_TRUE((*worker)->Step(0, &items, &step).ok());
+  while (items.size() < 60) ASSERT_TRUE(fresh.worker->Step(0, &items, &step).ok());
   std::map<std::string, std::vector<const Item*>> contexts;
   for (const Item& item : items) {
     EXPECT_EQ(item.metadata().group_size(), 3);
@@ -379,27 +391,27 @@ TEST_F(PpoJobTest, SpoGroupEpisodesShareTheirStartStateAndAreLearnedWhole) {
   // contexts one after the other), teach once a rollout's worth of steps is
   // in; the members of unfinished groups (held by the gate in the real
   // table) teach nothing.
-  const int64_t rollout = (*learner)->steps_per_update();
+  const int64_t rollout = fresh.learner->steps_per_update();
   int64_t fed_steps = 0;
   ItemOutcome outcome;
   for (const Item& item : items) {
     if (contexts[item.metadata().context_id()].size() < 3) continue;
-    ASSERT_TRUE((*learner)->Consume(item, &outcome).ok());
+    ASSERT_TRUE(fresh.learner->Consume(item, &outcome).ok());
     EXPECT_TRUE(outcome.used);
     fed_steps += item.metadata().num_steps();
   }
-  EXPECT_EQ((*learner)->steps(), (fed_steps / rollout) * rollout);
-  EXPECT_GT((*learner)->steps(), 0);
-  const int64_t learned = (*learner)->steps();
+  EXPECT_EQ(fresh.learner->steps(), (fed_steps / rollout) * rollout);
+  EXPECT_GT(fresh.learner->steps(), 0);
+  const int64_t learned = fresh.learner->steps();
   for (const Item& item : items) {
     if (contexts[item.metadata().context_id()].size() == 3) continue;
-    ASSERT_TRUE((*learner)->Consume(item, &outcome).ok());
+    ASSERT_TRUE(fresh.learner->Consume(item, &outcome).ok());
     EXPECT_TRUE(outcome.used);
     EXPECT_FALSE(outcome.learned);
   }
-  EXPECT_EQ((*learner)->steps(), learned);
+  EXPECT_EQ(fresh.learner->steps(), learned);
   // A resent item (same stream, older sequence) is skipped.
-  ASSERT_TRUE((*learner)->Consume(items.front(), &outcome).ok());
+  ASSERT_TRUE(fresh.learner->Consume(items.front(), &outcome).ok());
   EXPECT_FALSE(outcome.used);
 }
 
