@@ -229,10 +229,9 @@ int Episodic() {
         for (size_t j = r->episodes.size() - k; j < r->episodes.size(); ++j) {
           last += r->episodes[j].episode_return / k;
         }
-        // Non-markovian constraint on the final episodes: the return of an
-        // episode's last quarter at most the threshold (CartPole: 1 per step).
-        // The same over the last 100 episodes: a steadier reading of the
-        // final policy (lr is annealed to 0, so they come from nearly one policy).
+        // The constraint over the last 10 episodes, and over the last 100: a
+        // steadier reading of the final policy (lr is annealed to 0, so they
+        // come from nearly one policy).
         std::string constraint = "-";
         std::string constraint100 = "-";
         if (function == "non_markovian") {

@@ -72,4 +72,10 @@ float RewardScaler::Scale(double reward, bool episode_ended) {
   return static_cast<float>(std::clamp(scaled, -clip_, clip_));
 }
 
+float TimeFeature(int elapsed, int time_limit, double scale) {
+  return time_limit > 0
+             ? static_cast<float>(scale * (-0.5 + static_cast<double>(elapsed) / time_limit))
+             : 0.0f;
+}
+
 }  // namespace rlx::ppo

@@ -61,6 +61,11 @@ class RewardScaler {
   double discounted_return_ = 0;
 };
 
+// The time feature appended to a model's input (SPO's actors, evaluator
+// and in-process trainer): scale * (-0.5 + elapsed / time_limit), t the
+// steps taken in the episode; 0 without a time limit.
+float TimeFeature(int elapsed, int time_limit, double scale = 1.0);
+
 }  // namespace rlx::ppo
 
 #endif  // RLX_ALGORITHMS_PPO_NORMALIZATION_H_

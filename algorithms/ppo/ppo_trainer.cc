@@ -46,12 +46,13 @@ absl::StatusOr<PpoTrainResult> RunPpoTraining(const PpoTrainOptions& options) {
   // host copy on the dense MLP (the same layout), refreshed after every
   // update, instead of a device round trip per env step.
   std::unique_ptr<PpoModel> host_model;
+  auto refresh_host_model = [&] {
+    return host_model == nullptr ? absl::OkStatus()
+                                 : host_model->SetParameters(result.learner->model().GetParameters());
+  };
   if (config.learner_on_libtorch()) {
     host_model = std::make_unique<PpoModel>(*problem, config, options.seed);
-    if (absl::Status s = host_model->SetParameters(result.learner->model().GetParameters());
-        !s.ok()) {
-      return s;
-    }
+    if (absl::Status s = refresh_host_model(); !s.ok()) return s;
   }
   const PpoModel& model = host_model != nullptr ? *host_model : result.learner->model();
   const int64_t n = config.num_envs, t_len = config.num_steps;
@@ -109,12 +110,7 @@ absl::StatusOr<PpoTrainResult> RunPpoTraining(const PpoTrainOptions& options) {
     if (options.before_update) options.before_update(rollout, result.learner.get());
     const absl::Time update_start = absl::Now();
     if (absl::Status s = result.learner->Update(rollout, &info); !s.ok()) return s;
-    if (host_model != nullptr) {
-      if (absl::Status s = host_model->SetParameters(result.learner->model().GetParameters());
-          !s.ok()) {
-        return s;
-      }
-    }
+    if (absl::Status s = refresh_host_model(); !s.ok()) return s;
     result.update_seconds += absl::ToDoubleSeconds(absl::Now() - update_start);
     if (options.on_update) options.on_update(result.env_steps, info);
   }

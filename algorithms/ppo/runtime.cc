@@ -483,12 +483,6 @@ absl::StatusOr<std::unique_ptr<JobLearner>> MakeLearner(const JobSpec& spec,
   return MakeUnrollLearner(spec, problem, JobPpoConfig(spec), UnrollLearnerHooks());
 }
 
-float TimeFeature(int elapsed, int time_limit, double scale) {
-  return time_limit > 0
-             ? static_cast<float>(scale * (-0.5 + static_cast<double>(elapsed) / time_limit))
-             : 0.0f;
-}
-
 absl::StatusOr<std::unique_ptr<ActorWorker>> MakeUnrollWorker(const JobSpec& spec,
                                                               const WorkerOptions& options,
                                                               const ProblemSpec& model_problem,

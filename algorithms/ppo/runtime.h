@@ -71,8 +71,6 @@ struct UnrollFlavor {
 };
 // The seed env `stream` resets with for its context number `context`.
 uint64_t ContextSeed(uint64_t job_seed, int64_t stream, int64_t context);
-// scale * (-0.5 + elapsed / time_limit); 0 without a time limit.
-float TimeFeature(int elapsed, int time_limit, double scale = 1.0);
 // Where an algorithm built on PPO's learner steps in (each may be empty):
 // on_unroll sees each new unroll item and its slot in the rollout (before
 // it is copied there); before_update may rewrite the full rollout (e.g. its

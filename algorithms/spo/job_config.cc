@@ -58,7 +58,7 @@ double SpoTimeFeature(const JobSpec& spec, const ProblemSpec& env_problem) {
 
 ProblemSpec SpoModelProblem(const JobSpec& spec, const ProblemSpec& env_problem) {
   ProblemSpec p = env_problem;
-  if (spec.spo().time_feature() && p.time_limit > 0) p.observation_dim += 1;
+  if (SpoTimeFeature(spec, env_problem) > 0) p.observation_dim += 1;
   return p;
 }
 

@@ -177,8 +177,7 @@ absl::StatusOr<PreferenceTrainResult> RunPreferenceTraining(const PreferenceTrai
   auto input = [&](const std::vector<float>& raw, int elapsed, float* out) {
     std::copy(raw.begin(), raw.end(), out);
     if (time_feature) {
-      out[env_dim] = static_cast<float>(options.time_feature_scale *
-                                        (-0.5 + double(elapsed) / problem.time_limit));
+      out[env_dim] = ppo::TimeFeature(elapsed, problem.time_limit, options.time_feature_scale);
     }
   };
   std::vector<float> current(n * dim);
