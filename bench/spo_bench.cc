@@ -8,7 +8,9 @@
 // last), and reward-model RLHF's, with their total variation from the
 // Minimax Winner, on the same preference-query budget.
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -67,6 +69,11 @@ ABSL_FLAG(int, spo_normalize_advantages, -1,
 ABSL_FLAG(double, time_feature_scale, 1.0,
           "episodic: the time feature -0.5 + t / time_limit times this (every learner).");
 ABSL_FLAG(bool, trace, false, "Print the distribution every 1/8 of training.");
+ABSL_FLAG(bool, print_lengths, false,
+          "episodic: after each run, the lengths of the last 100 training episodes "
+          "(mean, standard deviation, a histogram in 10-step bins) and, for the "
+          "non-markovian preference on CartPole, where SPO's self-play would settle "
+          "that shape (SelfPlayShiftFixedPoint).");
 
 namespace rlx::spo {
 namespace {
@@ -253,6 +260,41 @@ int Episodic() {
                     static_cast<long long>(ppo::SolvedAt(r->episodes, absl::GetFlag(FLAGS_threshold_return))),
                     static_cast<long long>(r->queries), 100 * r->against_true_order,
                     constraint.c_str(), greedy, greedy_constraint.c_str(), constraint100.c_str());
+        if (absl::GetFlag(FLAGS_print_lengths)) {
+          const size_t k100 = std::min<size_t>(100, r->episodes.size());
+          std::vector<int> lengths;
+          double sum = 0, sq = 0;
+          std::map<int, int> bins;
+          for (size_t j = r->episodes.size() - k100; j < r->episodes.size(); ++j) {
+            const int l = r->episodes[j].length;
+            lengths.push_back(l);
+            sum += l;
+            sq += static_cast<double>(l) * l;
+            ++bins[l / 10 * 10];
+          }
+          const double mean = sum / k100;
+          std::printf("  lengths of the last %zu: mean %.1f, sd %.1f;", k100, mean,
+                      std::sqrt(std::max(0.0, sq / k100 - mean * mean)));
+          for (const auto& [bin, count] : bins) std::printf(" %d:%d", bin, count);
+          if (function == "non_markovian" && absl::GetFlag(FLAGS_env) == "CartPole-v1") {
+            // Where SPO's self-play would put this shape (CartPole: 1 per step).
+            static const std::vector<std::vector<double>> matrix = [&] {
+              auto f = MakePreferenceFunction(options.preference);
+              return ConstantRewardLengthMatrix(**f, 500);
+            }();
+            const ShiftFixedPoint fp = SelfPlayShiftFixedPoint(matrix, lengths);
+            double fp_mean = 0;
+            int fp_within = 0;
+            for (int l : fp.outcomes) {
+              fp_mean += static_cast<double>(l) / fp.outcomes.size();
+              fp_within += LastQuarterReturn(std::vector<float>(l, 1.0f)) <=
+                           absl::GetFlag(FLAGS_threshold);
+            }
+            std::printf("; self-play fixed point of this shape: mean %.1f, %d/%zu within", fp_mean,
+                        fp_within, fp.outcomes.size());
+          }
+          std::printf("\n");
+        }
         std::fflush(stdout);
       }
     }

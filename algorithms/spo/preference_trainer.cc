@@ -71,6 +71,65 @@ std::vector<std::vector<double>> PreferenceGameMatrix(const PreferenceFunction& 
   return m;
 }
 
+ShiftFixedPoint SelfPlayShiftFixedPoint(const std::vector<std::vector<double>>& m,
+                                        const std::vector<int>& sample, int h) {
+  const int n = static_cast<int>(m.size());
+  ShiftFixedPoint out;
+  if (n == 0 || sample.empty()) return out;
+  const auto lo = std::min_element(sample.begin(), sample.end());
+  auto shifted = [&](int s) {
+    std::vector<int> v(sample.size());
+    for (size_t i = 0; i < sample.size(); ++i) v[i] = std::clamp(sample[i] + s, 0, n - 1);
+    return v;
+  };
+  auto win_rate = [&](const std::vector<int>& a, const std::vector<int>& b) {
+    double w = 0;
+    for (int x : a) {
+      for (int y : b) w += m[x][y];
+    }
+    return w / (static_cast<double>(a.size()) * static_cast<double>(b.size()));
+  };
+  auto push = [&](int s) {
+    const std::vector<int> self = shifted(s);
+    return win_rate(shifted(s + h), self) - win_rate(shifted(s - h), self);
+  };
+  const int first = -*lo, last = n - 1 - *lo;
+  out.shift = last;
+  bool rising = false;
+  for (int s = first; s <= last; ++s) {
+    const double p = push(s);
+    if (p > 0) {
+      rising = true;
+    } else if (rising && p < 0) {
+      out.shift = s;
+      break;
+    }
+  }
+  out.outcomes = shifted(out.shift);
+  return out;
+}
+
+std::vector<std::vector<double>> ConstantRewardLengthMatrix(const PreferenceFunction& preference,
+                                                            int max_length) {
+  std::vector<Trajectory> episodes(max_length + 1);
+  for (int length = 0; length <= max_length; ++length) {
+    Trajectory& t = episodes[length];
+    t.set_length(length);
+    t.set_obs_dim(1);
+    t.set_action_dim(1);
+    for (int k = 0; k <= length; ++k) t.add_observations(0);
+    for (int k = 0; k < length; ++k) {
+      t.add_actions(0);
+      t.add_rewards(1);
+    }
+  }
+  std::vector<std::vector<double>> m(max_length + 1, std::vector<double>(max_length + 1));
+  for (int a = 0; a <= max_length; ++a) {
+    for (int b = 0; b <= max_length; ++b) m[a][b] = preference.Probability(episodes[a], episodes[b]);
+  }
+  return m;
+}
+
 double TotalVariation(const std::vector<double>& p, const std::vector<double>& q) {
   double d = 0;
   for (size_t i = 0; i < p.size() && i < q.size(); ++i) d += std::abs(p[i] - q[i]);

@@ -110,6 +110,30 @@ std::vector<double> MinimaxWinner(const std::vector<std::vector<double>>& m,
 Trajectory PreferenceGameTrajectory(int action);
 std::vector<std::vector<double>> PreferenceGameMatrix(const PreferenceFunction& preference);
 
+// SPO's fixed point for a policy that can only move its outcome
+// distribution, not reshape it (docs/benchmarks.md, "Where SPO settles").
+// Outcomes are integers 0 .. n - 1 (e.g. episode lengths) with
+// m[a][b] = P(a preferred to b); `sample` holds a policy's outcomes. The
+// sample shifted by s (outcomes clamped to [0, n - 1]) plays against
+// itself; SPO's push on s is the win rate of the sample shifted by s + h
+// minus that of s - h, both against the sample shifted by s. Returns the
+// first shift, from the one that puts the lowest outcome at 0, where the
+// push turns from positive to negative (zeros in between, from ties, do not
+// count), with the shifted outcomes there; the largest shift if it never
+// turns.
+struct ShiftFixedPoint {
+  int shift = 0;
+  std::vector<int> outcomes;
+};
+ShiftFixedPoint SelfPlayShiftFixedPoint(const std::vector<std::vector<double>>& m,
+                                        const std::vector<int>& sample, int h = 5);
+
+// The matrix M[a][b] = P(episode of length a preferred to one of length b)
+// for lengths 0 .. max_length of a reward of 1 per step (CartPole's), for
+// SelfPlayShiftFixedPoint over episode lengths.
+std::vector<std::vector<double>> ConstantRewardLengthMatrix(const PreferenceFunction& preference,
+                                                            int max_length);
+
 // Total variation distance between two distributions.
 double TotalVariation(const std::vector<double>& p, const std::vector<double>& q);
 

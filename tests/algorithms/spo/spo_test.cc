@@ -206,6 +206,61 @@ TEST(MinimaxWinnerTest, RockPaperScissorsAndAWeightedCycle) {
   EXPECT_NEAR(w[2], 0.2, 0.01);
 }
 
+// Normal quantiles: `count` lengths with mean `mean` and spread `sd`.
+std::vector<int> NormalLengths(double mean, double sd, int count) {
+  std::vector<int> v;
+  for (int i = 0; i < count; ++i) {
+    // Inverse normal CDF by bisection on erfc.
+    const double p = (i + 0.5) / count;
+    double lo = -8, hi = 8;
+    for (int k = 0; k < 60; ++k) {
+      const double mid = 0.5 * (lo + hi);
+      (0.5 * std::erfc(-mid / std::sqrt(2.0)) < p ? lo : hi) = mid;
+    }
+    v.push_back(static_cast<int>(std::lround(mean + sd * 0.5 * (lo + hi))));
+  }
+  return v;
+}
+
+// CartPole's non-markovian test as a game over episode lengths: a policy
+// that can only move its length distribution settles where SPO's push on
+// the mean vanishes. For a normal spread sd that is where the density at
+// the limit c equals the overlap integral of the distribution with itself,
+// phi(z) / sd = 1 / (2 sd sqrt(pi)), z = (c - mean) / sd = sqrt(ln 2) =
+// 0.833: about 80 % of episodes within the limit (Phi(0.833) = 0.797),
+// whatever the spread. When longer always wins, nothing stops the push.
+TEST(SelfPlayShiftFixedPointTest, NormalLengthsUnderTheNonMarkovianAndMarkovianPreferences) {
+  PreferenceFunctionSpec spec;
+  spec.set_name("non_markovian");
+  spec.set_threshold(25);
+  auto f = MakePreferenceFunction(spec);
+  ASSERT_TRUE(f.ok()) << f.status();
+  const std::vector<std::vector<double>> m = ConstantRewardLengthMatrix(**f, 500);
+  ASSERT_EQ(m.size(), 501u);
+  EXPECT_EQ(m[103][104], 1.0);  // 103 steps: last quarter 25, within; 104: 26
+  EXPECT_EQ(m[104][103], 0.0);
+  EXPECT_EQ(m[90][80], 1.0);
+  EXPECT_EQ(m[200][150], 1.0);  // both over: the longer head wins
+  EXPECT_EQ(m[60][60], 0.5);
+  for (double sd : {10.0, 20.0}) {
+    const ShiftFixedPoint fp = SelfPlayShiftFixedPoint(m, NormalLengths(60, sd, 400), /*h=*/1);
+    int within = 0;
+    double mean = 0;
+    for (int l : fp.outcomes) {
+      within += l <= 103;
+      mean += l / 400.0;
+    }
+    EXPECT_NEAR(within / 400.0, 0.797, 0.02) << sd;
+    EXPECT_NEAR(mean, 103.5 - 0.833 * sd, 1.5) << sd;
+  }
+  spec.set_name("markovian");
+  auto g = MakePreferenceFunction(spec);
+  ASSERT_TRUE(g.ok());
+  const ShiftFixedPoint top =
+      SelfPlayShiftFixedPoint(ConstantRewardLengthMatrix(**g, 500), NormalLengths(60, 10, 100));
+  for (int l : top.outcomes) EXPECT_GE(l, 470);  // pushed to the time limit
+}
+
 // With the true reward (and no time feature) the preference trainer is PPO:
 // the same episodes as ppo_train, bit for bit.
 TEST(PreferenceTrainerTest, TrueRewardIsPpoTrain) {
