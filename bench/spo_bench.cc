@@ -46,6 +46,9 @@ ABSL_FLAG(std::string, preference_address, "",
 ABSL_FLAG(bool, whole_episodes, false, "episodic: SPO learns from whole episodes only.");
 ABSL_FLAG(bool, spread, false, "episodic: SPO spreads the win rate over the steps (whole episodes).");
 ABSL_FLAG(std::string, learners, "spo,reward_model,ppo_true", "episodic: which learners to run.");
+ABSL_FLAG(std::string, hidden, "",
+          "episodic: the policy's and critic's hidden layers for every learner, e.g. 128,128 "
+          "(empty: PPO's 64,64).");
 ABSL_FLAG(std::string, rm_hidden, "", "Reward model hidden layers, e.g. 64,64 (empty: linear).");
 ABSL_FLAG(int, rm_epochs, 50, "Reward model Adam steps per update.");
 ABSL_FLAG(int, rm_minibatch, 32, "MLP reward model: answers per Adam step.");
@@ -214,6 +217,12 @@ int Episodic() {
           options.ppo.ent_coef = absl::GetFlag(FLAGS_episodic_ent_coef);
         }
         options.whole_episodes = absl::GetFlag(FLAGS_whole_episodes);
+        if (!absl::GetFlag(FLAGS_hidden).empty()) {
+          options.ppo.hidden.clear();
+          for (absl::string_view h : absl::StrSplit(absl::GetFlag(FLAGS_hidden), ',')) {
+            options.ppo.hidden.push_back(std::stoll(std::string(h)));
+          }
+        }
         SetRewardModelOptions(&options);
         options.spread = absl::GetFlag(FLAGS_spread);
         auto r = RunPreferenceTraining(options);
