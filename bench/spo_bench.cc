@@ -17,6 +17,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "algorithms/ppo/ppo_config.h"
@@ -46,6 +47,12 @@ ABSL_FLAG(std::string, preference_address, "",
 ABSL_FLAG(bool, whole_episodes, false, "episodic: SPO learns from whole episodes only.");
 ABSL_FLAG(bool, spread, false, "episodic: SPO spreads the win rate over the steps (whole episodes).");
 ABSL_FLAG(std::string, learners, "spo,reward_model,ppo_true", "episodic: which learners to run.");
+ABSL_FLAG(std::string, csv_prefix, "",
+          "episodic: write each run's episodes to <prefix><function>_<learner>_<seed>.csv "
+          "(env_step, queries, return, length, head, tail, within: the preference queries "
+          "asked when the episode ended, the return of its first three quarters and of its "
+          "last quarter, and whether that is within the non-markovian threshold); "
+          "bench/plot_curves.py plots them.");
 ABSL_FLAG(std::string, hidden, "",
           "episodic: the policy's and critic's hidden layers for every learner, e.g. 128,128 "
           "(empty: PPO's 64,64).");
@@ -269,6 +276,27 @@ int Episodic() {
                     static_cast<long long>(ppo::SolvedAt(r->episodes, absl::GetFlag(FLAGS_threshold_return))),
                     static_cast<long long>(r->queries), 100 * r->against_true_order,
                     constraint.c_str(), greedy, greedy_constraint.c_str(), constraint100.c_str());
+        if (const std::string prefix = absl::GetFlag(FLAGS_csv_prefix); !prefix.empty()) {
+          const std::string path = absl::StrCat(prefix, function, "_", source_name, "_", seed, ".csv");
+          std::FILE* f = std::fopen(path.c_str(), "w");
+          if (f == nullptr) {
+            std::fprintf(stderr, "cannot write %s\n", path.c_str());
+            return 1;
+          }
+          std::fprintf(f, "env_step,queries,return,length,head,tail,within\n");
+          for (size_t j = 0; j < r->episodes.size(); ++j) {
+            const ppo::EpisodeRecord& e = r->episodes[j];
+            // Episodes still waiting for their score at the end have no count.
+            const int64_t queries = r->queries_at_episode.empty() ? 0
+                                    : j < r->queries_at_episode.size() ? r->queries_at_episode[j]
+                                                                       : r->queries;
+            const double tail = r->tail_returns[j];
+            std::fprintf(f, "%lld,%lld,%.3f,%d,%.3f,%.3f,%d\n", static_cast<long long>(e.env_step),
+                         static_cast<long long>(queries), e.episode_return, e.length,
+                         e.episode_return - tail, tail, tail <= absl::GetFlag(FLAGS_threshold) ? 1 : 0);
+          }
+          std::fclose(f);
+        }
         if (absl::GetFlag(FLAGS_print_lengths)) {
           const size_t k100 = std::min<size_t>(100, r->episodes.size());
           std::vector<int> lengths;
@@ -285,6 +313,13 @@ int Episodic() {
           std::printf("  lengths of the last %zu: mean %.1f, sd %.1f;", k100, mean,
                       std::sqrt(std::max(0.0, sq / k100 - mean * mean)));
           for (const auto& [bin, count] : bins) std::printf(" %d:%d", bin, count);
+          if (function == "non_markovian") {  // what the preference maximises
+            double head = 0;
+            for (size_t j = r->episodes.size() - k; j < r->episodes.size(); ++j) {
+              head += (r->episodes[j].episode_return - r->tail_returns[j]) / k;
+            }
+            std::printf("; head return (first 3/4) of the last %zu: %.1f", k, head);
+          }
           if (function == "non_markovian" && absl::GetFlag(FLAGS_env) == "CartPole-v1") {
             // Where SPO's self-play would put this shape (CartPole: 1 per step).
             static const std::vector<std::vector<double>> matrix = [&] {
