@@ -38,10 +38,12 @@ struct LearnerReadout {
   std::optional<double> td_error, policy_entropy;
   std::optional<double> policy_loss, value_loss, approx_kl, clip_fraction, explained_variance;
   // Preference learners (SPO): totals so far, mean latency of a call, the
-  // spread (std) of the last group's win rates, and the share of distinct
-  // action sequences among the recent trajectories (spo::DistinctShare).
+  // spread (std) of the last group's win rates, the share of distinct
+  // action sequences among the recent trajectories (spo::DistinctShare),
+  // and with the non-markovian preference the share of the recent
+  // trajectories whose last quarter's return is within its threshold.
   std::optional<double> preference_queries, preference_failures, preference_latency,
-      win_rate_spread, distinct_trajectories;
+      win_rate_spread, distinct_trajectories, constraint_share;
   // Exploration monitors (only when asked for: they cost forward passes).
   std::optional<double> action_entropy, distinct_actions;
   std::vector<std::pair<std::string, double>> dormant_ratio;  // per network

@@ -384,6 +384,7 @@ void JobRun::UpdateMetrics(bool monitors) {
   set(m.preference_latency, r.preference_latency);
   set(m.win_rate_spread, r.win_rate_spread);
   set(m.distinct_trajectories, r.distinct_trajectories);
+  set(m.constraint_share, r.constraint_share);
   set(m.action_entropy, r.action_entropy);
   set(m.distinct_actions, r.distinct_actions);
   for (const auto& [network, ratio] : r.dormant_ratio) {

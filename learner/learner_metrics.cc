@@ -63,6 +63,10 @@ LearnerMetrics::LearnerMetrics(prometheus::Registry& r)
       distinct_trajectories(Gauge(r, "rl_learner_distinct_trajectories",
                                   "Share of the recent trajectories (SPO's opponent queue) whose "
                                   "action sequence is distinct (actions rounded to 0.1): "
-                                  "exploration.")) {}
+                                  "exploration.")),
+      constraint_share(Gauge(r, "rl_learner_constraint_share",
+                             "Share of the recent trajectories (SPO's opponent queue) whose last "
+                             "quarter's return is within the non-markovian preference's "
+                             "threshold (SPO jobs with that preference; 0 otherwise).")) {}
 
 }  // namespace rlx

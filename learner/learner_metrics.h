@@ -41,6 +41,7 @@ struct LearnerMetrics {
   prometheus::Gauge& preference_latency;
   prometheus::Gauge& win_rate_spread;
   prometheus::Gauge& distinct_trajectories;
+  prometheus::Gauge& constraint_share;
 };
 
 }  // namespace rlx

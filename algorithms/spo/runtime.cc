@@ -4,6 +4,7 @@
 #include <cmath>
 #include <deque>
 #include <map>
+#include <optional>
 #include <random>
 #include <string>
 #include <utility>
@@ -12,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "algorithms/job_spec.h"
 #include "algorithms/ppo/runtime.h"
+#include "algorithms/preferences.h"
 #include "algorithms/spo/episode_batcher.h"
 #include "algorithms/spo/job_config.h"
 #include "algorithms/spo/remote_preferences.h"
@@ -35,6 +37,7 @@ struct SpoState {
   std::deque<double> recent_rates;  // groups of one: the last 64 win rates
   int64_t groups = 0;
   std::unique_ptr<RewardModel> reward_model;  // spo.reward "reward_model" (the baseline)
+  std::optional<double> constraint_threshold;  // the non-markovian preference's threshold
 };
 
 // Puts a group's members into the queue of recent episodes (the newest
@@ -122,6 +125,13 @@ void SpoReadout(const SpoState& state, bool monitors, LearnerReadout* readout) {
   readout->preference_failures = static_cast<double>(s.failed_calls);
   if (s.calls > 0) readout->preference_latency = s.latency_seconds / s.calls;
   if (state.groups > 0) readout->win_rate_spread = state.win_rate_spread;
+  if (state.constraint_threshold.has_value() && !state.queue.empty()) {
+    int within = 0;
+    for (const Trajectory& t : state.queue) {
+      within += LastQuarterReturn(t.rewards()) <= *state.constraint_threshold;
+    }
+    readout->constraint_share = static_cast<double>(within) / state.queue.size();
+  }
   if (monitors && !state.queue.empty()) {  // a pass over the queue: with the monitors
     std::vector<const Trajectory*> recent;
     for (const Trajectory& t : state.queue) recent.push_back(&t);
@@ -256,6 +266,9 @@ absl::StatusOr<std::unique_ptr<JobLearner>> MakeLearner(const JobSpec& spec,
   const SpoJobConfig& spo = spec.spo();
   auto state = std::make_shared<SpoState>();
   state->rng.seed(spec.seed() * 0x9E3779B97F4A7C15ull + 31);
+  if (spec.spo().preference().name() == "non_markovian") {
+    state->constraint_threshold = spec.spo().preference().threshold();
+  }
   RemotePreferenceOptions options;
   options.job = spec.name();
   options.function = spo.preference();

@@ -25,6 +25,7 @@
 #include "algorithms/ppo/job_config.h"
 #include "algorithms/ppo/ppo_trainer.h"
 #include "algorithms/ppo/unroll_codec.h"
+#include "algorithms/preferences.h"
 #include "core/file_util.h"
 #include "core/server.h"
 #include "core/state_dict.h"
@@ -316,6 +317,58 @@ TEST_F(PpoJobTest, SpoActorsSendTheScaledTimeFeature) {
     }
   }
   EXPECT_GE(episodes, 1);  // one restart of the clock at least (CartPole's first episodes are short)
+}
+
+// With the non-markovian preference the learner reports the share of its
+// recent trajectories (the opponent queue) whose last quarter's return is
+// within the threshold (rl_learner_constraint_share); other preferences
+// report none.
+TEST_F(PpoJobTest, SpoReportsTheShareOfRecentTrajectoriesWithinTheConstraint) {
+  PreferenceServer preferences;
+  preferences.Start(0);
+  auto algorithm = FindAlgorithm("spo");
+  ASSERT_TRUE(algorithm.ok());
+  for (const std::string name : {"non_markovian", "markovian"}) {
+    JobSpec spec = SpoJob("constraint", preferences.port(), 100000);
+    spec.mutable_spo()->mutable_preference()->set_name(name);
+    // Within: episodes of at most 19 steps (a random policy's average ~22).
+    spec.mutable_spo()->mutable_preference()->set_threshold(4);
+    ASSERT_TRUE(ValidateJobSpec(&spec).ok());
+    WorkerOptions options;
+    options.job_name = "constraint";
+    options.stream_ids = {0, 1, 2, 3};
+    FreshWorker fresh = MakeFreshWorker(**algorithm, spec, options);
+    ASSERT_NE(fresh.worker, nullptr);
+    std::vector<Item> items;
+    WorkerStep step;
+    ItemOutcome outcome;
+    int episodes = 0, within = 0;
+    for (bool learned = false; !learned;) {
+      items.clear();
+      ASSERT_TRUE(fresh.worker->Step(0, &items, &step).ok());
+      for (const Item& item : items) {
+        auto ended = DecodeTrajectories(item, 4, 1, static_cast<int>(item.metadata().num_steps()));
+        ASSERT_TRUE(ended.ok()) << ended.status();
+        for (const EndedTrajectory& e : *ended) {
+          ++episodes;
+          within += spo::LastQuarterReturn(e.trajectory.rewards()) <= 4;
+        }
+        ASSERT_TRUE(fresh.learner->Consume(item, &outcome).ok());
+        learned = learned || outcome.learned;
+      }
+    }
+    LearnerReadout readout;
+    fresh.learner->Readout(/*monitors=*/false, &readout);
+    if (name == "markovian") {
+      EXPECT_FALSE(readout.constraint_share.has_value());
+      continue;
+    }
+    ASSERT_TRUE(readout.constraint_share.has_value());
+    std::printf("%d of %d episodes within the constraint\n", within, episodes);
+    EXPECT_GT(within, 0);
+    EXPECT_LT(within, episodes);
+    EXPECT_DOUBLE_EQ(*readout.constraint_share, static_cast<double>(within) / episodes);
+  }
 }
 
 TEST_F(PpoJobTest, SpoGroupEpisodesShareTheirStartStateAndAreLearnedWhole) {
