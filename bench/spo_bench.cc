@@ -94,11 +94,17 @@ std::string Dist(const std::vector<double>& p) {
   return buf;
 }
 
-void SetRewardModelOptions(PreferenceTrainOptions* options) {
-  options->reward_model_hidden.clear();
-  for (absl::string_view h : absl::StrSplit(absl::GetFlag(FLAGS_rm_hidden), ',', absl::SkipEmpty())) {
-    options->reward_model_hidden.push_back(std::stoll(std::string(h)));
+// Hidden layer widths from a flag such as "64,64" (empty: none).
+std::vector<int64_t> Layers(const std::string& flag) {
+  std::vector<int64_t> widths;
+  for (absl::string_view h : absl::StrSplit(flag, ',', absl::SkipEmpty())) {
+    widths.push_back(std::stoll(std::string(h)));
   }
+  return widths;
+}
+
+void SetRewardModelOptions(PreferenceTrainOptions* options) {
+  options->reward_model_hidden = Layers(absl::GetFlag(FLAGS_rm_hidden));
   options->reward_model_epochs = absl::GetFlag(FLAGS_rm_epochs);
   options->reward_model_minibatch = absl::GetFlag(FLAGS_rm_minibatch);
   options->reward_model_learning_rate = absl::GetFlag(FLAGS_rm_lr);
@@ -224,12 +230,7 @@ int Episodic() {
           options.ppo.ent_coef = absl::GetFlag(FLAGS_episodic_ent_coef);
         }
         options.whole_episodes = absl::GetFlag(FLAGS_whole_episodes);
-        if (!absl::GetFlag(FLAGS_hidden).empty()) {
-          options.ppo.hidden.clear();
-          for (absl::string_view h : absl::StrSplit(absl::GetFlag(FLAGS_hidden), ',')) {
-            options.ppo.hidden.push_back(std::stoll(std::string(h)));
-          }
-        }
+        if (!absl::GetFlag(FLAGS_hidden).empty()) options.ppo.hidden = Layers(absl::GetFlag(FLAGS_hidden));
         SetRewardModelOptions(&options);
         options.spread = absl::GetFlag(FLAGS_spread);
         auto r = RunPreferenceTraining(options);

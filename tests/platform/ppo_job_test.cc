@@ -286,6 +286,13 @@ FreshWorker MakeFreshWorker(const AlgorithmRuntime& algorithm, const JobSpec& sp
   fresh.worker = std::move(*worker);
   return fresh;
 }
+// A worker's options for `spec`'s streams `stream_ids`.
+WorkerOptions StreamsOf(const JobSpec& spec, std::vector<int64_t> stream_ids) {
+  WorkerOptions options;
+  options.job_name = spec.name();
+  options.stream_ids = std::move(stream_ids);
+  return options;
+}
 
 // spo.time_feature_scale reaches what the actors act on and send: the
 // model's last input column is scale * (-0.5 + t / 500), t the step within
@@ -296,10 +303,7 @@ TEST_F(PpoJobTest, SpoActorsSendTheScaledTimeFeature) {
   ASSERT_TRUE(ValidateJobSpec(&spec).ok());
   auto algorithm = FindAlgorithm("spo");
   ASSERT_TRUE(algorithm.ok());
-  WorkerOptions options;
-  options.job_name = "clock";
-  options.stream_ids = {0, 1, 2, 3};
-  FreshWorker fresh = MakeFreshWorker(**algorithm, spec, options);
+  FreshWorker fresh = MakeFreshWorker(**algorithm, spec, StreamsOf(spec, {0, 1, 2, 3}));
   ASSERT_NE(fresh.worker, nullptr);
   std::vector<Item> items;
   WorkerStep step;
@@ -334,10 +338,7 @@ TEST_F(PpoJobTest, SpoReportsTheShareOfRecentTrajectoriesWithinTheConstraint) {
     // Within: episodes of at most 19 steps (a random policy's average ~22).
     spec.mutable_spo()->mutable_preference()->set_threshold(4);
     ASSERT_TRUE(ValidateJobSpec(&spec).ok());
-    WorkerOptions options;
-    options.job_name = "constraint";
-    options.stream_ids = {0, 1, 2, 3};
-    FreshWorker fresh = MakeFreshWorker(**algorithm, spec, options);
+    FreshWorker fresh = MakeFreshWorker(**algorithm, spec, StreamsOf(spec, {0, 1, 2, 3}));
     ASSERT_NE(fresh.worker, nullptr);
     std::vector<Item> items;
     WorkerStep step;
@@ -385,9 +386,7 @@ TEST_F(PpoJobTest, SpoGroupEpisodesShareTheirStartStateAndAreLearnedWhole) {
   TableConfig table;
   (*algorithm)->configure_table(spec, &table);
   EXPECT_TRUE(table.gate().has_group());
-  WorkerOptions options;
-  options.job_name = "groups";
-  options.stream_ids = {7, 8};
+  const WorkerOptions options = StreamsOf(spec, {7, 8});
   FreshWorker fresh = MakeFreshWorker(**algorithm, spec, options);
   ASSERT_NE(fresh.worker, nullptr);
   const StateDict& parameters = fresh.parameters;
