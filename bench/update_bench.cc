@@ -25,6 +25,7 @@
 #include "algorithms/stream_x/obgd.h"
 #include "algorithms/stream_x/stream_trainer.h"
 #include "models/backends.h"
+#include "models/layer_norm.h"
 #include "models/mlp.h"
 
 ABSL_FLAG(int, iterations, 20000, "Timed iterations per micro-benchmark.");
@@ -33,6 +34,10 @@ ABSL_FLAG(int, equivalence_seeds, 10,
           "Seeds per algorithm of the 1,000-step backend comparison (0: skip it).");
 
 namespace rlx {
+
+// Whether LibTorch was pointed at its AVX2 kernels (set in main).
+bool g_avx2_kernels = false;
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -191,12 +196,18 @@ int Run() {
                 steps_per_second[1], steps_per_second[1] / steps_per_second[0]);
   }
   // 6. Equivalence: 1,000 CartPole training steps from the same seed with
-  // each backend; the largest parameter difference at the end.
+  // each backend; the largest parameter difference at the end. Bit-identical
+  // where LibTorch runs its AVX2 kernels (models/layer_norm.h).
   const int seeds = absl::GetFlag(FLAGS_equivalence_seeds);
+  if (seeds > 0) {
+    std::printf("LibTorch's CPU kernels: %s\n",
+                g_avx2_kernels ? "AVX2 (the arithmetic cpu_mlp reproduces)"
+                               : "not AVX2 (the backends agree to rounding, not bit for bit)");
+  }
   for (StreamAlgorithm algorithm :
        {StreamAlgorithm::kStreamAC, StreamAlgorithm::kStreamQ, StreamAlgorithm::kStreamTD}) {
     if (seeds <= 0) break;
-    int within = 0;
+    int within = 0, identical = 0;
     std::string diffs;
     for (int seed = 1; seed <= seeds; ++seed) {
       std::vector<float> params[2];
@@ -224,11 +235,13 @@ int Run() {
         max_diff = std::max<double>(max_diff, std::fabs(params[0][i] - params[1][i]));
       }
       within += max_diff < 1e-4;
+      identical += params[0] == params[1];
       diffs += (seed > 1 ? " " : "") + absl::StrFormat("%.1e", max_diff);
     }
-    std::printf("1,000 steps, %-9s seeds 1-%d: largest parameter difference %s; within 1e-4: %d/%d\n",
+    std::printf("1,000 steps, %-9s seeds 1-%d: largest parameter difference %s; within 1e-4: %d/%d; "
+                "identical: %d/%d\n",
                 std::string(StreamAlgorithmName(algorithm)).c_str(), seeds, diffs.c_str(), within,
-                seeds);
+                seeds, identical, seeds);
   }
   return 0;
 }
@@ -238,5 +251,7 @@ int Run() {
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
+  // Before LibTorch's first operation: the kernels cpu_mlp reproduces.
+  rlx::g_avx2_kernels = rlx::SelectLibTorchAvx2Kernels();
   return rlx::Run();
 }

@@ -4,66 +4,68 @@
 
 #include "models/simd.h"
 
-namespace rlx {
+// Compiled with -ffp-contract=off (models/CMakeLists.txt): decay * z + g is
+// two roundings in every clone and every backend.
 
-// Float partial sums over blocks of kBlock entries, added up in double, so
-// the norm of a large buffer keeps its precision.
+namespace rlx {
+namespace {
+
 constexpr int64_t kBlock = 1024;
 
-RLX_TARGET_CLONES double DecayAddL1(float decay, const float* g, float* z, int64_t n) {
+// One block's sum |z| (len <= kBlock) in the order L1Norm documents.
+inline float BlockL1(const float* z, int64_t len) {
+  V8 acc[4] = {};
+  int64_t i = 0;
+  for (; i + 32 <= len; i += 32) {
+    for (int k = 0; k < 4; ++k) acc[k] += Abs8(Load8(z + i + 8 * k));
+  }
+  for (; i + 8 <= len; i += 8) acc[0] += Abs8(Load8(z + i));
+  float tail = 0.0f;
+  for (; i < len; ++i) tail += std::fabs(z[i]);
+  return Sum8((acc[0] + acc[1]) + (acc[2] + acc[3])) + tail;
+}
+
+inline void DecayAddBlock(float decay, const float* g, float* z, int64_t len) {
+#pragma omp simd
+  for (int64_t i = 0; i < len; ++i) z[i] = decay * z[i] + g[i];
+}
+
+}  // namespace
+
+RLX_TARGET_CLONES double L1Norm(const float* z, int64_t n) {
   double total = 0.0;
   for (int64_t start = 0; start < n; start += kBlock) {
-    const int64_t end = start + kBlock < n ? start + kBlock : n;
-    float l1 = 0.0f;
-#pragma omp simd reduction(+ : l1)
-    for (int64_t i = start; i < end; ++i) {
-      const float v = decay * z[i] + g[i];
-      z[i] = v;
-      l1 += std::fabs(v);
-    }
-    total += l1;
+    total += BlockL1(z + start, n - start < kBlock ? n - start : kBlock);
   }
   return total;
 }
 
-RLX_TARGET_CLONES double DecayAddOuterL1(float decay, const float* g, int64_t rows,
-                                         const float* x, int64_t cols, float* z) {
-  // One vector of partial sums across all rows, reduced once; blocks of
-  // rows go to a double so large layers keep the norm's precision.
-  const int64_t body = cols - cols % 8;
-  const V8 d = Broadcast8(decay);
+RLX_TARGET_CLONES double DecayAddL1(float decay, const float* g, float* z, int64_t n) {
+  // Block by block, so the norm reads what was just written from the cache.
   double total = 0.0;
-  for (int64_t r0 = 0; r0 < rows; r0 += 64) {
-    const int64_t r1 = r0 + 64 < rows ? r0 + 64 : rows;
-    // Four partial-sum vectors: one would wait on its own additions.
-    V8 acc[4] = {};
-    float tail = 0.0f;
-    for (int64_t r = r0; r < r1; ++r) {
-      const float gr = g[r];
-      const V8 gv = Broadcast8(gr);
-      float* zr = z + r * cols;
-      int64_t c = 0;
-      for (; c + 32 <= body; c += 32) {
-        for (int k = 0; k < 4; ++k) {
-          const V8 v = d * Load8(zr + c + 8 * k) + gv * Load8(x + c + 8 * k);
-          Store8(zr + c + 8 * k, v);
-          acc[k] += Abs8(v);
-        }
-      }
-      for (; c < body; c += 8) {
-        const V8 v = d * Load8(zr + c) + gv * Load8(x + c);
-        Store8(zr + c, v);
-        acc[0] += Abs8(v);
-      }
-      for (; c < cols; ++c) {
-        const float v = decay * zr[c] + gr * x[c];
-        zr[c] = v;
-        tail += std::fabs(v);
-      }
-    }
-    total += static_cast<double>(Sum8((acc[0] + acc[1]) + (acc[2] + acc[3]))) + tail;
+  for (int64_t start = 0; start < n; start += kBlock) {
+    const int64_t len = n - start < kBlock ? n - start : kBlock;
+    DecayAddBlock(decay, g + start, z + start, len);
+    total += BlockL1(z + start, len);
   }
   return total;
+}
+
+RLX_TARGET_CLONES void DecayAdd(float decay, const float* g, float* z, int64_t n) {
+  DecayAddBlock(decay, g, z, n);
+}
+
+RLX_TARGET_CLONES void DecayAddOuter(float decay, const float* g, int64_t rows, const float* x,
+                                     int64_t cols, float* z) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float gr = g[r];
+    float* zr = z + r * cols;
+#pragma omp simd
+    for (int64_t c = 0; c < cols; ++c) {
+      const float product = gr * x[c];
+      zr[c] = decay * zr[c] + product;
+    }
+  }
 }
 
 RLX_TARGET_CLONES void AddScaledAndMaybeReset(float scale, float* z, float* w, int64_t n,

@@ -13,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "models/backends.h"
 #include "models/cpu_mlp.h"
+#include "models/layer_norm.h"
 #include "models/mlp.h"
 #include "models/network.h"
 #include "models/torch_mlp.h"
@@ -97,6 +98,48 @@ TEST_P(CpuMlpShapeTest, FusedTraceStepEqualsBackwardThenDecay) {
   EXPECT_NEAR(default_l1, ref_l1, 1e-5 * ref_l1);
 }
 
+// Where LibTorch runs its AVX2 kernels (pinned before its first operation),
+// the CPU backend computes every sum in LibTorch's order: outputs, gradients,
+// traces and their norms are LibTorch's bit for bit, which keeps stream-x
+// runs on the two backends identical (stream_trainer_test.cc).
+const bool kAvx2Kernels = SelectLibTorchAvx2Kernels();
+
+TEST_P(CpuMlpShapeTest, BitIdenticalToLibTorchBackend) {
+  if (!kAvx2Kernels) GTEST_SKIP() << "LibTorch does not run its AVX2 kernels on this CPU";
+  const MlpSpec spec = GetParam();
+  for (int init = 0; init < 2; ++init) {
+    std::vector<float> params(NumParameters(spec));
+    if (init == 0) {
+      SparseInitialize(spec, 0.9, 3, absl::MakeSpan(params));
+    } else {
+      params = RandomVector(NumParameters(spec), 4, 0.3f);
+    }
+    auto cpu = CreateCpuMlp(spec, params);
+    auto torch = CreateTorchMlp(spec, params);
+    ASSERT_TRUE(cpu.ok() && torch.ok()) << cpu.status() << torch.status();
+    std::vector<float> cpu_trace = RandomVector(NumParameters(spec), 5, 0.1f);
+    std::vector<float> torch_trace = cpu_trace;
+    for (int trial = 0; trial < 20; ++trial) {
+      SCOPED_TRACE(testing::Message() << "init " << init << " trial " << trial);
+      const std::vector<float> input =
+          RandomVector(spec.input_dim, 10 + trial, trial % 2 ? 0.01f : 3.0f);
+      const std::vector<float> cotangent = RandomVector(spec.output_dim, 20 + trial);
+      std::vector<float> out(spec.output_dim), torch_out(spec.output_dim);
+      (*cpu)->Forward(input, absl::MakeSpan(out));
+      (*torch)->Forward(input, absl::MakeSpan(torch_out));
+      EXPECT_EQ(out, torch_out);
+      const absl::Span<const float> grad = (*cpu)->Backward(cotangent);
+      const absl::Span<const float> torch_grad = (*torch)->Backward(cotangent);
+      EXPECT_TRUE(std::equal(grad.begin(), grad.end(), torch_grad.begin(), torch_grad.end()));
+      const double l1 = (*cpu)->AccumulateTrace(cotangent, 0.79f, absl::MakeSpan(cpu_trace));
+      const double torch_l1 =
+          (*torch)->AccumulateTrace(cotangent, 0.79f, absl::MakeSpan(torch_trace));
+      EXPECT_EQ(cpu_trace, torch_trace);
+      EXPECT_EQ(l1, torch_l1);
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Shapes, CpuMlpShapeTest,
     testing::Values(Spec(5, {128, 128}, 1),   // stream-x value network, CartPole
@@ -105,7 +148,9 @@ INSTANTIATE_TEST_SUITE_P(
                     Spec(3, {7}, 1),          // narrower than a vector
                     Spec(11, {8, 33, 31}, 5),  // around the vector and block widths
                     Spec(17, {64, 96}, 6),    // whole blocks plus a vector
-                    Spec(24, {256, 256}, 4)),  // wider than the default
+                    Spec(24, {256, 256}, 4),  // wider than the default
+                    // LayerNorm over several Welford chunks of 128 (a cascade), with a tail.
+                    Spec(9, {1000, 129}, 3), Spec(2, {2051}, 1)),
     [](const testing::TestParamInfo<MlpSpec>& info) {
       std::string name = "in" + std::to_string(info.param.input_dim);
       for (int64_t h : info.param.hidden) name += "_" + std::to_string(h);
@@ -190,18 +235,24 @@ TEST(TraceKernelsTest, NormsAndUpdatesMatchPlainLoops) {
   for (auto [rows, cols] : {std::pair<int64_t, int64_t>{3, 5}, {70, 40}, {128, 128}, {2, 9}}) {
     std::vector<float> z = RandomVector(rows * cols, 4), g = RandomVector(rows, 5),
                        x = RandomVector(cols, 6);
-    std::vector<float> z_ref = z;
-    double l1_ref = 0;
+    // The fused form equals the gradient buffer (rounded products) then
+    // DecayAddL1, bit for bit, and so do the norms: that is what keeps the
+    // two backends' traces identical.
+    std::vector<float> z_ref = z, grad(rows * cols);
     for (int64_t r = 0; r < rows; ++r) {
-      for (int64_t c = 0; c < cols; ++c) {
-        float& v = z_ref[r * cols + c];
-        v = 0.9f * v + g[r] * x[c];
-        l1_ref += std::fabs(v);
-      }
+      for (int64_t c = 0; c < cols; ++c) grad[r * cols + c] = g[r] * x[c];
     }
-    EXPECT_NEAR(DecayAddOuterL1(0.9f, g.data(), rows, x.data(), cols, z.data()), l1_ref,
-                1e-5 * l1_ref);
-    EXPECT_LT(MaxError(z, z_ref), 1e-6);
+    const double l1_ref = DecayAddL1(0.9f, grad.data(), z_ref.data(), rows * cols);
+    DecayAddOuter(0.9f, g.data(), rows, x.data(), cols, z.data());
+    EXPECT_EQ(z, z_ref) << rows << "x" << cols;
+    EXPECT_EQ(L1Norm(z.data(), rows * cols), l1_ref) << rows << "x" << cols;
+    double plain = 0;
+    for (float v : z) plain += std::fabs(v);
+    EXPECT_NEAR(l1_ref, plain, 1e-5 * plain);
+    std::vector<float> b = RandomVector(rows, 7), b_ref = b;
+    DecayAdd(0.9f, g.data(), b.data(), rows);
+    DecayAddL1(0.9f, g.data(), b_ref.data(), rows);
+    EXPECT_EQ(b, b_ref);
   }
 }
 
