@@ -89,6 +89,7 @@ def main():
     assert hidden == [64, 64] and obs_dim == 4 and num_actions == 2, "the reference is CartPole's"
     gamma, lam, clip = meta["gamma"], meta["gae_lambda"], meta["clip_coef"]
     ent_coef, vf_coef, max_grad = meta["ent_coef"], meta["vf_coef"], meta["max_grad_norm"]
+    clip_vloss = meta["clip_value_loss"]
     epochs, minibatches = meta["update_epochs"], meta["num_minibatches"]
     mb_size = m // minibatches
 
@@ -202,12 +203,16 @@ def main():
             pg_loss = torch.max(-mb_adv * ratio, -mb_adv * torch.clamp(ratio, 1 - clip, 1 + clip)).mean()
             newvalue = newvalue.view(-1)
             v_unclipped = (newvalue - b_returns[mb]) ** 2
-            v_clipped = b_values[mb] + torch.clamp(newvalue - b_values[mb], -clip, clip)
-            v_loss = 0.5 * torch.max(v_unclipped, (v_clipped - b_returns[mb]) ** 2).mean()
+            if clip_vloss:
+                v_clipped = b_values[mb] + torch.clamp(newvalue - b_values[mb], -clip, clip)
+                v_loss = 0.5 * torch.max(v_unclipped, (v_clipped - b_returns[mb]) ** 2).mean()
+            else:
+                v_loss = 0.5 * v_unclipped.mean()
             loss = pg_loss - ent_coef * entropy.mean() + v_loss * vf_coef
             with torch.no_grad():
                 near = int(((ratio - 1).abs() - clip).abs().lt(1e-5).sum() +
-                           ((newvalue - b_values[mb]).abs() - clip).abs().lt(1e-5).sum())
+                           (((newvalue - b_values[mb]).abs() - clip).abs().lt(1e-5).sum()
+                            if clip_vloss else 0))
                 if near:
                     near_boundary.append((len(py_norms), near))
                 logratio = newlogprob - b_logprobs[mb]

@@ -40,6 +40,9 @@ ABSL_FLAG(bool, bootstrap_on_truncation, false,
 ABSL_FLAG(double, learning_rate, 0,
           "Adam learning rate (0: the default 2.5e-4; larger ones exercise the clipped paths).");
 ABSL_FLAG(std::string, out, "/tmp/ppo_parity", "Output directory (must exist).");
+ABSL_FLAG(bool, clip_value_loss, true,
+          "The clipped value loss (CleanRL's default and PPO's here); false: the plain "
+          "squared error.");
 
 namespace {
 
@@ -68,6 +71,7 @@ int main(int argc, char** argv) {
   options.seed = absl::GetFlag(FLAGS_seed);
   rlx::ppo::PpoConfig& c = options.config;
   c.bootstrap_on_truncation = absl::GetFlag(FLAGS_bootstrap_on_truncation);
+  c.clip_value_loss = absl::GetFlag(FLAGS_clip_value_loss);
   if (double lr = absl::GetFlag(FLAGS_learning_rate); lr > 0) c.learning_rate = lr;
   const int64_t batch = rlx::ppo::RolloutSize(c);
   const int64_t run_steps = absl::GetFlag(FLAGS_steps);

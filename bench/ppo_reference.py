@@ -93,6 +93,8 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--steps", type=int, default=500000)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--clip_vloss", type=int, default=1,
+                   help="1: CleanRL's clipped value loss (its default); 0: the plain squared error")
     p.add_argument("--verbose", action="store_true",
                    help="every 10 updates: mean policy/value loss, entropy, KL, clip fraction")
     a = p.parse_args()
@@ -174,8 +176,11 @@ def main():
                 pg_loss = torch.max(-mb_adv * ratio, -mb_adv * torch.clamp(ratio, 1 - clip, 1 + clip)).mean()
                 newvalue = newvalue.view(-1)
                 v_unclipped = (newvalue - b_returns[mb]) ** 2
-                v_clipped = b_values[mb] + torch.clamp(newvalue - b_values[mb], -clip, clip)
-                v_loss = 0.5 * torch.max(v_unclipped, (v_clipped - b_returns[mb]) ** 2).mean()
+                if a.clip_vloss:
+                    v_clipped = b_values[mb] + torch.clamp(newvalue - b_values[mb], -clip, clip)
+                    v_loss = 0.5 * torch.max(v_unclipped, (v_clipped - b_returns[mb]) ** 2).mean()
+                else:
+                    v_loss = 0.5 * v_unclipped.mean()
                 loss = pg_loss - ent_coef * entropy.mean() + v_loss * vf_coef
                 with torch.no_grad():
                     logratio = newlogprob - b_logprobs[mb]

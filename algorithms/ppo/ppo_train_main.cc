@@ -32,6 +32,11 @@ ABSL_FLAG(int, num_minibatches, 0, "Minibatches per epoch (0: default).");
 ABSL_FLAG(int, update_epochs, 0, "Epochs per update (0: default).");
 ABSL_FLAG(double, learning_rate, 0, "Adam learning rate (0: default).");
 ABSL_FLAG(double, ent_coef, -1, "Entropy coefficient (-1: default).");
+ABSL_FLAG(double, vf_coef, -1, "Value loss coefficient (-1: default).");
+ABSL_FLAG(double, max_grad_norm, -1, "Gradient norm clip (-1: default).");
+ABSL_FLAG(double, gamma, -1, "Discount (-1: default).");
+ABSL_FLAG(std::string, clip_value_loss, "",
+          "true or false: the clipped value loss (empty: default).");
 ABSL_FLAG(std::string, hidden, "64,64", "Hidden layer sizes.");
 ABSL_FLAG(bool, vtrace, false, "V-trace targets instead of GAE (APPO's correction).");
 ABSL_FLAG(bool, bootstrap_on_truncation, true,
@@ -65,6 +70,16 @@ int main(int argc, char** argv) {
   if (int v = absl::GetFlag(FLAGS_update_epochs); v > 0) c.update_epochs = v;
   if (double v = absl::GetFlag(FLAGS_learning_rate); v > 0) c.learning_rate = v;
   if (double v = absl::GetFlag(FLAGS_ent_coef); v >= 0) c.ent_coef = v;
+  if (double v = absl::GetFlag(FLAGS_vf_coef); v >= 0) c.vf_coef = v;
+  if (double v = absl::GetFlag(FLAGS_max_grad_norm); v >= 0) c.max_grad_norm = v;
+  if (double v = absl::GetFlag(FLAGS_gamma); v >= 0) c.gamma = v;
+  if (const std::string v = absl::GetFlag(FLAGS_clip_value_loss); !v.empty()) {
+    if (v != "true" && v != "false") {
+      std::fprintf(stderr, "ppo_train: --clip_value_loss is true or false, not '%s'\n", v.c_str());
+      return 2;
+    }
+    c.clip_value_loss = v == "true";
+  }
   c.vtrace = absl::GetFlag(FLAGS_vtrace);
   c.bootstrap_on_truncation = absl::GetFlag(FLAGS_bootstrap_on_truncation);
   c.device = absl::GetFlag(FLAGS_device);

@@ -60,8 +60,10 @@ Minibatch RandomMinibatch(PpoLearner& learner, int64_t n, std::mt19937* rng) {
   return mb;
 }
 
-void ExpectGradientMatchesFiniteDifferences(const ProblemSpec& problem) {
-  auto learner = PpoLearner::Create(problem, SmallConfig(), 3);
+void ExpectGradientMatchesFiniteDifferences(const ProblemSpec& problem, bool clip_value_loss) {
+  PpoConfig config = SmallConfig();
+  config.clip_value_loss = clip_value_loss;
+  auto learner = PpoLearner::Create(problem, config, 3);
   ASSERT_TRUE(learner.ok()) << learner.status();
   std::mt19937 rng(11);
   const Minibatch mb = RandomMinibatch(**learner, 16, &rng);
@@ -89,12 +91,16 @@ void ExpectGradientMatchesFiniteDifferences(const ProblemSpec& problem) {
   EXPECT_GT(checked, 50);
 }
 
+// With CleanRL's clipped value loss (the default) and with the plain
+// squared error (clip_value_loss: false).
 TEST(PpoLossTest, GradientMatchesFiniteDifferencesCategorical) {
-  ExpectGradientMatchesFiniteDifferences(Discrete(4, 3));
+  ExpectGradientMatchesFiniteDifferences(Discrete(4, 3), /*clip_value_loss=*/false);
+  ExpectGradientMatchesFiniteDifferences(Discrete(4, 3), /*clip_value_loss=*/true);
 }
 
 TEST(PpoLossTest, GradientMatchesFiniteDifferencesGaussian) {
-  ExpectGradientMatchesFiniteDifferences(Continuous(3, 2));
+  ExpectGradientMatchesFiniteDifferences(Continuous(3, 2), /*clip_value_loss=*/false);
+  ExpectGradientMatchesFiniteDifferences(Continuous(3, 2), /*clip_value_loss=*/true);
 }
 
 // Outside the clip range, in the direction the clip stops, a sample gives no
