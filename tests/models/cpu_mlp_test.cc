@@ -34,17 +34,24 @@ double MaxError(absl::Span<const float> a, absl::Span<const float> b) {
 
 class CpuMlpShapeTest : public testing::TestWithParam<MlpSpec> {};
 
+// init 0: the sparse initialisation (the first layer all zeros for small
+// inputs); 1: dense random weights.
+std::vector<float> TestParams(const MlpSpec& spec, int init) {
+  std::vector<float> params(NumParameters(spec));
+  if (init == 0) {
+    SparseInitialize(spec, 0.9, 3, absl::MakeSpan(params));
+  } else {
+    params = RandomVector(NumParameters(spec), 4, 0.3f);
+  }
+  return params;
+}
+
 // Same weights and inputs: outputs and gradients within 1e-5 of autograd and
 // of the LibTorch backend, for sparse-initialised and dense weights.
 TEST_P(CpuMlpShapeTest, OutputsAndGradientsMatchLibTorch) {
   const MlpSpec spec = GetParam();
   for (int init = 0; init < 2; ++init) {
-    std::vector<float> params(NumParameters(spec));
-    if (init == 0) {
-      SparseInitialize(spec, 0.9, 3, absl::MakeSpan(params));
-    } else {
-      params = RandomVector(NumParameters(spec), 4, 0.3f);
-    }
+    const std::vector<float> params = TestParams(spec, init);
     auto cpu = CreateCpuMlp(spec, params);
     auto torch = CreateTorchMlp(spec, params);
     ASSERT_TRUE(cpu.ok() && torch.ok()) << cpu.status() << torch.status();
@@ -108,12 +115,7 @@ TEST_P(CpuMlpShapeTest, BitIdenticalToLibTorchBackend) {
   if (!kAvx2Kernels) GTEST_SKIP() << "LibTorch does not run its AVX2 kernels on this CPU";
   const MlpSpec spec = GetParam();
   for (int init = 0; init < 2; ++init) {
-    std::vector<float> params(NumParameters(spec));
-    if (init == 0) {
-      SparseInitialize(spec, 0.9, 3, absl::MakeSpan(params));
-    } else {
-      params = RandomVector(NumParameters(spec), 4, 0.3f);
-    }
+    const std::vector<float> params = TestParams(spec, init);
     auto cpu = CreateCpuMlp(spec, params);
     auto torch = CreateTorchMlp(spec, params);
     ASSERT_TRUE(cpu.ok() && torch.ok()) << cpu.status() << torch.status();
