@@ -148,6 +148,7 @@ INSTANTIATE_TEST_SUITE_P(
                     Spec(5, {128, 128}, 2),   // policy / Q network, CartPole
                     Spec(4, {}, 3),           // no hidden layer
                     Spec(3, {7}, 1),          // narrower than a vector
+                    Spec(2, {1, 2}, 2),       // LayerNorm over one and two units
                     Spec(11, {8, 33, 31}, 5),  // around the vector and block widths
                     Spec(17, {64, 96}, 6),    // whole blocks plus a vector
                     Spec(24, {256, 256}, 4),  // wider than the default
