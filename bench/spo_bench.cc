@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <string>
 #include <vector>
@@ -21,6 +22,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "algorithms/ppo/ppo_config.h"
+#include "algorithms/stream_x/config.h"
 #include "algorithms/spo/preference_trainer.h"
 #include "algorithms/preferences.h"
 
@@ -94,13 +96,16 @@ std::string Dist(const std::vector<double>& p) {
   return buf;
 }
 
-// Hidden layer widths from a flag such as "64,64" (empty: none).
+// Hidden layer widths from a flag such as "64,64" (empty: none), parsed by
+// the trainers' own ParseHiddenSizes; a value that is not a list of
+// integers ends the run.
 std::vector<int64_t> Layers(const std::string& flag) {
-  std::vector<int64_t> widths;
-  for (absl::string_view h : absl::StrSplit(flag, ',', absl::SkipEmpty())) {
-    widths.push_back(std::stoll(std::string(h)));
+  absl::StatusOr<std::vector<int64_t>> widths = ParseHiddenSizes(flag);
+  if (!widths.ok()) {
+    std::fprintf(stderr, "spo_bench: %s\n", std::string(widths.status().message()).c_str());
+    std::exit(2);
   }
-  return widths;
+  return *widths;
 }
 
 void SetRewardModelOptions(PreferenceTrainOptions* options) {

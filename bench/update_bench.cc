@@ -34,10 +34,6 @@ ABSL_FLAG(int, equivalence_seeds, 10,
           "Seeds per algorithm of the 1,000-step backend comparison (0: skip it).");
 
 namespace rlx {
-
-// Whether LibTorch was pointed at its AVX2 kernels (set in main).
-bool g_avx2_kernels = false;
-
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -67,7 +63,9 @@ struct BareMlpImpl : torch::nn::Module {
 };
 TORCH_MODULE(BareMlp);
 
-int Run() {
+// avx2_kernels: whether LibTorch was pointed at its AVX2 kernels (main does
+// it, before LibTorch's first operation).
+int Run(bool avx2_kernels) {
   torch::set_num_threads(1);
   SetBackendThreads(1);
   const int n = absl::GetFlag(FLAGS_iterations);
@@ -201,7 +199,7 @@ int Run() {
   const int seeds = absl::GetFlag(FLAGS_equivalence_seeds);
   if (seeds > 0) {
     std::printf("LibTorch's CPU kernels: %s\n",
-                g_avx2_kernels ? "AVX2 (the arithmetic cpu_mlp reproduces)"
+                avx2_kernels ? "AVX2 (the arithmetic cpu_mlp reproduces)"
                                : "not AVX2 (the backends agree to rounding, not bit for bit)");
   }
   for (StreamAlgorithm algorithm :
@@ -252,6 +250,5 @@ int Run() {
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   // Before LibTorch's first operation: the kernels cpu_mlp reproduces.
-  rlx::g_avx2_kernels = rlx::SelectLibTorchAvx2Kernels();
-  return rlx::Run();
+  return rlx::Run(rlx::SelectLibTorchAvx2Kernels());
 }

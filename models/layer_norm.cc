@@ -18,22 +18,13 @@ constexpr int64_t kChunk = 16;      // vectors per Welford chunk (moments_utils.
 constexpr int64_t kMaxDepth = 64;   // cascade levels: enough for any int64 length
 
 // Merges the moments (count m0_add; means m1_add, sums of squared deviations
-// m2_add) into (m0, m1, m2), lane by lane, as AddMomentsVec does.
-inline void MergeLanes(int64_t m0_add, V8 m1_add, V8 m2_add, int64_t* m0, V8* m1, V8* m2) {
+// m2_add) into (m0, m1, m2): AddMoments for T = float, AddMomentsVec lane by
+// lane for T = V8 (a float operand of a V8 operation is broadcast).
+template <typename T>
+inline void Merge(int64_t m0_add, T m1_add, T m2_add, int64_t* m0, T* m1, T* m2) {
   const int64_t total = *m0 + m0_add;
   const float c = total == 0 ? 0.0f : static_cast<float>(m0_add) / static_cast<float>(total);
-  const V8 cv = Broadcast8(c);
-  const V8 delta = m1_add - *m1;
-  *m1 = *m1 + cv * delta;
-  *m2 = *m2 + (m2_add + delta * delta * cv * Broadcast8(static_cast<float>(*m0)));
-  *m0 = total;
-}
-
-// The scalar form (AddMoments).
-inline void Merge(int64_t m0_add, float m1_add, float m2_add, int64_t* m0, float* m1, float* m2) {
-  const int64_t total = *m0 + m0_add;
-  const float c = total == 0 ? 0.0f : static_cast<float>(m0_add) / static_cast<float>(total);
-  const float delta = m1_add - *m1;
+  const T delta = m1_add - *m1;
   *m1 = *m1 + c * delta;
   *m2 = *m2 + (m2_add + delta * delta * c * static_cast<float>(*m0));
   *m0 = total;
@@ -70,10 +61,10 @@ RLX_TARGET_CLONES void Moments(const float* x, int64_t n, float* mean, float* va
       m1 = m1 + delta * Broadcast8(kReciprocals[j]);
       m2 = m2 + delta * (xv - m1);
     }
-    MergeLanes(count, m1, m2, &m0_stack[0], &m1_stack[0], &m2_stack[0]);
+    Merge(count, m1, m2, &m0_stack[0], &m1_stack[0], &m2_stack[0]);
     int64_t mask = i + 1;
     for (int64_t j = 1; j < depth && (mask & 1) == 0; ++j) {
-      MergeLanes(m0_stack[j - 1], m1_stack[j - 1], m2_stack[j - 1], &m0_stack[j], &m1_stack[j],
+      Merge(m0_stack[j - 1], m1_stack[j - 1], m2_stack[j - 1], &m0_stack[j], &m1_stack[j],
                  &m2_stack[j]);
       m0_stack[j - 1] = 0;
       m1_stack[j - 1] = V8{};
@@ -82,7 +73,7 @@ RLX_TARGET_CLONES void Moments(const float* x, int64_t n, float* mean, float* va
     }
   }
   for (int64_t i = 1; i < depth; ++i) {
-    MergeLanes(m0_stack[i], m1_stack[i], m2_stack[i], &m0_stack[0], &m1_stack[0], &m2_stack[0]);
+    Merge(m0_stack[i], m1_stack[i], m2_stack[i], &m0_stack[0], &m1_stack[0], &m2_stack[0]);
   }
   // The tail that fills no vector, one value at a time; then the lanes.
   int64_t m0 = 0;

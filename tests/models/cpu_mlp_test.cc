@@ -34,16 +34,27 @@ double MaxError(absl::Span<const float> a, absl::Span<const float> b) {
 
 class CpuMlpShapeTest : public testing::TestWithParam<MlpSpec> {};
 
+// Both backends holding the same weights (null where one cannot be made).
 // init 0: the sparse initialisation (the first layer all zeros for small
 // inputs); 1: dense random weights.
-std::vector<float> TestParams(const MlpSpec& spec, int init) {
-  std::vector<float> params(NumParameters(spec));
+struct BackendPair {
+  std::vector<float> params;
+  std::unique_ptr<Network> cpu, torch;
+};
+BackendPair MakeBackendPair(const MlpSpec& spec, int init) {
+  BackendPair pair;
+  pair.params.resize(NumParameters(spec));
   if (init == 0) {
-    SparseInitialize(spec, 0.9, 3, absl::MakeSpan(params));
+    SparseInitialize(spec, 0.9, 3, absl::MakeSpan(pair.params));
   } else {
-    params = RandomVector(NumParameters(spec), 4, 0.3f);
+    pair.params = RandomVector(NumParameters(spec), 4, 0.3f);
   }
-  return params;
+  auto cpu = CreateCpuMlp(spec, pair.params);
+  auto torch = CreateTorchMlp(spec, pair.params);
+  EXPECT_TRUE(cpu.ok() && torch.ok()) << cpu.status() << torch.status();
+  if (cpu.ok()) pair.cpu = std::move(*cpu);
+  if (torch.ok()) pair.torch = std::move(*torch);
+  return pair;
 }
 
 // Same weights and inputs: outputs and gradients within 1e-5 of autograd and
@@ -51,20 +62,18 @@ std::vector<float> TestParams(const MlpSpec& spec, int init) {
 TEST_P(CpuMlpShapeTest, OutputsAndGradientsMatchLibTorch) {
   const MlpSpec spec = GetParam();
   for (int init = 0; init < 2; ++init) {
-    const std::vector<float> params = TestParams(spec, init);
-    auto cpu = CreateCpuMlp(spec, params);
-    auto torch = CreateTorchMlp(spec, params);
-    ASSERT_TRUE(cpu.ok() && torch.ok()) << cpu.status() << torch.status();
+    const BackendPair nets = MakeBackendPair(spec, init);
+    ASSERT_TRUE(nets.cpu && nets.torch);
     for (int trial = 0; trial < 3; ++trial) {
       const std::vector<float> input = RandomVector(spec.input_dim, 10 + trial, 2.0f);
       const std::vector<float> cotangent = RandomVector(spec.output_dim, 20 + trial);
       std::vector<float> out(spec.output_dim), torch_out(spec.output_dim);
-      (*cpu)->Forward(input, absl::MakeSpan(out));
-      (*torch)->Forward(input, absl::MakeSpan(torch_out));
-      const absl::Span<const float> grad = (*cpu)->Backward(cotangent);
-      const absl::Span<const float> torch_grad = (*torch)->Backward(cotangent);
+      nets.cpu->Forward(input, absl::MakeSpan(out));
+      nets.torch->Forward(input, absl::MakeSpan(torch_out));
+      const absl::Span<const float> grad = nets.cpu->Backward(cotangent);
+      const absl::Span<const float> torch_grad = nets.torch->Backward(cotangent);
       std::vector<float> ref_out, ref_grad;
-      ASSERT_TRUE(AutogradGradient(spec, params, input, cotangent, &ref_out, &ref_grad).ok());
+      ASSERT_TRUE(AutogradGradient(spec, nets.params, input, cotangent, &ref_out, &ref_grad).ok());
       ASSERT_EQ(grad.size(), ref_grad.size());
       EXPECT_LT(MaxError(out, ref_out), 1e-5) << "init " << init << " trial " << trial;
       EXPECT_LT(MaxError(out, torch_out), 1e-5) << "init " << init << " trial " << trial;
@@ -115,10 +124,8 @@ TEST_P(CpuMlpShapeTest, BitIdenticalToLibTorchBackend) {
   if (!kAvx2Kernels) GTEST_SKIP() << "LibTorch does not run its AVX2 kernels on this CPU";
   const MlpSpec spec = GetParam();
   for (int init = 0; init < 2; ++init) {
-    const std::vector<float> params = TestParams(spec, init);
-    auto cpu = CreateCpuMlp(spec, params);
-    auto torch = CreateTorchMlp(spec, params);
-    ASSERT_TRUE(cpu.ok() && torch.ok()) << cpu.status() << torch.status();
+    const BackendPair nets = MakeBackendPair(spec, init);
+    ASSERT_TRUE(nets.cpu && nets.torch);
     std::vector<float> cpu_trace = RandomVector(NumParameters(spec), 5, 0.1f);
     std::vector<float> torch_trace = cpu_trace;
     for (int trial = 0; trial < 20; ++trial) {
@@ -127,15 +134,15 @@ TEST_P(CpuMlpShapeTest, BitIdenticalToLibTorchBackend) {
           RandomVector(spec.input_dim, 10 + trial, trial % 2 ? 0.01f : 3.0f);
       const std::vector<float> cotangent = RandomVector(spec.output_dim, 20 + trial);
       std::vector<float> out(spec.output_dim), torch_out(spec.output_dim);
-      (*cpu)->Forward(input, absl::MakeSpan(out));
-      (*torch)->Forward(input, absl::MakeSpan(torch_out));
+      nets.cpu->Forward(input, absl::MakeSpan(out));
+      nets.torch->Forward(input, absl::MakeSpan(torch_out));
       EXPECT_EQ(out, torch_out);
-      const absl::Span<const float> grad = (*cpu)->Backward(cotangent);
-      const absl::Span<const float> torch_grad = (*torch)->Backward(cotangent);
+      const absl::Span<const float> grad = nets.cpu->Backward(cotangent);
+      const absl::Span<const float> torch_grad = nets.torch->Backward(cotangent);
       EXPECT_TRUE(std::equal(grad.begin(), grad.end(), torch_grad.begin(), torch_grad.end()));
-      const double l1 = (*cpu)->AccumulateTrace(cotangent, 0.79f, absl::MakeSpan(cpu_trace));
+      const double l1 = nets.cpu->AccumulateTrace(cotangent, 0.79f, absl::MakeSpan(cpu_trace));
       const double torch_l1 =
-          (*torch)->AccumulateTrace(cotangent, 0.79f, absl::MakeSpan(torch_trace));
+          nets.torch->AccumulateTrace(cotangent, 0.79f, absl::MakeSpan(torch_trace));
       EXPECT_EQ(cpu_trace, torch_trace);
       EXPECT_EQ(l1, torch_l1);
     }
