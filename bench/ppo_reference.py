@@ -95,6 +95,9 @@ def main():
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--clip_vloss", type=int, default=1,
                    help="1: CleanRL's clipped value loss (its default); 0: the plain squared error")
+    p.add_argument("--norm_reward", type=int, default=0,
+                   help="1: scale rewards by the running std of the discounted return, clipped to "
+                        "+-10 (CleanRL ppo_continuous_action.py's NormalizeReward + clip)")
     p.add_argument("--verbose", action="store_true",
                    help="every 10 updates: mean policy/value loss, entropy, KL, clip fraction")
     a = p.parse_args()
@@ -121,6 +124,11 @@ def main():
     next_obs = torch.from_numpy(envs.obs())
     next_done = torch.zeros(num_envs)
     global_step = 0
+    # Reward scaling state (--norm_reward), per env as CleanRL wraps each env:
+    # the discounted return and a running variance of it (RunningMeanStd
+    # updated with one sample at a time).
+    ret = np.zeros(num_envs)
+    ret_mean, ret_var, ret_count = np.zeros(num_envs), np.ones(num_envs), np.full(num_envs, 1e-4)
     episode_returns = []
     solved_at = -1
     start = time.time()
@@ -136,6 +144,17 @@ def main():
             actions[step] = action
             logprobs[step] = logprob
             o, r, term, trunc, finished = envs.step(action.numpy())
+            if a.norm_reward:
+                for e in range(num_envs):
+                    ret[e] = ret[e] * gamma + r[e]
+                    delta = ret[e] - ret_mean[e]
+                    total = ret_count[e] + 1.0
+                    ret_var[e] = (ret_var[e] * ret_count[e] + delta * delta * ret_count[e] / total) / total
+                    ret_mean[e] += delta / total
+                    ret_count[e] = total
+                    r[e] = np.clip(r[e] / np.sqrt(ret_var[e] + 1e-8), -10, 10)
+                    if term[e] or trunc[e]:
+                        ret[e] = 0.0
             rewards[step] = torch.from_numpy(r)
             next_obs = torch.from_numpy(o)
             next_done = torch.from_numpy((term | trunc).astype(np.float32))

@@ -16,7 +16,6 @@ PpoConfig ContinuousControlDefaults() {
   c.learning_rate = 3e-4;
   c.ent_coef = 0.0;
   c.normalize_observations = true;
-  c.normalize_rewards = true;
   return c;
 }
 

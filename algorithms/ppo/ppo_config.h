@@ -57,9 +57,14 @@ struct PpoConfig {
   double init_log_std = 0.0;  // Gaussian policies: state-independent log std
   // Running mean/var normalisation of observations (clipped to +-10) and
   // scaling of rewards by the std of the discounted return (clipped to
-  // +-10), per env, as CleanRL's continuous-action wrappers do.
+  // +-10), per env, as CleanRL's continuous-action wrappers do. Reward
+  // scaling is on by default, a departure from CleanRL's ppo.py: the value
+  // clip (clip_coef on V's change) assumes returns of order 1, and on raw
+  // CartPole returns (~100) it holds the critic back; with scaling CartPole
+  // is solved 2.4x and Acrobot 6x sooner (docs/benchmarks.md, "PPO",
+  // "Reward scaling"). false reproduces ppo.py.
   bool normalize_observations = false;
-  bool normalize_rewards = false;
+  bool normalize_rewards = true;
   // true: a truncation (time limit) bootstraps from the value of the final
   // observation; false: it ends the return like a termination (CleanRL's
   // ppo.py, which passes `terminated or truncated` as done).

@@ -37,6 +37,10 @@ ABSL_FLAG(double, max_grad_norm, -1, "Gradient norm clip (-1: default).");
 ABSL_FLAG(double, gamma, -1, "Discount (-1: default).");
 ABSL_FLAG(std::string, clip_value_loss, "",
           "true or false: the clipped value loss (empty: default).");
+ABSL_FLAG(std::string, normalize_rewards, "",
+          "true or false: scale rewards by the std of the discounted return (empty: default).");
+ABSL_FLAG(std::string, normalize_observations, "",
+          "true or false: running mean/std normalisation of observations (empty: default).");
 ABSL_FLAG(std::string, hidden, "64,64", "Hidden layer sizes.");
 ABSL_FLAG(bool, vtrace, false, "V-trace targets instead of GAE (APPO's correction).");
 ABSL_FLAG(bool, bootstrap_on_truncation, true,
@@ -73,12 +77,21 @@ int main(int argc, char** argv) {
   if (double v = absl::GetFlag(FLAGS_vf_coef); v >= 0) c.vf_coef = v;
   if (double v = absl::GetFlag(FLAGS_max_grad_norm); v >= 0) c.max_grad_norm = v;
   if (double v = absl::GetFlag(FLAGS_gamma); v >= 0) c.gamma = v;
-  if (const std::string v = absl::GetFlag(FLAGS_clip_value_loss); !v.empty()) {
+  // A bool flag that may also be left empty (the config's default stays).
+  const auto set_bool = [](const std::string& name, const std::string& v, bool& field) {
+    if (v.empty()) return true;
     if (v != "true" && v != "false") {
-      std::fprintf(stderr, "ppo_train: --clip_value_loss is true or false, not '%s'\n", v.c_str());
-      return 2;
+      std::fprintf(stderr, "ppo_train: --%s is true or false, not '%s'\n", name.c_str(), v.c_str());
+      return false;
     }
-    c.clip_value_loss = v == "true";
+    field = v == "true";
+    return true;
+  };
+  if (!set_bool("clip_value_loss", absl::GetFlag(FLAGS_clip_value_loss), c.clip_value_loss) ||
+      !set_bool("normalize_rewards", absl::GetFlag(FLAGS_normalize_rewards), c.normalize_rewards) ||
+      !set_bool("normalize_observations", absl::GetFlag(FLAGS_normalize_observations),
+                c.normalize_observations)) {
+    return 2;
   }
   c.vtrace = absl::GetFlag(FLAGS_vtrace);
   c.bootstrap_on_truncation = absl::GetFlag(FLAGS_bootstrap_on_truncation);

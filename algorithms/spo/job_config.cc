@@ -17,6 +17,10 @@ void CompleteJob(JobSpec* spec) {
   // and with lambda 1 every step's advantage sees it without the critic's
   // bootstrap (2-3x faster on CartPole than 0.95; docs/benchmarks.md, "SPO").
   if (!s->ppo().has_gae_lambda()) s->mutable_ppo()->set_gae_lambda(1.0);
+  // Rewards as they come (SpoPpoDefaults): win rates are in [0, 1].
+  if (!s->ppo().has_normalize_rewards()) {
+    s->mutable_ppo()->set_normalize_rewards(SpoPpoDefaults().normalize_rewards);
+  }
   ppo::CompletePpoConfig(*spec, /*vtrace=*/false, s->mutable_ppo());
   if (s->preference().name().empty()) s->mutable_preference()->set_name("markovian");
   if (!s->has_opponents()) s->set_opponents(8);

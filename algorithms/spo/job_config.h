@@ -1,6 +1,7 @@
 // SPO's part of the job file (algorithms/algorithm_spec.h): SpoJobConfig's
-// defaults (PPO's for the optimiser, gamma 1, the markovian function, the
-// local preference_server, 8 opponents, a queue of 256, the time feature),
+// defaults (PPO's for the optimiser without reward scaling, gamma 1, the
+// markovian function, the local preference_server, 8 opponents, a queue of
+// 256, the time feature),
 // its checks, the memory estimate, and the PpoConfig it runs with (the
 // model's input one wider with the time feature). Torch-free.
 #ifndef RLX_ALGORITHMS_SPO_JOB_CONFIG_H_
@@ -15,6 +16,15 @@
 #include "job.pb.h"
 
 namespace rlx::spo {
+
+// PPO's defaults as SPO uses them: rewards as they come (no reward scaling,
+// PPO's default elsewhere), the setting every SPO figure in
+// docs/benchmarks.md was measured with; a win rate is already in [0, 1].
+inline ppo::PpoConfig SpoPpoDefaults() {
+  ppo::PpoConfig c;
+  c.normalize_rewards = false;
+  return c;
+}
 
 void CompleteJob(JobSpec* spec);
 void CheckJob(const JobSpec& spec, const ProblemSpec& problem, std::vector<std::string>* errors);

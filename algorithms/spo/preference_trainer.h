@@ -27,6 +27,7 @@
 #include "absl/status/statusor.h"
 #include "algorithms/ppo/ppo_config.h"
 #include "algorithms/ppo/ppo_trainer.h"
+#include "algorithms/spo/job_config.h"
 #include "algorithms/preferences.h"
 #include "preference.pb.h"
 
@@ -36,7 +37,7 @@ enum class RewardSource { kSpo, kRewardModel, kTrueReward };
 
 struct PreferenceTrainOptions {
   std::string env_name = "PreferenceGame-v0";
-  ppo::PpoConfig ppo;            // total_env_steps is set from steps when 0
+  ppo::PpoConfig ppo = SpoPpoDefaults();  // total_env_steps is set from steps when 0
   RewardSource source = RewardSource::kSpo;
   PreferenceFunctionSpec preference;
   // A PreferenceService (host:port) that answers instead of the local

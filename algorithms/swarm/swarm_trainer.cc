@@ -23,6 +23,7 @@ ppo::PpoConfig NavigationPpoDefaults() {
   c.init_log_std = -0.5;
   c.hidden = {64, 64};
   c.network = "gnn";
+  c.normalize_rewards = false;  // the setting measured (docs/benchmarks.md, "Swarm navigation")
   return c;
 }
 

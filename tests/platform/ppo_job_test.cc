@@ -132,6 +132,8 @@ TEST_F(PpoJobTest, SynchronousJobWithOneActorReproducesPpoTrainBitForBit) {
   ASSERT_EQ(status.state(), JOB_SUCCEEDED) << status.message();
   EXPECT_EQ(status.env_steps(), kUpdates * kEnvs * 32);
   EXPECT_EQ(status.spec().max_policy_lag(), 0);  // "ppo" is synchronous by default
+  // PPO's default reward scaling runs in the actor, per env, as in ppo_train.
+  EXPECT_TRUE(status.spec().ppo().normalize_rewards());
   EXPECT_EQ(status.mean_policy_lag(), 0);        // every unroll from the newest parameters
   EXPECT_GT(actors_[0]->loop().stats().lag_waits, 0);
 
@@ -229,6 +231,7 @@ TEST_F(PpoJobTest, SpoLearnsCartPoleFromPreferencesAlone) {
   ASSERT_EQ(status.state(), JOB_SUCCEEDED) << status.message();
   EXPECT_EQ(status.env_steps(), 300 * 512);
   EXPECT_EQ(status.spec().spo().ppo().gamma(), 1.0);
+  EXPECT_FALSE(status.spec().spo().ppo().normalize_rewards());  // win rates as they come
   EXPECT_EQ(status.mean_policy_lag(), 0);
   // The actors send zero rewards: only the win rates can teach it. A random
   // policy's episodes average about 22 steps.

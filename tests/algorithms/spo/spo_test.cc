@@ -264,26 +264,33 @@ TEST(SelfPlayShiftFixedPointTest, NormalLengthsUnderTheNonMarkovianAndMarkovianP
 // With the true reward (and no time feature) the preference trainer is PPO:
 // the same episodes as ppo_train, bit for bit.
 TEST(PreferenceTrainerTest, TrueRewardIsPpoTrain) {
-  PreferenceTrainOptions options;
-  options.env_name = "CartPole-v1";
-  options.source = RewardSource::kTrueReward;
-  options.time_feature = false;
-  options.steps = 4096;
-  options.seed = 3;
-  auto r = RunPreferenceTraining(options);
-  ASSERT_TRUE(r.ok()) << r.status();
-  ppo::PpoTrainOptions reference;
-  reference.env_name = "CartPole-v1";
-  reference.steps = 4096;
-  reference.seed = 3;
-  auto p = ppo::RunPpoTraining(reference);
-  ASSERT_TRUE(p.ok());
-  ASSERT_EQ(r->episodes.size(), p->episodes.size());
-  for (size_t i = 0; i < p->episodes.size(); ++i) {
-    EXPECT_EQ(r->episodes[i].episode_return, p->episodes[i].episode_return);
-    EXPECT_EQ(r->episodes[i].env_step, p->episodes[i].env_step);
+  // With the same PPO settings, with and without reward scaling (SPO's
+  // default is without, PPO's with).
+  for (const bool scale_rewards : {false, true}) {
+    SCOPED_TRACE(scale_rewards ? "rewards scaled" : "raw rewards");
+    PreferenceTrainOptions options;
+    options.env_name = "CartPole-v1";
+    options.source = RewardSource::kTrueReward;
+    options.time_feature = false;
+    options.steps = 4096;
+    options.seed = 3;
+    options.ppo.normalize_rewards = scale_rewards;
+    auto r = RunPreferenceTraining(options);
+    ASSERT_TRUE(r.ok()) << r.status();
+    ppo::PpoTrainOptions reference;
+    reference.env_name = "CartPole-v1";
+    reference.steps = 4096;
+    reference.seed = 3;
+    reference.config = options.ppo;
+    auto p = ppo::RunPpoTraining(reference);
+    ASSERT_TRUE(p.ok());
+    ASSERT_EQ(r->episodes.size(), p->episodes.size());
+    for (size_t i = 0; i < p->episodes.size(); ++i) {
+      EXPECT_EQ(r->episodes[i].episode_return, p->episodes[i].episode_return);
+      EXPECT_EQ(r->episodes[i].env_step, p->episodes[i].env_step);
+    }
+    EXPECT_EQ(r->queries, 0);
   }
-  EXPECT_EQ(r->queries, 0);
 }
 
 // The last quarter is the steps from ceil(3n / 4) on, as the non-markovian
