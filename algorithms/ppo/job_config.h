@@ -1,7 +1,8 @@
 // PPO's and APPO's part of the job file (algorithms/algorithm_spec.h):
-// PpoJobConfig's defaults (PpoConfig's, i.e. CleanRL's ppo.py; "appo" turns
-// V-trace on and lets actors run two unrolls ahead), its checks, the memory
-// estimate, and the PpoConfig the PPO code runs with. Torch-free.
+// PpoJobConfig's defaults (PpoConfig's, i.e. CleanRL's ppo.py with reward
+// scaling; "appo" turns V-trace on and lets actors run two unrolls ahead),
+// its checks, the memory estimate, and the PpoConfig the PPO code runs
+// with. Torch-free.
 #ifndef RLX_ALGORITHMS_PPO_JOB_CONFIG_H_
 #define RLX_ALGORITHMS_PPO_JOB_CONFIG_H_
 

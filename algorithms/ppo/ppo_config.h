@@ -1,5 +1,6 @@
 // PPO's hyperparameters and problem description (docs/algorithms.md, "PPO").
-// Defaults are CleanRL's ppo.py (discrete actions); Gaussian jobs usually
+// Defaults are CleanRL's ppo.py (discrete actions) with one addition, reward
+// scaling (normalize_rewards, below); Gaussian jobs usually
 // take ppo_continuous_action.py's values (jobs/pendulum_ppo.textproto).
 // Torch-free; PpoConfigErrors is the one place that checks the values.
 #ifndef RLX_ALGORITHMS_PPO_PPO_CONFIG_H_
