@@ -20,6 +20,7 @@
 //   ppo_parity_dump --seed=1 --update=0 --out=/tmp/parity
 //   /usr/bin/python3 bench/ppo_parity_check.py /tmp/parity
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -39,10 +40,13 @@ ABSL_FLAG(bool, bootstrap_on_truncation, false,
           "Bootstrap from V(final observation) at truncation (false: CleanRL ppo.py).");
 ABSL_FLAG(double, learning_rate, 0,
           "Adam learning rate (0: the default 2.5e-4; larger ones exercise the clipped paths).");
-ABSL_FLAG(std::string, out, "/tmp/ppo_parity", "Output directory (must exist).");
+ABSL_FLAG(std::string, out, "/tmp/ppo_parity", "Output directory (made if missing).");
 ABSL_FLAG(bool, clip_value_loss, true,
           "The clipped value loss (CleanRL's default and PPO's here); false: the plain "
           "squared error.");
+ABSL_FLAG(bool, normalize_rewards, true,
+          "Scale rewards by the std of the discounted return (PPO's default; false: CleanRL "
+          "ppo.py).");
 
 namespace {
 
@@ -65,6 +69,8 @@ std::string Stats(const rlx::ppo::MinibatchStats& s) {
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   const std::string dir = absl::GetFlag(FLAGS_out);
+  std::error_code made;
+  std::filesystem::create_directories(dir, made);  // a failure shows when writing
   const int64_t target = absl::GetFlag(FLAGS_update);
   rlx::ppo::PpoTrainOptions options;
   options.env_name = absl::GetFlag(FLAGS_env);
@@ -72,6 +78,7 @@ int main(int argc, char** argv) {
   rlx::ppo::PpoConfig& c = options.config;
   c.bootstrap_on_truncation = absl::GetFlag(FLAGS_bootstrap_on_truncation);
   c.clip_value_loss = absl::GetFlag(FLAGS_clip_value_loss);
+  c.normalize_rewards = absl::GetFlag(FLAGS_normalize_rewards);
   if (double lr = absl::GetFlag(FLAGS_learning_rate); lr > 0) c.learning_rate = lr;
   const int64_t batch = rlx::ppo::RolloutSize(c);
   const int64_t run_steps = absl::GetFlag(FLAGS_steps);

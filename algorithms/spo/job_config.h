@@ -1,9 +1,9 @@
 // SPO's part of the job file (algorithms/algorithm_spec.h): SpoJobConfig's
 // defaults (PPO's for the optimiser without reward scaling, gamma 1, the
 // markovian function, the local preference_server, 8 opponents, a queue of
-// 256, the time feature),
-// its checks, the memory estimate, and the PpoConfig it runs with (the
-// model's input one wider with the time feature). Torch-free.
+// 256, the time feature), its checks, the memory estimate, and the
+// PpoConfig it runs with (the model's input one wider with the time
+// feature). Torch-free.
 #ifndef RLX_ALGORITHMS_SPO_JOB_CONFIG_H_
 #define RLX_ALGORITHMS_SPO_JOB_CONFIG_H_
 
