@@ -2,10 +2,9 @@
 # PPO speed on CartPole-v1, C++ (build/bin/ppo_train, in-process, the
 # defaults: CleanRL's 4 envs x 128 steps, 4 minibatches x 4 epochs, with
 # reward scaling) against the independent Python PPO (bench/ppo_reference.py,
-# Debian's python3-torch, one thread; CleanRL's ppo.py exactly, raw rewards,
+# Debian's python3-torch, one thread; CleanRL's ppo.py with its raw rewards,
 # which is its faster setting), interleaved in one run so machine drift hits
-# both alike. Prints
-# each pair's env steps/s and ratio, then the median ratio.
+# both alike. Prints each pair's env steps/s and ratio, then the median ratio.
 #
 # Then (DIST_ROUNDS, default 3) the distributed job against the same Python
 # PPO, interleaved: replay server, learner and 2 actors as processes

@@ -63,7 +63,7 @@ struct PpoConfig {
   // clip (clip_coef on V's change) assumes returns of order 1, and on raw
   // CartPole returns (~100) it holds the critic back; with scaling CartPole
   // is solved 2.4x and Acrobot 6x sooner (docs/benchmarks.md, "PPO",
-  // "Reward scaling"). false reproduces ppo.py.
+  // "Reward scaling"). false: raw rewards, as ppo.py.
   bool normalize_observations = false;
   bool normalize_rewards = true;
   // true: a truncation (time limit) bootstraps from the value of the final
