@@ -33,5 +33,30 @@ TEST(JobFilesTest, ShippedJobsAreValid) {
   }
 }
 
+// PPO and APPO jobs scale rewards by default; SPO (win rates) and the
+// navigation jobs keep raw rewards, the settings their figures were
+// measured with (docs/benchmarks.md, "Reward scaling").
+TEST(JobFilesTest, ShippedJobsScaleRewardsWhereTheirFamilyDoes) {
+  const std::string dir = std::string(RLX_SOURCE_DIR) + "/jobs/";
+  int checked = 0;
+  for (const char* name : {"cartpole_ppo", "acrobot_ppo", "cartpole_appo", "pendulum_ppo",
+                           "cartpole_spo", "pendulum_spo", "navigation_gnn",
+                           "navigation_gnn_obstacles", "navigation_knn_mlp"}) {
+    auto spec = cli::ReadJobFile(dir + name + ".textproto");
+    ASSERT_TRUE(spec.ok()) << name << ": " << spec.status();
+    JobSpec full = *spec;
+    ASSERT_TRUE(ValidateJobSpec(&full).ok()) << name;
+    if (full.has_spo()) {
+      EXPECT_FALSE(full.spo().ppo().normalize_rewards()) << name;
+    } else {
+      ASSERT_TRUE(full.has_ppo()) << name;
+      EXPECT_EQ(full.ppo().normalize_rewards(), !absl::StartsWith(full.env(), "Navigation"))
+          << name;
+    }
+    ++checked;
+  }
+  EXPECT_EQ(checked, 9);
+}
+
 }  // namespace
 }  // namespace rlx

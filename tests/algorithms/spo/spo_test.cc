@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "algorithms/ppo/ppo_trainer.h"
+#include "algorithms/spo/job_config.h"
 #include "algorithms/spo/preference_trainer.h"
 #include "algorithms/spo/reward_model.h"
 #include "algorithms/preferences.h"
@@ -259,6 +260,25 @@ TEST(SelfPlayShiftFixedPointTest, NormalLengthsUnderTheNonMarkovianAndMarkovianP
   const ShiftFixedPoint top =
       SelfPlayShiftFixedPoint(ConstantRewardLengthMatrix(**g, 500), NormalLengths(60, 10, 100));
   for (int l : top.outcomes) EXPECT_GE(l, 470);  // pushed to the time limit
+}
+
+// SPO's optimiser keeps raw rewards (win rates are in [0, 1]) where PPO's
+// default scales them, in process and in a job, unless the job says so.
+TEST(PreferenceTrainerTest, SpoKeepsRawRewardsByDefault) {
+  EXPECT_TRUE(ppo::PpoConfig{}.normalize_rewards);
+  EXPECT_FALSE(PreferenceTrainOptions{}.ppo.normalize_rewards);
+  EXPECT_FALSE(SpoPpoDefaults().normalize_rewards);
+  JobSpec spec;
+  spec.set_algorithm("spo");
+  spec.set_env("CartPole-v1");
+  CompleteJob(&spec);
+  EXPECT_FALSE(spec.spo().ppo().normalize_rewards());
+  JobSpec scaled;
+  scaled.set_algorithm("spo");
+  scaled.set_env("CartPole-v1");
+  scaled.mutable_spo()->mutable_ppo()->set_normalize_rewards(true);
+  CompleteJob(&scaled);
+  EXPECT_TRUE(scaled.spo().ppo().normalize_rewards());
 }
 
 // With the true reward (and no time feature) the preference trainer is PPO:
